@@ -1,0 +1,11 @@
+from apps.wallet.selectors import wallet_summary
+
+from .services import workspace_for_user
+
+
+def workspace(request):
+    user = getattr(request, "user", None)
+    if not user or not user.is_authenticated:
+        return {}
+    ws = workspace_for_user(user=user)
+    return {"workspace": ws, "wallet_summary": wallet_summary(workspace=ws) if ws else None}

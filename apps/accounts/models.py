@@ -1,0 +1,91 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """Logs in with an email address; there is no username."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+    # The workspace the user generates in and whose wallet pays (personal or a team).
+    current_workspace = models.ForeignKey(
+        "accounts.Workspace", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+    objects = UserManager()
+
+    def __str__(self):
+        return self.email
+
+
+class Workspace(models.Model):
+    """Who pays: a user's personal workspace or a team's shared pool. Owns one wallet."""
+
+    class Kind(models.TextChoices):
+        PERSONAL = "personal", "Personal"
+        TEAM = "team", "Team"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=120)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces")
+
+    class Meta:
+        constraints = [
+            # A user has exactly one personal workspace.
+            models.UniqueConstraint(
+                fields=["created_by"], condition=models.Q(kind="personal"), name="one_personal_workspace_per_user"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_team(self):
+        return self.kind == self.Kind.TEAM
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    # Monthly spending cap on the team pool in millicredits; null = no cap.
+    monthly_cap = models.BigIntegerField(null=True, blank=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="one_membership_per_workspace")]
+
+    def __str__(self):
+        return f"{self.user} in {self.workspace} ({self.role})"

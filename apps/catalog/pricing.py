@@ -1,0 +1,83 @@
+"""Deterministic quotes in millicredits from (pricing rule, clean params).
+
+A rule is data (credit amounts are decimal strings):
+    {"unit": "image",  "credits": "4", "count": "n", "multipliers": {"quality": {"high": "4"}}}
+    {"unit": "second", "credits": "0.5", "duration": "duration",
+     "multipliers": {"resolution": {"1080p": "2"}}, "addons": {"generate_audio": {"true": "0.25"}}}
+    {"unit": "song",   "credits": "10"}
+    {"unit": "1k_chars", "credits": "0.3", "text": "input"}
+    {"unit": "1k_tokens", "input": "0.002", "output": "0.008", "max_output": "max_tokens", "default_max_output": 1024}
+    {"unit": "request", "credits": "1"}
+The quote is rounded up to a whole millicredit, so what is shown is exactly what is held."""
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+MILLI = Decimal(1000)
+
+
+def _ceil_milli(credits: Decimal) -> int:
+    return int(math.ceil(credits * MILLI))
+
+
+def _multiplier(rule: dict, params: dict) -> Decimal:
+    factor = Decimal(1)
+    for name, table in rule.get("multipliers", {}).items():
+        key = params.get(name)
+        key = str(key).lower() if isinstance(key, bool) else str(key)
+        factor *= Decimal(str(table.get(key, "1")))
+    return factor
+
+
+def _addons(rule: dict, params: dict) -> Decimal:
+    extra = Decimal(0)
+    for name, table in rule.get("addons", {}).items():
+        key = params.get(name)
+        key = str(key).lower() if isinstance(key, bool) else str(key)
+        extra += Decimal(str(table.get(key, "0")))
+    return extra
+
+
+def estimate_tokens(text: str) -> int:
+    # English runs ~4 characters per token; dividing by 3 keeps the hold an upper bound.
+    return max(1, math.ceil(len(text) / 3))
+
+
+def quote(rule: dict, params: dict) -> int:
+    """The price in millicredits; for text it is the maximum the request can cost."""
+    unit = rule["unit"]
+    if unit == "image":
+        count = int(params.get(rule.get("count", "n"), 1) or 1)
+        return _ceil_milli(Decimal(rule["credits"]) * _multiplier(rule, params) * count)
+    if unit == "second":
+        seconds = Decimal(str(params.get(rule.get("duration", "duration"), rule.get("default_duration", 5))))
+        per_second = Decimal(rule["credits"]) * _multiplier(rule, params) + _addons(rule, params)
+        return _ceil_milli(per_second * seconds)
+    if unit in {"song", "request"}:
+        return _ceil_milli((Decimal(rule["credits"]) * _multiplier(rule, params)) + _addons(rule, params))
+    if unit == "1k_chars":
+        text = params.get(rule.get("text", "input")) or ""
+        return _ceil_milli(Decimal(rule["credits"]) * _multiplier(rule, params) * Decimal(len(text)) / 1000)
+    if unit == "1k_tokens":
+        prompt_tokens = estimate_tokens(_prompt_text(params))
+        max_output = int(params.get(rule.get("max_output", "max_tokens")) or rule.get("default_max_output", 1024))
+        return token_cost(rule, prompt_tokens, max_output)
+    raise ValueError(f"Unknown pricing unit {unit!r}")
+
+
+def token_cost(rule: dict, input_tokens: int, output_tokens: int) -> int:
+    cost = Decimal(rule["input"]) * input_tokens / 1000 + Decimal(rule["output"]) * output_tokens / 1000
+    return max(1, _ceil_milli(cost))
+
+
+def _prompt_text(params: dict) -> str:
+    if "messages" in params and isinstance(params["messages"], list):
+        return " ".join(str(m.get("content", "")) for m in params["messages"] if isinstance(m, dict))
+    return str(params.get("prompt", ""))
+
+
+def starting_price(rule: dict, schema: dict) -> int:
+    """'From N credits': the quote with every field at its default (prompt empty)."""
+    defaults = {spec["name"]: spec.get("default") for spec in schema.get("fields", []) if spec.get("default") is not None}
+    return quote(rule, defaults)

@@ -1,0 +1,212 @@
+"""One validator for every entry point (web form, API, agent tools).
+
+A model's schema is data:
+    {"fields": [{"name": "prompt", "type": "text", "required": true, "max_length": 4000}, ...],
+     "rules":  [{"if": {"field": value}, "require": ["image_url"]},
+                {"if": {"resolution": "4k", "aspect_ratio": "1:1"}, "forbid": true, "message": "..."}]}
+
+Field types: text, string, integer, number, boolean, enum, url, url_list.
+Field keys: name, type, label, help, required, default, choices, min, max, min_length,
+max_length, max_items, step, widget, advanced.
+`validate_params` returns clean params (defaults applied, types coerced) or raises
+ValidationFailed with per-field messages that users read as they are."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
+
+FIELD_TYPES = {"text", "string", "integer", "number", "boolean", "enum", "url", "url_list"}
+
+
+@dataclass
+class ValidationFailed(Exception):
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    code: str = "invalid_request"
+
+    def add(self, name: str, message: str):
+        self.errors.setdefault(name, []).append(message)
+
+    def __str__(self):
+        return "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in self.errors.items())
+
+
+def _label(spec: dict) -> str:
+    return spec.get("label") or spec["name"].replace("_", " ").capitalize()
+
+
+def _is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "") or value == []
+
+
+def _coerce(spec: dict, value):
+    """Return the typed value or raise ValueError with the message the user sees."""
+    kind = spec["type"]
+    label = _label(spec)
+    if kind in {"text", "string"}:
+        if not isinstance(value, str):
+            raise ValueError(f"{label} must be text.")
+        value = value.strip()
+        if "min_length" in spec and len(value) < spec["min_length"]:
+            raise ValueError(f"{label} must be at least {spec['min_length']} characters.")
+        if "max_length" in spec and len(value) > spec["max_length"]:
+            raise ValueError(f"{label} must be at most {spec['max_length']} characters (got {len(value)}).")
+        return value
+    if kind == "integer":
+        if isinstance(value, bool):
+            raise ValueError(f"{label} must be a whole number.")
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError(f"{label} must be a whole number.") from None
+        if number != number.to_integral_value():
+            raise ValueError(f"{label} must be a whole number.")
+        return _check_range(spec, int(number))
+    if kind == "number":
+        if isinstance(value, bool):
+            raise ValueError(f"{label} must be a number.")
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError(f"{label} must be a number.") from None
+        if not number.is_finite():
+            raise ValueError(f"{label} must be a number.")
+        number = _check_range(spec, number)
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"true", "1", "on", "yes"}:
+            return True
+        if text in {"false", "0", "off", "no", ""}:
+            return False
+        raise ValueError(f"{label} must be true or false.")
+    if kind == "enum":
+        choices = spec["choices"]
+        for choice in choices:
+            if value == choice or str(value) == str(choice):
+                return choice
+        shown = ", ".join(str(c) for c in choices)
+        raise ValueError(f"{label} must be one of: {shown} (got {value!r}).")
+    if kind == "url":
+        return _check_url(label, value)
+    if kind == "url_list":
+        if isinstance(value, str):
+            value = [line for line in value.split() if line]
+        if not isinstance(value, list):
+            raise ValueError(f"{label} must be a list of URLs.")
+        if "max_items" in spec and len(value) > spec["max_items"]:
+            raise ValueError(f"{label} accepts at most {spec['max_items']} items (got {len(value)}).")
+        return [_check_url(label, item) for item in value]
+    raise ValueError(f"{label} has an unknown type {kind!r}.")
+
+
+def _check_range(spec: dict, number):
+    label = _label(spec)
+    if "min" in spec and number < Decimal(str(spec["min"])):
+        raise ValueError(f"{label} must be at least {spec['min']}.")
+    if "max" in spec and number > Decimal(str(spec["max"])):
+        raise ValueError(f"{label} must be at most {spec['max']}.")
+    return number
+
+
+def _check_url(label: str, value) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{label} must be a URL.")
+    value = value.strip()
+    parts = urlsplit(value)
+    if value.startswith("data:image/") or value.startswith("data:audio/") or value.startswith("data:video/"):
+        return value
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"{label} must be an http(s) URL or a data: URI.")
+    if len(value) > 4096:
+        raise ValueError(f"{label} is too long (4096 characters at most).")
+    return value
+
+
+def _matches(condition: dict, params: dict) -> bool:
+    for name, expected in condition.items():
+        actual = params.get(name)
+        if isinstance(expected, list):
+            if actual not in expected:
+                return False
+        elif expected == "*":
+            if _is_blank(actual):
+                return False
+        elif actual != expected:
+            return False
+    return True
+
+
+def validate_params(schema: dict, raw: dict) -> dict:
+    """Clean `raw` against `schema`; unknown parameters are an error, not silently dropped."""
+    if not isinstance(raw, dict):
+        failure = ValidationFailed()
+        failure.add("params", "Parameters must be an object.")
+        raise failure
+    fields = {spec["name"]: spec for spec in schema.get("fields", [])}
+    failure = ValidationFailed()
+    clean: dict = {}
+    for name in raw:
+        if name not in fields:
+            failure.add(name, f"Unknown parameter {name!r} for this model.")
+    for name, spec in fields.items():
+        value = raw.get(name)
+        if _is_blank(value) and spec["type"] != "boolean":
+            if spec.get("required"):
+                failure.add(name, f"{_label(spec)} is required.")
+            elif "default" in spec and spec["default"] is not None:
+                clean[name] = spec["default"]
+            continue
+        if value is None:
+            if "default" in spec:
+                clean[name] = spec["default"]
+            continue
+        try:
+            clean[name] = _coerce(spec, value)
+        except ValueError as exc:
+            failure.add(name, str(exc))
+    if not failure.errors:
+        for rule in schema.get("rules", []):
+            if not _matches(rule.get("if", {}), clean):
+                continue
+            for name in rule.get("require", []):
+                if _is_blank(clean.get(name)):
+                    failure.add(name, rule.get("message") or f"{_label(fields[name])} is required here.")
+            if rule.get("forbid"):
+                target = rule.get("field") or next(iter(rule["if"]))
+                failure.add(target, rule["message"])
+    if failure.errors:
+        raise failure
+    return clean
+
+
+def check_schema(schema: dict) -> list[str]:
+    """Problems with a schema itself (used by tests and sync_catalog)."""
+    problems = []
+    names = set()
+    for spec in schema.get("fields", []):
+        name = spec.get("name")
+        if not name:
+            problems.append("a field has no name")
+            continue
+        if name in names:
+            problems.append(f"{name}: duplicate field")
+        names.add(name)
+        if spec.get("type") not in FIELD_TYPES:
+            problems.append(f"{name}: unknown type {spec.get('type')!r}")
+        if spec.get("type") == "enum" and not spec.get("choices"):
+            problems.append(f"{name}: enum without choices")
+        if "default" in spec and spec["default"] is not None:
+            try:
+                _coerce(spec, spec["default"])
+            except ValueError as exc:
+                problems.append(f"{name}: default invalid: {exc}")
+    for rule in schema.get("rules", []):
+        for name in list(rule.get("if", {})) + list(rule.get("require", [])):
+            if name not in names:
+                problems.append(f"rule refers to unknown field {name!r}")
+        if rule.get("forbid") and not rule.get("message"):
+            problems.append("a forbid rule needs a message")
+    return problems

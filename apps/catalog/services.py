@@ -1,0 +1,92 @@
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import AIModel, Channel, ModelRoute
+from .pricing import quote
+from .schema import check_schema, validate_params
+
+CATALOG_FIELDS = ("name", "vendor", "modality", "description", "capabilities", "schema", "pricing", "limits",
+                  "aliases", "is_local", "sort_order")
+
+
+@dataclass
+class SyncResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.updated
+
+
+def catalog_check_entry(entry: dict) -> list[str]:
+    """Problems with one catalog entry: its schema, its defaults and its quote."""
+    problems = [f"{entry['slug']}: {p}" for p in check_schema(entry["schema"])]
+    if problems:
+        return problems
+    sample = {s["name"]: "a sample prompt" for s in entry["schema"]["fields"] if s["name"] == "prompt" and s.get("required")}
+    for spec in entry["schema"]["fields"]:
+        if spec.get("required") and spec["name"] != "prompt" and "example" in spec:
+            sample[spec["name"]] = spec["example"]
+    try:
+        params = validate_params(entry["schema"], sample)
+        price = quote(entry["pricing"], params)
+        if price <= 0:
+            problems.append(f"{entry['slug']}: quote {price} is not positive")
+    except Exception as exc:  # reported as a catalog problem, whatever it is
+        problems.append(f"{entry['slug']}: defaults do not validate or price: {exc}")
+    return problems
+
+
+@transaction.atomic
+def catalog_sync(*, entries: list[dict]) -> SyncResult:
+    """Create or update models from catalog data. Admin-owned fields (enabled, price_override) are kept."""
+    result = SyncResult()
+    problems = [p for entry in entries for p in catalog_check_entry(entry)]
+    if problems:
+        raise ValueError("Catalog data is invalid:\n" + "\n".join(problems))
+    Channel.objects.get_or_create(name="Sandbox", defaults={"adapter": "sandbox", "priority": -100})
+    for entry in entries:
+        values = {name: entry.get(name, AIModel._meta.get_field(name).get_default()) for name in CATALOG_FIELDS}
+        model = AIModel.objects.filter(slug=entry["slug"]).first()
+        if model is None:
+            model = AIModel.objects.create(slug=entry["slug"], synced_at=timezone.now(), **values)
+            result.created += 1
+        elif any(getattr(model, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(model, name, value)
+            model.synced_at = timezone.now()
+            model.save()
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        _sync_routes(model, entry.get("routes", []))
+    return result
+
+
+def _sync_routes(model: AIModel, routes: list[dict]):
+    wanted = {route["adapter"]: route for route in routes}
+    existing = {route.adapter: route for route in model.routes.all()}
+    for adapter, route in wanted.items():
+        values = {"upstream_model": route["model"], "unsupported": route.get("unsupported", []),
+                  "rules": route.get("rules", [])}
+        current = existing.get(adapter)
+        if current is None:
+            ModelRoute.objects.create(model=model, adapter=adapter, **values)
+        elif any(getattr(current, k) != v for k, v in values.items()):
+            ModelRoute.objects.filter(pk=current.pk).update(**values)
+    model.routes.exclude(adapter__in=wanted).delete()
+
+
+def model_find(*, slug_or_alias: str, include_disabled: bool = False) -> AIModel | None:
+    qs = AIModel.objects.all() if include_disabled else AIModel.objects.filter(enabled=True)
+    model = qs.filter(slug=slug_or_alias).first()
+    if model:
+        return model
+    for candidate in qs.exclude(aliases=[]):
+        if slug_or_alias in candidate.aliases:
+            return candidate
+    return None

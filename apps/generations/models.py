@@ -1,0 +1,120 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Generation(models.Model):
+    """One job: a model run with params, paid from a workspace wallet through one hold."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    PENDING = (Status.QUEUED, Status.RUNNING)
+    FINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.PROTECT, related_name="generations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="generations")
+    model = models.ForeignKey("catalog.AIModel", on_delete=models.PROTECT, related_name="generations")
+    params = models.JSONField(default=dict)
+    source = models.CharField(max_length=16, default="web")  # web | api | agent
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    price = models.BigIntegerField()  # quoted and held, millicredits
+    charged = models.BigIntegerField(null=True, blank=True)  # captured, millicredits
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+
+    channel_name = models.CharField(max_length=80, blank=True)
+    adapter = models.CharField(max_length=40, blank=True)
+    upstream_model = models.CharField(max_length=200, blank=True)
+    upstream_id = models.CharField(max_length=500, blank=True)
+    progress = models.PositiveSmallIntegerField(null=True, blank=True)
+    poll_count = models.PositiveIntegerField(default=0)
+    submit_rounds = models.PositiveIntegerField(default=0)
+    # When the job must next be looked at: the lease of the worker holding it, or the next poll.
+    # The sweeper re-enqueues every pending job whose time has passed (lost messages, dead workers).
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deadline_at = models.DateTimeField()
+
+    result_text = models.TextField(blank=True)
+    usage = models.JSONField(default=dict, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="idempotency_key_once_per_workspace",
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.model_id}:{self.id} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in self.PENDING
+
+    @property
+    def prompt(self) -> str:
+        return str(self.params.get("prompt") or self.params.get("input") or "")
+
+
+class Attempt(models.Model):
+    """One call to one channel: what routing tried and how it went."""
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="attempts")
+    channel_name = models.CharField(max_length=80)
+    adapter = models.CharField(max_length=40)
+    phase = models.CharField(max_length=16, default="submit")  # submit | poll
+    outcome = models.CharField(max_length=16)  # ok | pending | transient | permanent
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+def output_path(instance, filename):
+    return f"outputs/{instance.generation.created_at:%Y/%m}/{instance.generation_id}/{filename}"
+
+
+class Output(models.Model):
+    class Kind(models.TextChoices):
+        IMAGE = "image", "Image"
+        VIDEO = "video", "Video"
+        AUDIO = "audio", "Audio"
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="outputs")
+    index = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    mime = models.CharField(max_length=64)
+    file = models.FileField(upload_to=output_path, max_length=300)
+    thumbnail = models.FileField(upload_to=output_path, max_length=300, blank=True)
+    web = models.FileField(upload_to=output_path, max_length=300, blank=True)  # optimized web version
+    cover = models.FileField(upload_to=output_path, max_length=300, blank=True)  # poster frame or artwork
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)  # seconds (display only, never money)
+    meta = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["index"]
+        constraints = [models.UniqueConstraint(fields=["generation", "index"], name="one_output_per_index")]

@@ -1,0 +1,390 @@
+"""The life of a generation: submit -> run -> (poll) -> finish. See DESIGN.md.
+
+Every state change is a conditional UPDATE on `status` (and `next_check_at` for claims), so a
+task that runs twice, a sweeper racing a worker, or two workers holding the same message
+can never both act: the one that flips the row does the work; the other returns."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.catalog.models import AIModel
+from apps.catalog.pricing import quote, token_cost
+from apps.catalog.schema import ValidationFailed, validate_params
+from apps.providers.base import Job, PermanentError, ProviderError, ProviderResult, RateLimited
+from apps.providers.health import channel_record_failure, channel_record_success
+from apps.providers.registry import get_adapter
+from apps.providers.router import RouteChoice, route_choices, unroutable_reason
+from apps.wallet.errors import WalletError
+from apps.wallet.models import Hold, Wallet
+from apps.wallet.services import hold_capture, hold_place, hold_release
+
+from .errors import SubmitError
+from .models import Attempt, Generation
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120  # a worker's claim on a job; the sweeper takes the job back after it
+MAX_SUBMIT_ROUNDS = 3  # rounds over all channels before a transient outage fails the job
+MAX_POLL_DELAY = 30.0
+AUTH_FAILS_OVER = True  # another channel has other credentials
+
+
+# ---- submit -------------------------------------------------------------------------------
+@dataclass
+class Quote:
+    params: dict
+    price: int
+
+
+def generation_quote(*, model: AIModel, raw_params: dict) -> Quote:
+    """Validate params against the model's schema and price them; raises ValidationFailed."""
+    params = validate_params(model.schema, raw_params)
+    reason = unroutable_reason(model=model, params=params)
+    if reason:
+        failure = ValidationFailed()
+        failure.add("model", reason)
+        raise failure
+    return Quote(params=params, price=quote(model.effective_pricing, params))
+
+
+def _request_hash(model: AIModel, params: dict) -> str:
+    return hashlib.sha256(json.dumps([model.slug, params], sort_keys=True, default=str).encode()).hexdigest()
+
+
+def generation_submit(
+    *, user, workspace, model: AIModel, raw_params: dict, source: str = "web", idempotency_key: str | None = None
+) -> tuple[Generation, bool]:
+    """Create a queued, paid-for generation and enqueue it after commit.
+
+    Returns (generation, created). With an idempotency key already used in the workspace, the
+    earlier generation comes back (created=False) if the request is the same, else an error."""
+    if not model.enabled:
+        raise SubmitError("model_unavailable", f"The model {model.slug!r} is disabled.", status=404)
+    try:
+        quoted = generation_quote(model=model, raw_params=raw_params)
+    except ValidationFailed as failure:
+        raise SubmitError("invalid_request", "Some parameters are not valid.", fields=failure.errors) from None
+    request_hash = _request_hash(model, quoted.params)
+    if idempotency_key:
+        existing = Generation.objects.filter(workspace=workspace, idempotency_key=idempotency_key).first()
+        if existing:
+            return _replay(existing, request_hash)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            generation = Generation.objects.create(
+                workspace=workspace, user=user, model=model, params=quoted.params, source=source,
+                idempotency_key=idempotency_key or None, request_hash=request_hash, price=quoted.price,
+                deadline_at=now + timedelta(seconds=model.deadline_seconds),
+                next_check_at=now + timedelta(seconds=LEASE_SECONDS),
+            )
+            wallet = Wallet.objects.get(workspace=workspace)
+            hold_place(wallet=wallet, amount=quoted.price, generation=generation, member=user)
+            transaction.on_commit(lambda: _enqueue_run(generation.pk))
+    except WalletError as exc:
+        raise SubmitError(exc.code, exc.message, status=exc.status) from None
+    except IntegrityError:
+        # A concurrent request with the same idempotency key won the insert.
+        existing = Generation.objects.filter(workspace=workspace, idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return _replay(existing, request_hash)
+    return generation, True
+
+
+def _replay(existing: Generation, request_hash: str) -> tuple[Generation, bool]:
+    if existing.request_hash != request_hash:
+        raise SubmitError(
+            "idempotency_key_reused", "This Idempotency-Key was already used with different parameters.", status=409
+        )
+    return existing, False
+
+
+def _enqueue_run(generation_id, countdown: float | None = None):
+    from .tasks import run_generation
+
+    run_generation.apply_async(args=[str(generation_id)], countdown=countdown)
+
+
+def _enqueue_poll(generation_id, countdown: float):
+    from .tasks import poll_generation
+
+    poll_generation.apply_async(args=[str(generation_id)], countdown=countdown)
+
+
+# ---- claim --------------------------------------------------------------------------------
+def _claim(generation_id, *, from_queued: bool) -> Generation | None:
+    """Take the job for LEASE_SECONDS. 0 rows updated = someone else holds it, or it is done."""
+    now = timezone.now()
+    due = Q(status=Generation.Status.RUNNING, next_check_at__lte=now)
+    if from_queued:
+        due |= Q(status=Generation.Status.QUEUED)
+    updated = Generation.objects.filter(due, pk=generation_id).update(
+        status=Generation.Status.RUNNING, next_check_at=now + timedelta(seconds=LEASE_SECONDS)
+    )
+    if not updated:
+        return None
+    generation = Generation.objects.select_related("model").get(pk=generation_id)
+    if generation.started_at is None:
+        Generation.objects.filter(pk=generation_id, started_at__isnull=True).update(started_at=now)
+    if now >= generation.deadline_at:
+        _cancel_upstream(generation)
+        generation_fail(generation=generation, code="deadline_exceeded",
+                        message="The job did not finish within the model's time limit.")
+        return None
+    return generation
+
+
+# ---- run ----------------------------------------------------------------------------------
+def generation_run(*, generation_id) -> None:
+    """Submit to the first channel that takes the job (failover on transient errors)."""
+    generation = _claim(generation_id, from_queued=True)
+    if generation is None:
+        return
+    if generation.upstream_id:  # a previous run already submitted: keep tracking that task
+        generation_poll(generation_id=generation.pk, claimed=generation)
+        return
+    choices = route_choices(model=generation.model, params=generation.params)
+    if not choices:
+        generation_fail(generation=generation, code="model_unavailable", message="No channel can serve this model now.")
+        return
+    retry_after = None
+    last_error: ProviderError | None = None
+    for choice in choices:
+        try:
+            result = _call(generation, choice, "submit", lambda adapter, job: adapter.submit(job))
+        except ProviderError as exc:
+            last_error = exc
+            if exc.permanent and not (AUTH_FAILS_OVER and exc.code == "upstream_auth"):
+                generation_fail(generation=generation, code=exc.code, message=exc.message)
+                return
+            if isinstance(exc, RateLimited) and exc.retry_after:
+                retry_after = max(retry_after or 0, exc.retry_after)
+            continue
+        _record_channel(generation, choice, result)
+        _handle_result(generation, choice, result)
+        return
+    _retry_or_fail(generation, last_error, retry_after)
+
+
+def _retry_or_fail(generation: Generation, error: ProviderError | None, retry_after: float | None):
+    rounds = generation.submit_rounds + 1
+    delay = min(retry_after or 2.0 * (2 ** rounds), MAX_POLL_DELAY)
+    finishes_in_time = timezone.now() + timedelta(seconds=delay) < generation.deadline_at
+    if rounds < MAX_SUBMIT_ROUNDS and finishes_in_time:
+        Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
+            submit_rounds=rounds, next_check_at=timezone.now() + timedelta(seconds=delay)
+        )
+        transaction.on_commit(lambda: _enqueue_run(generation.pk, countdown=delay))
+        return
+    code = error.code if error else "upstream_unavailable"
+    message = error.message if error else "Every channel for this model failed."
+    generation_fail(generation=generation, code=code, message=f"All channels failed. Last error: {message}")
+
+
+def _call(generation: Generation, choice: RouteChoice, phase: str, action) -> ProviderResult:
+    adapter = get_adapter(choice.channel)
+    job = Job(id=str(generation.pk), modality=generation.model.modality, upstream_model=choice.upstream_model,
+              params=generation.params, channel=choice.channel)
+    started = time.monotonic()
+    try:
+        result = action(adapter, job)
+    except ProviderError as exc:
+        _attempt(generation, choice, phase, "permanent" if exc.permanent else "transient", started, exc)
+        if not exc.permanent:
+            channel_record_failure(choice.channel.name)
+        raise
+    except Exception as exc:  # an adapter bug must not leave the job hanging
+        log.exception("adapter %s crashed on %s", choice.channel.adapter, generation.pk)
+        error = ProviderError(f"Adapter error: {exc.__class__.__name__}", code="upstream_error")
+        _attempt(generation, choice, phase, "transient", started, error)
+        channel_record_failure(choice.channel.name)
+        raise error from exc
+    _attempt(generation, choice, phase, "ok" if result.status == ProviderResult.SUCCEEDED else "pending", started)
+    channel_record_success(choice.channel.name)
+    return result
+
+
+def _attempt(generation, choice, phase, outcome, started, error: ProviderError | None = None):
+    Attempt.objects.create(
+        generation=generation, channel_name=choice.channel.name, adapter=choice.channel.adapter, phase=phase,
+        outcome=outcome, error_code=error.code if error else "", error_message=(error.message if error else "")[:2000],
+        latency_ms=int((time.monotonic() - started) * 1000),
+    )
+
+
+def _record_channel(generation: Generation, choice: RouteChoice, result: ProviderResult):
+    generation.channel_name = choice.channel.name
+    generation.adapter = choice.channel.adapter
+    generation.upstream_model = choice.upstream_model
+    generation.upstream_id = result.upstream_id or ""
+    Generation.objects.filter(pk=generation.pk).update(
+        channel_name=generation.channel_name, adapter=generation.adapter,
+        upstream_model=generation.upstream_model, upstream_id=generation.upstream_id,
+    )
+
+
+def _handle_result(generation: Generation, choice: RouteChoice, result: ProviderResult):
+    if result.status == ProviderResult.SUCCEEDED:
+        generation_finish(generation=generation, result=result, choice=choice)
+        return
+    delay = min(max(result.poll_after or 2.0, 0.5), MAX_POLL_DELAY)
+    Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
+        next_check_at=timezone.now() + timedelta(seconds=delay), progress=result.progress
+    )
+    transaction.on_commit(lambda: _enqueue_poll(generation.pk, countdown=delay))
+
+
+# ---- poll ---------------------------------------------------------------------------------
+def _choice_for(generation: Generation) -> RouteChoice | None:
+    from apps.catalog.models import Channel
+    from apps.providers.base import ChannelConfig
+
+    channel = Channel.objects.filter(name=generation.channel_name).first()
+    if channel is None:
+        return None
+    config = ChannelConfig(name=channel.name, adapter=channel.adapter, base_url=channel.base_url,
+                           api_key=channel.api_key, options=channel.options or {})
+    return RouteChoice(channel=config, upstream_model=generation.upstream_model)
+
+
+def generation_poll(*, generation_id, claimed: Generation | None = None) -> None:
+    """One status call to the upstream; re-schedules itself with backoff while pending."""
+    generation = claimed or _claim(generation_id, from_queued=False)
+    if generation is None:
+        return
+    choice = _choice_for(generation)
+    if choice is None:
+        generation_fail(generation=generation, code="channel_removed", message="The channel running this job was removed.")
+        return
+    polls = generation.poll_count + 1
+    Generation.objects.filter(pk=generation.pk).update(poll_count=polls)
+    try:
+        result = _call(generation, choice, "poll", lambda adapter, job: adapter.poll(job, generation.upstream_id))
+    except ProviderError as exc:
+        if exc.permanent:
+            generation_fail(generation=generation, code=exc.code, message=exc.message)
+            return
+        # The upstream task still exists: transient poll errors back off, they do not fail over.
+        result = ProviderResult(status=ProviderResult.PENDING, poll_after=exc.retry_after or min(2.0 * polls, MAX_POLL_DELAY))
+    if result.status == ProviderResult.SUCCEEDED:
+        generation_finish(generation=generation, result=result, choice=choice)
+        return
+    delay = min(max(result.poll_after or min(1.0 + polls * 0.5, 10.0), 0.5), MAX_POLL_DELAY)
+    Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
+        next_check_at=timezone.now() + timedelta(seconds=delay), progress=result.progress
+    )
+    _enqueue_poll(generation.pk, countdown=delay)
+
+
+# ---- finish -------------------------------------------------------------------------------
+def _capture_amount(generation: Generation, result: ProviderResult) -> int:
+    pricing = generation.model.effective_pricing
+    if pricing.get("unit") == "1k_tokens" and result.usage:
+        actual = token_cost(pricing, int(result.usage.get("input_tokens", 0)), int(result.usage.get("output_tokens", 0)))
+        return min(actual, generation.price)
+    return generation.price
+
+
+def generation_finish(*, generation: Generation, result: ProviderResult, choice: RouteChoice | None = None) -> bool:
+    """Store outputs, capture the charge and mark succeeded, exactly once."""
+    from .fetch import outputs_download
+    from .media import outputs_store
+
+    try:
+        files = outputs_download(result.outputs)
+        with transaction.atomic():
+            stored = outputs_store(generation=generation, files=files)
+            charged = _capture_amount(generation, result)
+            flipped = Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
+                status=Generation.Status.SUCCEEDED, charged=charged, finished_at=timezone.now(), progress=100,
+                result_text=result.text or "", usage=result.usage or {}, next_check_at=None,
+            )
+            if not flipped:
+                transaction.set_rollback(True)
+                return False
+            hold_capture(hold=Hold.objects.get(generation=generation), amount=charged)
+    except (ValueError, ProviderError) as exc:
+        code = getattr(exc, "code", "output_invalid")
+        generation_fail(generation=generation, code=code, message=str(exc))
+        return False
+    log.info("generation %s succeeded with %d outputs", generation.pk, len(stored))
+    _notify(generation.pk)
+    return True
+
+
+def generation_fail(*, generation: Generation, code: str, message: str,
+                    status: str = Generation.Status.FAILED) -> bool:
+    """Mark failed (or canceled) and release the hold, exactly once."""
+    with transaction.atomic():
+        flipped = Generation.objects.filter(pk=generation.pk, status__in=Generation.PENDING).update(
+            status=status, error_code=code, error_message=message[:2000], finished_at=timezone.now(),
+            next_check_at=None,
+        )
+        if not flipped:
+            return False
+        hold = Hold.objects.filter(generation=generation).first()
+        if hold is not None:
+            hold_release(hold=hold, reason=f"Generation {status}: {code}")
+    log.info("generation %s %s: %s", generation.pk, status, code)
+    _notify(generation.pk)
+    return True
+
+
+def generation_cancel(*, generation: Generation) -> bool:
+    generation = Generation.objects.select_related("model").get(pk=generation.pk)
+    if not generation.is_pending:
+        return False
+    _cancel_upstream(generation)
+    return generation_fail(generation=generation, code="canceled", message="Canceled by the user.",
+                           status=Generation.Status.CANCELED)
+
+
+def _cancel_upstream(generation: Generation):
+    if not generation.upstream_id:
+        return
+    choice = _choice_for(generation)
+    if choice is None:
+        return
+    try:
+        adapter = get_adapter(choice.channel)
+        adapter.cancel(Job(id=str(generation.pk), modality=generation.model.modality,
+                           upstream_model=generation.upstream_model, params=generation.params, channel=choice.channel),
+                       generation.upstream_id)
+    except ProviderError as exc:  # best effort: the hold is released either way
+        log.warning("cancel of %s upstream failed: %s", generation.pk, exc)
+
+
+def _notify(generation_id) -> None:
+    """Hook for webhooks and live updates; the UI polls, so nothing else is needed yet."""
+    return None
+
+
+# ---- sweeper ------------------------------------------------------------------------------
+def generations_sweep(*, limit: int = 500) -> dict:
+    """Fail jobs past their deadline; re-enqueue jobs whose check time passed (lost messages,
+    killed workers). Safe to run anywhere, any number of times."""
+    now = timezone.now()
+    expired = failed = requeued = 0
+    for generation in Generation.objects.filter(status__in=Generation.PENDING, deadline_at__lte=now).select_related("model")[:limit]:
+        expired += 1
+        _cancel_upstream(generation)
+        failed += generation_fail(generation=generation, code="deadline_exceeded",
+                                  message="The job did not finish within the model's time limit.")
+    overdue = Generation.objects.filter(status__in=Generation.PENDING, next_check_at__lte=now, deadline_at__gt=now)
+    for generation_id, status, upstream_id in overdue.values_list("pk", "status", "upstream_id")[:limit]:
+        requeued += 1
+        if status == Generation.Status.RUNNING and upstream_id:
+            _enqueue_poll(generation_id, countdown=0)
+        else:
+            _enqueue_run(generation_id)
+    return {"expired": expired, "failed": failed, "requeued": requeued}

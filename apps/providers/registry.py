@@ -1,0 +1,32 @@
+"""Adapter classes by name. Each adapter module registers itself with @register."""
+from __future__ import annotations
+
+import importlib
+
+from .base import Adapter, ChannelConfig
+
+_ADAPTERS: dict[str, type[Adapter]] = {}
+ADAPTER_MODULES = ["apps.providers.adapters.sandbox"]
+
+
+def register(cls: type[Adapter]) -> type[Adapter]:
+    _ADAPTERS[cls.name] = cls
+    return cls
+
+
+def _load():
+    for module in ADAPTER_MODULES:
+        importlib.import_module(module)
+
+
+def adapter_names() -> list[str]:
+    _load()
+    return sorted(_ADAPTERS)
+
+
+def get_adapter(channel: ChannelConfig) -> Adapter:
+    _load()
+    try:
+        return _ADAPTERS[channel.adapter](channel)
+    except KeyError:
+        raise LookupError(f"No adapter named {channel.adapter!r}") from None

@@ -1,0 +1,171 @@
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from apps.accounts.services import workspace_for_user
+from apps.catalog.models import AIModel, Modality
+from apps.catalog.pricing import starting_price
+from apps.catalog.schema import ValidationFailed
+from apps.generations.errors import SubmitError
+from apps.generations.models import Generation
+from apps.generations.services import generation_cancel, generation_quote, generation_submit
+from apps.wallet.money import format_credits
+
+from .forms import form_fields, params_from_post
+
+HISTORY_SIZE = 24
+
+
+def gallery(request):
+    models = AIModel.objects.filter(enabled=True)
+    modality = request.GET.get("modality", "")
+    query = request.GET.get("q", "").strip()
+    if modality in Modality.values:
+        models = models.filter(modality=modality)
+    if query:
+        models = models.filter(Q(name__icontains=query) | Q(vendor__icontains=query) | Q(description__icontains=query))
+    cards = [{"model": m, "from_price": format_credits(starting_price(m.effective_pricing, m.schema))} for m in models]
+    context = {"cards": cards, "modalities": Modality.choices, "modality": modality, "q": query}
+    template = "studio/gallery.html#cards" if request.htmx else "studio/gallery.html"
+    return render(request, template, context)
+
+
+def _model_or_404(slug: str) -> AIModel:
+    return get_object_or_404(AIModel, slug=slug, enabled=True)
+
+
+def _history(request, workspace, model=None):
+    qs = Generation.objects.filter(workspace=workspace).select_related("model").prefetch_related("outputs")
+    if model is not None:
+        qs = qs.filter(model=model)
+    generations = list(qs[:HISTORY_SIZE])
+    return generations, any(g.is_pending for g in generations)
+
+
+def _form_context(model, *, values=None, errors=None, price=None, price_error=None):
+    return {
+        "model": model,
+        "fields": form_fields(model.schema, values, errors),
+        "submit_token": uuid.uuid4().hex,
+        "price": price,
+        "price_error": price_error,
+    }
+
+
+def _price_for(model, raw):
+    try:
+        return format_credits(generation_quote(model=model, raw_params=raw).price), None
+    except ValidationFailed as failure:
+        return None, failure
+
+
+def model_page(request, slug):
+    model = _model_or_404(slug)
+    price, failure = _price_for(model, {name: spec.get("default") for spec in model.schema.get("fields", [])
+                                        for name in [spec["name"]] if spec.get("default") is not None})
+    context = _form_context(model, price=price or format_credits(starting_price(model.effective_pricing, model.schema)))
+    if request.user.is_authenticated:
+        workspace = workspace_for_user(user=request.user)
+        context["history"], context["polling"] = _history(request, workspace, model)
+    return render(request, "studio/model.html", context)
+
+
+@require_POST
+def model_price(request, slug):
+    """Live price for the current form values (HTMX)."""
+    model = _model_or_404(slug)
+    price, failure = _price_for(model, params_from_post(model.schema, request.POST))
+    return render(request, "studio/model.html#price", {"price": price, "price_error": failure, "model": model})
+
+
+@login_required
+@require_POST
+def generate(request, slug):
+    model = _model_or_404(slug)
+    workspace = workspace_for_user(user=request.user)
+    raw = params_from_post(model.schema, request.POST)
+    token = request.POST.get("submit_token", "")
+    try:
+        uuid.UUID(token)
+    except ValueError:
+        token = ""
+    status = 200
+    try:
+        generation, created = generation_submit(
+            user=request.user, workspace=workspace, model=model, raw_params=raw, source="web",
+            idempotency_key=f"web:{token}" if token else None,
+        )
+        if created:
+            messages.success(request, f"Queued: {format_credits(generation.price)} credits on hold.")
+        else:
+            messages.info(request, "This form was already submitted; showing that generation.")
+        context = _form_context(model, values=raw, price=format_credits(generation.price))
+    except SubmitError as exc:
+        messages.error(request, exc.message)
+        price, failure = _price_for(model, raw) if exc.code != "invalid_request" else (None, None)
+        context = _form_context(model, values=raw, errors=exc.fields, price=price)
+        context["submit_token"] = token or context["submit_token"]
+        status = exc.status
+    if not request.htmx:
+        if status == 200:
+            return redirect("studio:model", slug=model.slug)
+        context["history"], context["polling"] = _history(request, workspace, model)
+        return render(request, "studio/model.html", context, status=status)
+    context["history"], context["polling"] = _history(request, workspace, model)
+    # HTMX swaps only 2xx responses by default; errors come back 200 with the messages inline.
+    return render(request, "studio/model.html#submit_response", context)
+
+
+@login_required
+def history(request):
+    workspace = workspace_for_user(user=request.user)
+    model = None
+    if request.GET.get("model"):
+        model = get_object_or_404(AIModel, slug=request.GET["model"])
+    generations, polling = _history(request, workspace, model)
+    context = {"history": generations, "polling": polling, "model": model}
+    if request.htmx:
+        response = render(request, "studio/history.html#history", context)
+        if not polling:
+            # Nothing pending: tell htmx to stop polling (status 286) but still swap the final state.
+            return HttpResponseStopPolling(response.content)
+        return response
+    return render(request, "studio/history.html", context)
+
+
+def _generation_or_404(request, pk) -> Generation:
+    workspace_ids = request.user.memberships.values_list("workspace_id", flat=True)
+    generation = (
+        Generation.objects.filter(pk=pk, workspace_id__in=workspace_ids)
+        .select_related("model").prefetch_related("outputs", "attempts").first()
+    )
+    if generation is None:
+        raise Http404("No such generation.")
+    return generation
+
+
+@login_required
+def generation_detail(request, pk):
+    generation = _generation_or_404(request, pk)
+    return render(request, "studio/generation.html", {"generation": generation})
+
+
+@login_required
+@require_POST
+def generation_cancel_view(request, pk):
+    generation = _generation_or_404(request, pk)
+    if generation_cancel(generation=generation):
+        messages.success(request, "Canceled; the hold was released.")
+    else:
+        messages.info(request, "This generation had already finished.")
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return redirect("studio:generation", pk=generation.pk)

@@ -1,0 +1,98 @@
+from django.conf import settings
+from django.db import models
+
+
+class Wallet(models.Model):
+    """A workspace's credits. balance and held change only together with a LedgerEntry."""
+
+    workspace = models.OneToOneField("accounts.Workspace", on_delete=models.PROTECT, related_name="wallet")
+    balance = models.BigIntegerField(default=0)  # millicredits
+    held = models.BigIntegerField(default=0)  # millicredits reserved by open holds
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(held__gte=0), name="wallet_held_not_negative"),
+            models.CheckConstraint(condition=models.Q(balance__gte=models.F("held")), name="wallet_covers_holds"),
+        ]
+
+    def __str__(self):
+        return f"Wallet of {self.workspace}"
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+class Hold(models.Model):
+    """Credits reserved for one generation until it is captured or released, once."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        CAPTURED = "captured", "Captured"
+        RELEASED = "released", "Released"
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="holds")
+    generation = models.OneToOneField(
+        "generations.Generation", on_delete=models.PROTECT, related_name="hold", null=True, blank=True
+    )
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    amount = models.BigIntegerField()
+    captured_amount = models.BigIntegerField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="hold_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(captured_amount__isnull=True) | models.Q(captured_amount__lte=models.F("amount")),
+                name="capture_within_hold",
+            ),
+        ]
+
+
+class LedgerEntry(models.Model):
+    """Append-only. `amount` moves the balance, `held_delta` moves the held total."""
+
+    class Kind(models.TextChoices):
+        GRANT = "grant", "Grant"
+        REDEEM = "redeem", "Redeem"
+        HOLD = "hold", "Hold"
+        CAPTURE = "capture", "Capture"
+        RELEASE = "release", "Release"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount = models.BigIntegerField(default=0)
+    held_delta = models.BigIntegerField(default=0)
+    balance_after = models.BigIntegerField()
+    held_after = models.BigIntegerField()
+    hold = models.ForeignKey(Hold, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
+    generation = models.ForeignKey(
+        "generations.Generation", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            # The exactly-once rule: a hold settles by one capture or one release, never both, never twice.
+            models.UniqueConstraint(
+                fields=["hold"], condition=models.Q(kind__in=["capture", "release"]), name="hold_settles_once"
+            ),
+            models.UniqueConstraint(fields=["hold"], condition=models.Q(kind="hold"), name="hold_opens_once"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Ledger entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Ledger entries are append-only.")
