@@ -40,11 +40,6 @@ import httpx
 
 # Provider modules imported when a server starts; each one appends itself here (one line).
 PROVIDER_MODULES = [
-    "tests.fakes.openai",
-    "tests.fakes.pollinations",
-    "tests.fakes.elevenlabs",
-    "tests.fakes.comfyui",
-    "tests.fakes.a1111",
 ]
 
 # Headers that carry credentials: recorded only as "<scheme> ...<last 4>" so a test can check
