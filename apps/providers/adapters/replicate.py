@@ -1,0 +1,195 @@
+"""Replicate's predictions API.
+
+Official models run at POST /v1/models/{owner}/{name}/predictions (upstream_model
+"owner/name"); any other model runs by version at POST /v1/predictions (upstream_model
+"owner/name:version" or a bare 64-hex version id). A prediction is then read at
+GET /v1/predictions/{id} until it is succeeded, failed or canceled.
+
+Replicate models each have their own input schema; Atelier's common parameter names are
+renamed to the names most models use, and a channel can rename more per upstream model with
+options["input_map"] = {"owner/name": {"image_url": "start_image"}}."""
+from __future__ import annotations
+
+import mimetypes
+import re
+from urllib.parse import urlsplit
+
+import httpx
+
+from .. import http
+from ..base import (
+    Adapter,
+    ContentFiltered,
+    InvalidInput,
+    Job,
+    OutputFile,
+    PermanentError,
+    ProviderResult,
+)
+from ..registry import register
+
+DEFAULT_BASE_URL = "https://api.replicate.com/v1"
+VERSION_ID = re.compile(r"^[0-9a-f]{64}$")
+MODEL_NAME = re.compile(r"^[\w.-]+/[\w.-]+$")
+PREDICTION_ID = re.compile(r"^[\w-]{1,100}$")
+
+# Atelier's parameter names -> the input names most Replicate models take.
+RENAMES = {
+    "n": "num_outputs",
+    "image_url": "image",
+    "end_image_url": "end_image",
+    "image_urls": "image_input",
+    "audio_url": "audio",
+}
+# Atelier bookkeeping that no model takes.
+DROPPED = {"size"}
+
+# How long a prediction usually takes to be worth asking again, by modality (seconds).
+POLL_AFTER = {"image": 1.0, "video": 5.0, "music": 3.0, "speech": 1.0, "text": 1.0}
+# Replicate reports safety-checker rejections as a failed prediction with one of these.
+CONTENT_FLAGS = ("nsfw", "flagged as sensitive", "(e005)", "safety", "content policy", "content moderation")
+# tqdm progress bars in the logs: "50%|█████     | 25/50".
+PROGRESS = re.compile(r"(\d{1,3})%\|")
+
+
+def _split_model(upstream_model: str) -> tuple[str | None, str | None]:
+    """(owner/name or None, version or None)."""
+    name, _, version = upstream_model.strip().partition(":")
+    if VERSION_ID.match(name) and not version:
+        return None, name
+    if not MODEL_NAME.match(name):
+        raise InvalidInput(f"{upstream_model!r} is not a Replicate model (owner/name[:version])")
+    if version and not VERSION_ID.match(version):
+        raise InvalidInput(f"{version!r} is not a Replicate version id")
+    return name, version or None
+
+
+def guess_mime(url: str) -> str:
+    """The type the URL's extension implies, or "" to let the download's Content-Type decide."""
+    return mimetypes.guess_type(urlsplit(url).path)[0] or ""
+
+
+def _is_content_flag(message: str) -> bool:
+    lowered = message.lower()
+    return any(flag in lowered for flag in CONTENT_FLAGS)
+
+
+@register
+class ReplicateAdapter(Adapter):
+    name = "replicate"
+    supports_cancel = True
+
+    # ---- wire ---------------------------------------------------------------------------
+    def _base(self) -> str:
+        return (self.channel.base_url or DEFAULT_BASE_URL).rstrip("/")
+
+    def _send(self, method: str, path: str, *, extra_headers: dict | None = None, read_timeout: float = 30.0,
+              **kwargs) -> dict:
+        url = f"{self._base()}/{path.lstrip('/')}"
+        headers = {**http.bearer(self.channel.api_key), **(extra_headers or {})}
+        try:
+            response = http.client_for(url).request(
+                method, url, headers=headers, timeout=http.timeout_for(self.channel, read_timeout), **kwargs
+            )
+        except httpx.HTTPError as exc:
+            raise http.error_for_transport(exc, provider=self.name) from exc
+        http.raise_for_status(response, provider=self.name)
+        body = http.json_body(response, provider=self.name)
+        if not isinstance(body, dict):
+            raise http.bad_response("a prediction is not a JSON object", provider=self.name)
+        return body
+
+    # ---- input ----------------------------------------------------------------------------
+    def _input(self, job: Job, model_name: str | None) -> dict:
+        overrides = (self.channel.options.get("input_map") or {}).get(model_name or "", {})
+        payload = {}
+        for key, value in job.params.items():
+            if value is None or value == "" or key in DROPPED:
+                continue
+            payload[overrides.get(key) or RENAMES.get(key, key)] = value
+        if "size" in job.params and "width" not in payload:
+            width, _, height = str(job.params["size"]).partition("x")
+            if width.isdigit() and height.isdigit():
+                payload.update(width=int(width), height=int(height))
+        return payload
+
+    # ---- the interface --------------------------------------------------------------------
+    def submit(self, job: Job) -> ProviderResult:
+        model_name, version = _split_model(job.upstream_model)
+        body: dict = {"input": self._input(job, model_name)}
+        if version:
+            path = "predictions"
+            body["version"] = version
+        else:
+            path = f"models/{model_name}/predictions"
+        headers = {}
+        wait = self.channel.options.get("prefer_wait")
+        read_timeout = 30.0
+        if wait:
+            # Replicate holds the request open up to `wait` seconds (1..60) and answers with the
+            # finished prediction when it is quick: one round trip instead of a poll.
+            wait = max(1, min(60, int(wait)))
+            headers["Prefer"] = f"wait={wait}"
+            read_timeout = wait + 15.0
+        prediction = self._send("POST", path, json=body, extra_headers=headers, read_timeout=read_timeout)
+        return self._result(job, prediction)
+
+    def poll(self, job: Job, upstream_id: str) -> ProviderResult:
+        if not PREDICTION_ID.match(upstream_id or ""):
+            raise InvalidInput(f"{upstream_id!r} is not a Replicate prediction id")
+        return self._result(job, self._send("GET", f"predictions/{upstream_id}"))
+
+    def cancel(self, job: Job, upstream_id: str) -> None:
+        if not PREDICTION_ID.match(upstream_id or ""):
+            return
+        self._send("POST", f"predictions/{upstream_id}/cancel")
+
+    # ---- output ---------------------------------------------------------------------------
+    def _result(self, job: Job, prediction: dict) -> ProviderResult:
+        prediction_id = prediction.get("id")
+        status = prediction.get("status")
+        if not prediction_id or not isinstance(prediction_id, str):
+            raise http.bad_response("the prediction has no id", provider=self.name)
+        if status in ("starting", "processing"):
+            return ProviderResult(
+                status=ProviderResult.PENDING, upstream_id=prediction_id, progress=self._progress(prediction),
+                poll_after=float(self.channel.options.get("poll_after") or POLL_AFTER.get(job.modality, 2.0)),
+            )
+        if status == "succeeded":
+            outputs = self._outputs(prediction.get("output"))
+            if not outputs:
+                raise PermanentError("Replicate finished without any output file", code="upstream_no_output")
+            metrics = prediction.get("metrics") or {}
+            usage = {"predict_time": metrics["predict_time"]} if isinstance(metrics.get("predict_time"), (int, float)) else {}
+            return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=outputs, upstream_id=prediction_id,
+                                  usage=usage, progress=100)
+        if status == "failed":
+            message = str(prediction.get("error") or "the prediction failed")[: http.MAX_ERROR_MESSAGE]
+            if _is_content_flag(message):
+                raise ContentFiltered(f"replicate: {message}")
+            raise PermanentError(f"replicate: {message}", code="upstream_failed")
+        if status in ("canceled", "aborted"):
+            raise PermanentError("replicate: the prediction was canceled upstream", code="upstream_canceled")
+        raise http.bad_response(f"unknown prediction status {status!r}", provider=self.name)
+
+    def _progress(self, prediction: dict) -> int | None:
+        found = PROGRESS.findall(prediction.get("logs") or "")
+        return min(99, int(found[-1])) if found else None
+
+    def _outputs(self, output) -> list[OutputFile]:
+        """Output is a URL, a list of URLs, or (some models) an object holding them."""
+        urls: list[str] = []
+
+        def collect(value):
+            if isinstance(value, str) and value.startswith(("https://", "http://")):
+                urls.append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    collect(item)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    collect(item)
+
+        collect(output)
+        return [OutputFile(mime=guess_mime(url), url=url) for url in urls]
+

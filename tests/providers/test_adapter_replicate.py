@@ -1,0 +1,194 @@
+"""The Replicate adapter against the fake Replicate API over real HTTP on loopback."""
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from apps.providers.base import (
+    AuthError,
+    ChannelConfig,
+    ContentFiltered,
+    InvalidInput,
+    Job,
+    NotFound,
+    PermanentError,
+    ProviderResult,
+    RateLimited,
+    TransientError,
+    UpstreamTimeout,
+)
+from apps.providers.registry import get_adapter
+
+VERSION = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
+
+
+def adapter_for(fake, api_key="r8_secretkey_9876", **options):
+    channel = ChannelConfig(name="replicate-test", adapter="replicate", base_url=fake.url + "/v1", api_key=api_key,
+                            options={"timeout": 2, **options})
+    return get_adapter(channel)
+
+
+def job(model="black-forest-labs/flux-schnell", modality="image", **params):
+    return Job(id="gen-1", modality=modality, upstream_model=model, params={"prompt": "a red fox", **params},
+               channel=None)
+
+
+def run_to_end(adapter, the_job, result, polls=50):
+    for _ in range(polls):
+        if result.status == ProviderResult.SUCCEEDED:
+            return result
+        result = adapter.poll(the_job, result.upstream_id)
+    raise AssertionError("the prediction never finished")
+
+
+def test_official_model_success_downloads_real_pngs(fake_upstream):
+    fake_upstream.config(instant=True)
+    adapter = adapter_for(fake_upstream)
+    the_job = job(n=2, aspect_ratio="16:9", seed=7)
+    submitted = adapter.submit(the_job)
+    assert submitted.status == ProviderResult.PENDING
+    assert submitted.upstream_id and submitted.poll_after == 1.0
+    done = adapter.poll(the_job, submitted.upstream_id)
+    assert done.status == ProviderResult.SUCCEEDED
+    assert len(done.outputs) == 2 and all(o.mime == "image/png" for o in done.outputs)
+    assert "predict_time" in done.usage
+    body = httpx.get(done.outputs[0].url).content
+    assert body.startswith(b"\x89PNG")
+
+    sent = fake_upstream.requests("replicate.create_model")[0]
+    assert sent["path"] == "/v1/models/black-forest-labs/flux-schnell/predictions"
+    assert sent["auth"]["authorization"] == "Bearer ...9876"
+    assert sent["json"] == {"input": {"prompt": "a red fox", "num_outputs": 2, "aspect_ratio": "16:9", "seed": 7}}
+    assert "prefer" not in sent["headers"]
+
+
+def test_versioned_model_posts_version_and_maps_image_input(fake_upstream):
+    fake_upstream.config(instant=True)
+    adapter = adapter_for(fake_upstream, input_map={"acme/animator": {"image_url": "start_image"}})
+    the_job = job(f"acme/animator:{VERSION}", modality="video", image_url="https://example.com/a.png", duration=5)
+    result = run_to_end(adapter, the_job, adapter.submit(the_job))
+    assert [o.mime for o in result.outputs] == ["video/mp4"]
+    sent = fake_upstream.requests("replicate.create")[0]
+    assert sent["path"] == "/v1/predictions"
+    assert sent["json"]["version"] == VERSION
+    assert sent["json"]["input"] == {"prompt": "a red fox", "start_image": "https://example.com/a.png", "duration": 5}
+
+
+def test_async_completion_reports_progress_then_succeeds(fake_upstream):
+    fake_upstream.config(job_seconds=0.4)
+    adapter = adapter_for(fake_upstream)
+    the_job = job()
+    submitted = adapter.submit(the_job)
+    first = adapter.poll(the_job, submitted.upstream_id)
+    assert first.status == ProviderResult.PENDING and first.progress is not None and first.progress < 100
+    time.sleep(0.45)
+    assert adapter.poll(the_job, submitted.upstream_id).status == ProviderResult.SUCCEEDED
+
+
+def test_prefer_wait_returns_the_finished_prediction_from_submit(fake_upstream):
+    fake_upstream.config(job_seconds=0.1)
+    adapter = adapter_for(fake_upstream, prefer_wait=5)
+    result = adapter.submit(job())
+    assert result.status == ProviderResult.SUCCEEDED and len(result.outputs) == 1
+    assert fake_upstream.requests("replicate.create_model")[0]["headers"]["prefer"] == "wait=5"
+
+
+def test_never_finish_stays_pending(fake_upstream):
+    fake_upstream.config(job_seconds=0.01)
+    fake_upstream.faults("replicate", never_finish=True)
+    adapter = adapter_for(fake_upstream)
+    the_job = job()
+    upstream_id = adapter.submit(the_job).upstream_id
+    for _ in range(3):
+        assert adapter.poll(the_job, upstream_id).status == ProviderResult.PENDING
+
+
+def test_fail_late_is_a_permanent_error_with_the_upstream_message(fake_upstream):
+    fake_upstream.config(instant=True)
+    fake_upstream.faults("replicate", fail_late=True)
+    adapter = adapter_for(fake_upstream)
+    the_job = job()
+    upstream_id = adapter.submit(the_job).upstream_id
+    with pytest.raises(PermanentError) as caught:
+        adapter.poll(the_job, upstream_id)
+    assert caught.value.code == "upstream_failed" and "illegal memory access" in caught.value.message
+    assert not isinstance(caught.value, ContentFiltered)
+
+
+def test_nsfw_failure_is_content_filtered(fake_upstream):
+    fake_upstream.config(instant=True)
+    adapter = adapter_for(fake_upstream)
+    the_job = job(prompt="something forbidden")
+    with pytest.raises(ContentFiltered) as caught:
+        adapter.poll(the_job, adapter.submit(the_job).upstream_id)
+    assert "NSFW" in caught.value.message
+
+
+def test_cancel_reaches_the_fake_and_a_canceled_prediction_is_final(fake_upstream):
+    fake_upstream.config(job_seconds=30)
+    adapter = adapter_for(fake_upstream)
+    assert adapter.supports_cancel
+    the_job = job()
+    upstream_id = adapter.submit(the_job).upstream_id
+    adapter.cancel(the_job, upstream_id)
+    sent = fake_upstream.requests("replicate.cancel")
+    assert [r["path"] for r in sent] == [f"/v1/predictions/{upstream_id}/cancel"]
+    with pytest.raises(PermanentError) as caught:
+        adapter.poll(the_job, upstream_id)
+    assert caught.value.code == "upstream_canceled"
+
+
+def test_server_error_is_transient(fake_upstream):
+    fake_upstream.faults("replicate.create_model", status=500, count=1)
+    with pytest.raises(TransientError) as caught:
+        adapter_for(fake_upstream).submit(job())
+    assert not caught.value.permanent and caught.value.status == 500
+
+
+def test_timeout_is_upstream_timeout(fake_upstream):
+    fake_upstream.config(timeout_seconds=1.0)
+    fake_upstream.faults("replicate.create_model", timeout=True, count=1)
+    with pytest.raises(UpstreamTimeout):
+        adapter_for(fake_upstream, timeout=0.3).submit(job())
+
+
+def test_rate_limit_carries_retry_after(fake_upstream):
+    fake_upstream.faults("replicate.create_model", status=429, retry_after=7, count=1)
+    with pytest.raises(RateLimited) as caught:
+        adapter_for(fake_upstream).submit(job())
+    assert caught.value.retry_after == 7
+
+
+def test_validation_error_is_invalid_input_with_replicate_detail(fake_upstream):
+    with pytest.raises(InvalidInput) as caught:
+        adapter_for(fake_upstream).submit(job(n=9))
+    assert "num_outputs" in caught.value.message and caught.value.status == 422
+
+
+def test_refused_token_is_auth_error(fake_upstream):
+    with pytest.raises(AuthError) as caught:
+        adapter_for(fake_upstream, api_key="invalid-token").submit(job())
+    assert "authentication token" in caught.value.message
+
+
+def test_unknown_model_is_not_found(fake_upstream):
+    with pytest.raises(NotFound):
+        adapter_for(fake_upstream).submit(job("acme/missing-model"))
+
+
+def test_malformed_body_is_transient(fake_upstream):
+    fake_upstream.faults("replicate.get", malformed=True, count=1)
+    adapter = adapter_for(fake_upstream)
+    the_job = job()
+    upstream_id = adapter.submit(the_job).upstream_id
+    with pytest.raises(TransientError) as caught:
+        adapter.poll(the_job, upstream_id)
+    assert caught.value.code == "upstream_bad_response"
+
+
+def test_bad_model_name_is_refused_before_any_request(fake_upstream):
+    with pytest.raises(InvalidInput):
+        adapter_for(fake_upstream).submit(job("not a model"))
+    assert fake_upstream.requests("replicate") == []
