@@ -1,0 +1,126 @@
+"""Router order, weights, route refusals, the circuit breaker and poll countdowns."""
+import random
+from collections import Counter
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+from apps.catalog.models import AIModel, Channel
+from apps.providers import health
+from apps.providers.router import route_choices, unroutable_reason
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def model():
+    model = AIModel.objects.create(slug="m", name="M", vendor="v", modality="image",
+                                   schema={"fields": [{"name": "prompt", "type": "text"}]},
+                                   pricing={"unit": "image", "credits": "1"})
+    model.routes.create(adapter="alpha", upstream_model="alpha-1")
+    model.routes.create(adapter="beta", upstream_model="beta-1", unsupported=["seed"],
+                        rules=[{"if": {"size": "4k", "ratio": "1:1"}, "forbid": True, "message": "4K is not available with 1:1 on beta."}])
+    return model
+
+
+def names(choices):
+    return [c.channel.name for c in choices]
+
+
+def test_priority_first_then_weighted_within_priority(model):
+    Channel.objects.create(name="backup", adapter="alpha", priority=0)
+    Channel.objects.create(name="heavy", adapter="beta", priority=10, weight=3)
+    Channel.objects.create(name="light", adapter="alpha", priority=10, weight=1)
+    Channel.objects.create(name="off", adapter="alpha", priority=99, enabled=False)
+    rng = random.Random(1)
+    firsts = Counter(names(route_choices(model=model, params={}, rng=rng))[0] for _ in range(2000))
+    assert set(firsts) == {"heavy", "light"}
+    assert 0.70 < firsts["heavy"] / 2000 < 0.80  # weight 3:1
+    order = names(route_choices(model=model, params={}, rng=rng))
+    assert order[-1] == "backup" and "off" not in order
+
+
+def test_channel_model_map_renames_upstream_model(model):
+    Channel.objects.create(name="vllm", adapter="alpha", options={"model_map": {"m": "my-finetune"}})
+    assert route_choices(model=model, params={})[0].upstream_model == "my-finetune"
+
+
+def test_routes_that_refuse_params_are_skipped_and_explained(model):
+    Channel.objects.create(name="a", adapter="alpha")
+    Channel.objects.create(name="b", adapter="beta", priority=5)
+    assert names(route_choices(model=model, params={"seed": 3})) == ["a"]
+    assert names(route_choices(model=model, params={"size": "4k", "ratio": "1:1"})) == ["a"]
+    model.routes.filter(adapter="alpha").delete()
+    assert unroutable_reason(model=model, params={"size": "4k", "ratio": "1:1"}) == "4K is not available with 1:1 on beta."
+    assert "seed" in unroutable_reason(model=model, params={"seed": 1})
+    assert unroutable_reason(model=model, params={}) is None
+
+
+def test_circuit_opens_after_failures_and_half_opens_for_one_probe(model, monkeypatch):
+    Channel.objects.create(name="flaky", adapter="alpha", priority=10)
+    Channel.objects.create(name="steady", adapter="beta")
+    clock = [1000.0]
+    monkeypatch.setattr(health.time, "time", lambda: clock[0])
+    for _ in range(health.FAILURE_THRESHOLD):
+        health.channel_record_failure("flaky")
+    assert not health.channel_is_healthy("flaky")
+    assert names(route_choices(model=model, params={})) == ["steady"]
+    clock[0] += health.OPEN_SECONDS + 1
+    assert health.channel_is_healthy("flaky")  # the probe
+    assert not health.channel_is_healthy("flaky")  # only one probe at a time
+    health.channel_record_failure("flaky")  # probe failed: open again
+    clock[0] += 1
+    assert not health.channel_is_healthy("flaky")
+    clock[0] += health.OPEN_SECONDS + 1
+    assert health.channel_is_healthy("flaky")
+    health.channel_record_success("flaky")
+    assert health.channel_is_healthy("flaky") and health.channel_is_healthy("flaky")
+
+
+def test_all_circuits_open_still_tries_channels(model):
+    Channel.objects.create(name="only", adapter="alpha")
+    for _ in range(health.FAILURE_THRESHOLD):
+        health.channel_record_failure("only")
+    assert names(route_choices(model=model, params={})) == ["only"]
+
+
+def test_countdowns_stay_well_under_the_visibility_timeout(owner, monkeypatch):
+    """A delayed message must never outlive the broker's visibility timeout, or Redis would
+    redeliver it while it is still waiting: every countdown we schedule is clamped."""
+    from apps.generations import services
+    from apps.providers.base import ProviderResult
+
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert services.MAX_POLL_DELAY * 10 <= visibility
+    assert services.LEASE_SECONDS * 10 <= visibility
+
+    countdowns = []
+    monkeypatch.setattr(services, "_enqueue_poll", lambda gid, countdown: countdowns.append(countdown))
+    monkeypatch.setattr(services, "_enqueue_run", lambda gid, countdown=None: countdowns.append(countdown or 0))
+    model = AIModel.objects.create(slug="slow", name="Slow", vendor="v", modality="video",
+                                   schema={"fields": [{"name": "prompt", "type": "text"}]},
+                                   pricing={"unit": "request", "credits": "1"}, limits={"deadline_seconds": 86400})
+    model.routes.create(adapter="sandbox", upstream_model="image")
+    Channel.objects.create(name="Sandbox", adapter="sandbox")
+    monkeypatch.setattr("apps.providers.adapters.sandbox.SandboxAdapter.submit",
+                        lambda self, job: ProviderResult(status="pending", upstream_id="u1", poll_after=100_000))
+    monkeypatch.setattr("apps.providers.adapters.sandbox.SandboxAdapter.poll",
+                        lambda self, job, uid: ProviderResult(status="pending", poll_after=100_000))
+    generation, _ = services.generation_submit(user=owner, workspace=owner.current_workspace, model=model,
+                                               raw_params={"prompt": "x"})
+    services.generation_run(generation_id=generation.pk)
+    from apps.generations.models import Generation
+
+    for _ in range(3):
+        Generation.objects.filter(pk=generation.pk).update(next_check_at=generation.created_at)
+        services.generation_poll(generation_id=generation.pk)
+    polls = [c for c in countdowns if c]
+    assert polls and max(polls) <= services.MAX_POLL_DELAY < visibility
