@@ -151,8 +151,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# How often beat runs the sweeper (seconds): deadlines, lost messages, dead workers.
+SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-generations": {"task": "apps.generations.tasks.sweep_generations", "schedule": 15.0},
+    "sweep-generations": {"task": "apps.generations.tasks.sweep_generations", "schedule": float(SWEEP_INTERVAL_SECONDS)},
 }
 
 # --- Auth (django-allauth, email login) ---
@@ -204,6 +206,9 @@ USE_TZ = True
 # --- Atelier ---
 # Credits are stored as integer millicredits (1 credit = 1000); see apps/wallet/money.py.
 SIGNUP_GRANT_CREDITS = env_int("SIGNUP_GRANT_CREDITS", 100)
+# How long a worker's claim on a job lasts before the sweeper hands the job to another worker.
+GENERATION_LEASE_SECONDS = env_int("GENERATION_LEASE_SECONDS", 120)
+
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 
 LOGGING = {

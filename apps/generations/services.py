@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -32,7 +33,8 @@ from .models import Attempt, Generation
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 120  # a worker's claim on a job; the sweeper takes the job back after it
+# A worker's claim on a job; the sweeper takes the job back after it (a killed worker).
+LEASE_SECONDS = settings.GENERATION_LEASE_SECONDS
 MAX_SUBMIT_ROUNDS = 3  # rounds over all channels before a transient outage fails the job
 MAX_POLL_DELAY = 30.0
 AUTH_FAILS_OVER = True  # another channel has other credentials
