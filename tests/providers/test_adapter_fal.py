@@ -1,0 +1,189 @@
+"""The fal adapter against the fake fal queue API over real HTTP on loopback."""
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from apps.providers.base import (
+    AuthError,
+    ChannelConfig,
+    ContentFiltered,
+    InvalidInput,
+    Job,
+    PermanentError,
+    ProviderResult,
+    RateLimited,
+    TransientError,
+    UpstreamTimeout,
+)
+from apps.providers.registry import get_adapter
+
+
+def adapter_for(fake, api_key="fal-key-abcd1234", **options):
+    channel = ChannelConfig(name="fal-test", adapter="fal", base_url=fake.url + "/fal", api_key=api_key,
+                            options={"timeout": 2, **options})
+    return get_adapter(channel)
+
+
+def job(model="fal-ai/flux/dev", modality="image", **params):
+    return Job(id="gen-1", modality=modality, upstream_model=model, params={"prompt": "a lighthouse", **params},
+               channel=None)
+
+
+def test_image_success_through_the_queue(fake_upstream):
+    fake_upstream.config(instant=True)
+    adapter = adapter_for(fake_upstream)
+    the_job = job(n=2, size="1024x768", seed=3)
+    submitted = adapter.submit(the_job)
+    assert submitted.status == ProviderResult.PENDING and submitted.upstream_id and submitted.poll_after == 1.0
+    done = adapter.poll(the_job, submitted.upstream_id)
+    assert done.status == ProviderResult.SUCCEEDED
+    assert [(o.mime, o.width, o.height) for o in done.outputs] == [("image/png", 64, 64)] * 2
+    assert httpx.get(done.outputs[1].url).content.startswith(b"\x89PNG")
+    assert done.usage == {"inference_time": 0.5}
+
+    sent = fake_upstream.requests("fal.submit")[0]
+    assert sent["path"] == "/fal/fal-ai/flux/dev"
+    assert sent["auth"]["authorization"] == "Key ...1234"
+    assert sent["json"] == {"prompt": "a lighthouse", "num_images": 2, "image_size": {"width": 1024, "height": 768},
+                            "seed": 3}
+    # Status and result live under owner/app, without the endpoint path.
+    paths = [r["path"] for r in fake_upstream.requests("fal") if r["method"] == "GET"]
+    assert paths == [f"/fal/fal-ai/flux/requests/{submitted.upstream_id}/status",
+                     f"/fal/fal-ai/flux/requests/{submitted.upstream_id}"]
+
+
+def test_video_from_a_deep_endpoint_path(fake_upstream):
+    fake_upstream.config(instant=True)
+    adapter = adapter_for(fake_upstream)
+    the_job = job("fal-ai/kling-video/v2.1/master/image-to-video", modality="video",
+                  image_url="https://example.com/a.png", duration="5", aspect_ratio="16:9")
+    submitted = adapter.submit(the_job)
+    assert submitted.poll_after == 5.0
+    done = adapter.poll(the_job, submitted.upstream_id)
+    assert [o.mime for o in done.outputs] == ["video/mp4"]
+    assert fake_upstream.requests("fal.submit")[0]["json"]["image_url"] == "https://example.com/a.png"
+
+
+def test_pending_while_queued_and_running_then_completed(fake_upstream):
+    fake_upstream.config(job_seconds=0.4)
+    adapter = adapter_for(fake_upstream)
+    the_job = job()
+    upstream_id = adapter.submit(the_job).upstream_id
+    queued = adapter.poll(the_job, upstream_id)
+    running = adapter.poll(the_job, upstream_id)
+    assert queued.status == running.status == ProviderResult.PENDING
+    assert running.progress is not None and 0 <= running.progress < 100
+    time.sleep(0.45)
+    assert adapter.poll(the_job, upstream_id).status == ProviderResult.SUCCEEDED
+
+
+def test_never_finish_stays_pending(fake_upstream):
+    fake_upstream.config(job_seconds=0.01)
+    fake_upstream.faults("fal.submit", never_finish=True)
+    adapter = adapter_for(fake_upstream)
+    the_job = job()
+    upstream_id = adapter.submit(the_job).upstream_id
+    time.sleep(0.05)
+    assert all(adapter.poll(the_job, upstream_id).status == ProviderResult.PENDING for _ in range(3))
+
+
+def test_fail_late_is_permanent_with_fal_error(fake_upstream):
+    fake_upstream.config(instant=True)
+    fake_upstream.faults("fal.submit", fail_late=True)
+    adapter = adapter_for(fake_upstream)
+    the_job = job()
+    upstream_id = adapter.submit(the_job).upstream_id
+    with pytest.raises(PermanentError) as caught:
+        adapter.poll(the_job, upstream_id)
+    assert caught.value.code == "upstream_failed" and "Runner disconnected" in caught.value.message
+
+
+def test_nsfw_flags_drop_images_and_all_flagged_is_content_filtered(fake_upstream):
+    fake_upstream.config(instant=True)
+    adapter = adapter_for(fake_upstream)
+    two = job(n=2, fake_flag_first=True)
+    assert len(adapter.poll(two, adapter.submit(two).upstream_id).outputs) == 1
+    one = job(n=1, fake_flag_first=True)
+    with pytest.raises(ContentFiltered):
+        adapter.poll(one, adapter.submit(one).upstream_id)
+
+
+def test_content_policy_422_is_content_filtered(fake_upstream):
+    with pytest.raises(ContentFiltered) as caught:
+        adapter_for(fake_upstream).submit(job(prompt="a forbidden thing"))
+    assert "content checker" in caught.value.message
+
+
+def test_validation_422_is_invalid_input_with_the_field(fake_upstream):
+    with pytest.raises(InvalidInput) as caught:
+        adapter_for(fake_upstream).submit(job(prompt=""))
+    assert "prompt" in caught.value.message and "field required" in caught.value.message
+
+
+def test_cancel_reaches_the_fake_and_the_request_ends_canceled(fake_upstream):
+    fake_upstream.config(job_seconds=30)
+    adapter = adapter_for(fake_upstream)
+    assert adapter.supports_cancel
+    the_job = job()
+    upstream_id = adapter.submit(the_job).upstream_id
+    adapter.cancel(the_job, upstream_id)
+    sent = fake_upstream.requests("fal.cancel")
+    assert [(r["method"], r["path"]) for r in sent] == [("PUT", f"/fal/fal-ai/flux/requests/{upstream_id}/cancel")]
+    with pytest.raises(PermanentError) as caught:
+        adapter.poll(the_job, upstream_id)
+    assert caught.value.code == "upstream_canceled"
+    adapter.cancel(the_job, upstream_id)  # already completed: answered 400, nothing to do
+
+
+def test_server_error_is_transient(fake_upstream):
+    fake_upstream.faults("fal.submit", status=503, count=1)
+    with pytest.raises(TransientError) as caught:
+        adapter_for(fake_upstream).submit(job())
+    assert not caught.value.permanent
+
+
+def test_server_error_while_polling_status_stays_transient(fake_upstream):
+    adapter = adapter_for(fake_upstream)
+    the_job = job()
+    upstream_id = adapter.submit(the_job).upstream_id
+    fake_upstream.faults("fal.status", status=500, count=1)
+    with pytest.raises(TransientError):
+        adapter.poll(the_job, upstream_id)
+
+
+def test_timeout(fake_upstream):
+    fake_upstream.config(timeout_seconds=1.0)
+    fake_upstream.faults("fal.submit", timeout=True, count=1)
+    with pytest.raises(UpstreamTimeout):
+        adapter_for(fake_upstream, timeout=0.3).submit(job())
+
+
+def test_rate_limited_with_retry_after(fake_upstream):
+    fake_upstream.faults("fal.submit", status=429, retry_after=12, count=1)
+    with pytest.raises(RateLimited) as caught:
+        adapter_for(fake_upstream).submit(job())
+    assert caught.value.retry_after == 12
+
+
+def test_bad_key_is_auth_error(fake_upstream):
+    with pytest.raises(AuthError):
+        adapter_for(fake_upstream, api_key="invalid").submit(job())
+
+
+def test_malformed_status_body_is_transient(fake_upstream):
+    adapter = adapter_for(fake_upstream)
+    the_job = job()
+    upstream_id = adapter.submit(the_job).upstream_id
+    fake_upstream.faults("fal.status", malformed=True, count=1)
+    with pytest.raises(TransientError) as caught:
+        adapter.poll(the_job, upstream_id)
+    assert caught.value.code == "upstream_bad_response"
+
+
+def test_request_ids_are_checked_before_they_reach_a_url(fake_upstream):
+    with pytest.raises(InvalidInput):
+        adapter_for(fake_upstream).poll(job(), "../../v1/predictions")
+    assert fake_upstream.requests("fal") == []
