@@ -1,9 +1,29 @@
-"""The built-in sandbox adapter: real media made locally, no network, no keys."""
+"""The built-in sandbox adapter: real media made locally, no network, no keys.
+
+Image, speech and text answer at once. Video and music behave like the asynchronous
+upstreams they stand in for: submit answers `pending` with a task id, and the first poll
+at or after the task's ready time renders the file and answers `succeeded`. The task id
+carries everything a poll needs (engine, ready time, a digest of the job), and the params
+come back with the job, so a restarted worker or a second poll renders the same bytes and
+no worker ever sleeps."""
 from __future__ import annotations
 
-from ..base import Adapter, InvalidInput, Job, OutputFile, ProviderResult
+import hashlib
+import json
+import time
+from typing import Iterator
+
+from ..base import Adapter, ChatChunk, InvalidInput, Job, NotFound, OutputFile, ProviderResult
 from ..registry import register
+from ..sandbox import text as text_engine
 from ..sandbox.image import render_png
+from ..sandbox.music import render_song
+from ..sandbox.speech import synthesize_speech
+from ..sandbox.video import render_video, spec_from_params
+
+ASYNC_ENGINES = {"video", "music"}
+# How long an asynchronous sandbox task stays "queued" before the first poll renders it.
+READY_AFTER_SECONDS = 1.0
 
 
 def _size(params: dict) -> tuple[int, int]:
@@ -11,17 +31,66 @@ def _size(params: dict) -> tuple[int, int]:
     return int(width), int(height)
 
 
+def _digest(job: Job, engine: str) -> str:
+    body = json.dumps([job.id, engine, job.params], sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def task_id(job: Job, engine: str, ready_at: float) -> str:
+    return f"sbx.{engine}.{int(ready_at * 1000)}.{_digest(job, engine)}"
+
+
 @register
 class SandboxAdapter(Adapter):
     name = "sandbox"
 
     def submit(self, job: Job) -> ProviderResult:
-        handler = getattr(self, f"_submit_{job.upstream_model}", None)
-        if handler is None:
-            raise InvalidInput(f"The sandbox has no engine named {job.upstream_model!r}")
-        return handler(job)
+        engine = job.upstream_model
+        if engine in ASYNC_ENGINES:
+            self._check(job)
+            ready_at = time.time() + READY_AFTER_SECONDS
+            return ProviderResult(status=ProviderResult.PENDING, upstream_id=task_id(job, engine, ready_at),
+                                  poll_after=READY_AFTER_SECONDS, progress=0)
+        return self._render(job)
 
-    def _submit_image(self, job: Job) -> ProviderResult:
+    def poll(self, job: Job, upstream_id: str) -> ProviderResult:
+        prefix, engine, ready_ms, digest = (str(upstream_id).split(".") + ["", "", "", ""])[:4]
+        if prefix != "sbx" or engine not in ASYNC_ENGINES or not ready_ms.isdigit() or digest != _digest(job, engine):
+            raise NotFound(f"The sandbox has no task {upstream_id!r} for this job.")
+        remaining = int(ready_ms) / 1000 - time.time()
+        if remaining > 0:
+            return ProviderResult(status=ProviderResult.PENDING, upstream_id=upstream_id,
+                                  poll_after=max(0.2, remaining), progress=0)
+        return self._render(job, engine=engine)
+
+    def cancel(self, job: Job, upstream_id: str) -> None:
+        return None  # nothing runs between polls, so there is nothing to stop
+
+    def stream_chat(self, job: Job) -> Iterator[ChatChunk]:
+        if job.upstream_model != "text":
+            raise InvalidInput(f"The sandbox engine {job.upstream_model!r} does not chat.")
+        yield from text_engine.stream(job.params)
+
+    # ---- engines ---------------------------------------------------------------------------
+    def _check(self, job: Job) -> None:
+        """Reject what cannot render before accepting the task, as a real upstream would."""
+        if job.upstream_model == "video":
+            try:
+                spec_from_params(job.params)
+            except ValueError as exc:
+                raise InvalidInput(str(exc)) from exc
+
+    def _render(self, job: Job, engine: str | None = None) -> ProviderResult:
+        engine = engine or job.upstream_model
+        handler = getattr(self, f"_render_{engine}", None)
+        if handler is None:
+            raise InvalidInput(f"The sandbox has no engine named {engine!r}")
+        try:
+            return handler(job)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+
+    def _render_image(self, job: Job) -> ProviderResult:
         width, height = _size(job.params)
         seed = int(job.params.get("seed") or 0)
         outputs = [
@@ -34,3 +103,28 @@ class SandboxAdapter(Adapter):
             for index in range(int(job.params.get("n", 1)))
         ]
         return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=outputs)
+
+    def _render_video(self, job: Job) -> ProviderResult:
+        data, spec = render_video(job.params)
+        output = OutputFile(mime="video/mp4", data=data, width=spec.width, height=spec.height,
+                            duration=float(spec.duration),
+                            meta={"fps": spec.fps, "has_audio": bool(job.params.get("generate_audio"))})
+        return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=[output], progress=100)
+
+    def _render_music(self, job: Job) -> ProviderResult:
+        song = render_song(job.params)
+        audio = OutputFile(mime="audio/mpeg", data=song.audio, duration=float(song.seconds), meta=song.meta)
+        cover = OutputFile(mime="image/png", data=song.cover, role="cover", width=1024, height=1024,
+                           meta={"title": song.plan.title})
+        return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=[audio, cover], progress=100)
+
+    def _render_speech(self, job: Job) -> ProviderResult:
+        speech = synthesize_speech(job.params)
+        output = OutputFile(mime=speech.mime, data=speech.data, duration=round(speech.duration, 3),
+                            meta={"voice": job.params.get("voice") or "alloy", "sample_rate": speech.sample_rate})
+        return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=[output],
+                              usage={"characters": len(str(job.params.get("input") or ""))})
+
+    def _render_text(self, job: Job) -> ProviderResult:
+        result = text_engine.answer(job.params)
+        return ProviderResult(status=ProviderResult.SUCCEEDED, text=result.text, usage=result.usage)
