@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Membership, User, Workspace
+from .models import Invitation, Membership, User, Workspace
 
 
 @admin.register(User)
@@ -32,3 +32,12 @@ class WorkspaceAdmin(admin.ModelAdmin):
     search_fields = ("name", "created_by__email")
     inlines = [MembershipInline]
     raw_id_fields = ("created_by",)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("email", "workspace", "role", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at")
+    list_filter = ("role",)
+    search_fields = ("email", "workspace__name")
+    readonly_fields = ("token_hash",)
+    raw_id_fields = ("workspace", "invited_by", "accepted_by")

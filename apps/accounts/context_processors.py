@@ -1,5 +1,6 @@
 from apps.wallet.selectors import wallet_summary
 
+from .models import Workspace
 from .services import workspace_for_user
 
 
@@ -8,4 +9,9 @@ def workspace(request):
     if not user or not user.is_authenticated:
         return {}
     ws = workspace_for_user(user=user)
-    return {"workspace": ws, "wallet_summary": wallet_summary(workspace=ws) if ws else None}
+    return {
+        "workspace": ws,
+        "wallet_summary": wallet_summary(workspace=ws) if ws else None,
+        # For the top-bar switcher: personal first, then teams by name.
+        "workspaces": Workspace.objects.filter(memberships__user=user).order_by("kind", "name"),
+    }

@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponse
 
-from .models import Hold, LedgerEntry, Wallet
+from .models import Hold, LedgerEntry, MemberSpend, Redemption, RedemptionBatch, Wallet
 from .money import credits_to_milli, format_credits
-from .services import wallet_adjust
+from .services import redemption_batch_create, redemption_batch_csv, wallet_adjust, wallet_grant
 
 
 class LedgerInline(admin.TabularInline):
@@ -22,6 +23,10 @@ class LedgerInline(admin.TabularInline):
 class AdjustForm(forms.ModelForm):
     """Admins add or remove credits; the reason is mandatory and the admin is recorded."""
 
+    adjust_kind = forms.ChoiceField(
+        choices=[("grant", "Grant (top-up, positive)"), ("adjustment", "Adjustment (correction, either sign)")],
+        initial="grant", required=False,
+    )
     adjust_credits = forms.DecimalField(required=False, decimal_places=3, help_text="Credits to add (negative to remove).")
     adjust_reason = forms.CharField(required=False, max_length=255)
 
@@ -33,6 +38,8 @@ class AdjustForm(forms.ModelForm):
         data = super().clean()
         if data.get("adjust_credits") and not (data.get("adjust_reason") or "").strip():
             self.add_error("adjust_reason", "A reason is required for every adjustment.")
+        if data.get("adjust_kind") == "grant" and data.get("adjust_credits") is not None and data["adjust_credits"] < 0:
+            self.add_error("adjust_credits", "A grant must be positive; use an adjustment to remove credits.")
         return data
 
 
@@ -42,7 +49,7 @@ class WalletAdmin(admin.ModelAdmin):
     list_display = ("workspace", "balance_credits", "held_credits", "updated_at")
     search_fields = ("workspace__name", "workspace__created_by__email")
     readonly_fields = ("workspace", "balance_credits", "held_credits")
-    fields = ("workspace", "balance_credits", "held_credits", "adjust_credits", "adjust_reason")
+    fields = ("workspace", "balance_credits", "held_credits", "adjust_kind", "adjust_credits", "adjust_reason")
     inlines = [LedgerInline]
 
     @admin.display(description="balance")
@@ -62,10 +69,12 @@ class WalletAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         amount = form.cleaned_data.get("adjust_credits")
         if amount:
+            reason = form.cleaned_data["adjust_reason"]
             try:
-                wallet_adjust(
-                    wallet=obj, amount=credits_to_milli(amount), reason=form.cleaned_data["adjust_reason"], actor=request.user
-                )
+                if form.cleaned_data.get("adjust_kind") == "grant":
+                    wallet_grant(wallet=obj, amount=credits_to_milli(amount), reason=reason, actor=request.user)
+                else:
+                    wallet_adjust(wallet=obj, amount=credits_to_milli(amount), reason=reason, actor=request.user)
             except Exception as exc:  # shown to the admin, nothing written
                 messages.error(request, str(exc))
 
@@ -90,6 +99,104 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 class HoldAdmin(admin.ModelAdmin):
     list_display = ("id", "wallet", "amount", "captured_amount", "state", "created_at", "settled_at")
     list_filter = ("state",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MemberSpend)
+class MemberSpendAdmin(admin.ModelAdmin):
+    list_display = ("wallet", "member", "month", "amount")
+    list_filter = ("month",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BatchCreateForm(forms.ModelForm):
+    value_credits = forms.DecimalField(decimal_places=3, min_value=0.001, help_text="Credits each redemption adds.")
+    count = forms.IntegerField(min_value=1, max_value=10_000, initial=10, help_text="How many codes to make.")
+
+    class Meta:
+        model = RedemptionBatch
+        fields = ["name", "max_redemptions", "expires_at"]
+        help_texts = {"max_redemptions": "How many different users can redeem each code (once each)."}
+
+
+def _csv_response(filename: str, body: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@admin.action(description="Export codes as CSV")
+def export_codes(modeladmin, request, queryset):
+    parts = [redemption_batch_csv(batch=batch) for batch in queryset.order_by("pk")]
+    # One header for the whole file.
+    body = parts[0] + "".join(part.split("\n", 1)[1] for part in parts[1:]) if parts else ""
+    return _csv_response("atelier-codes.csv", body)
+
+
+@admin.register(RedemptionBatch)
+class RedemptionBatchAdmin(admin.ModelAdmin):
+    list_display = ("name", "value_display", "code_count", "max_redemptions", "expires_at", "created_by", "created_at")
+    readonly_fields = ("name", "value_display", "max_redemptions", "expires_at", "created_by", "created_at", "code_count")
+    actions = [export_codes]
+
+    @admin.display(description="credits per redemption")
+    def value_display(self, obj):
+        return format_credits(obj.value)
+
+    @admin.display(description="codes")
+    def code_count(self, obj):
+        return obj.codes.count()
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = BatchCreateForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name", "value_credits", "count", "max_redemptions", "expires_at")
+        return self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        data = form.cleaned_data
+        batch = redemption_batch_create(
+            name=data["name"], value=credits_to_milli(data["value_credits"]), count=data["count"],
+            max_redemptions=data["max_redemptions"], expires_at=data.get("expires_at"), actor=request.user,
+        )
+        # The admin's "added" message and redirect need the saved object.
+        obj.pk = batch.pk
+        obj.created_by = request.user
+        messages.info(request, f"{data['count']} codes created; select the batch and use 'Export codes as CSV'.")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "code", "user", "wallet")
+    search_fields = ("code__code", "user__email")
 
     def has_add_permission(self, request):
         return False

@@ -42,6 +42,9 @@ class Hold(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # The MemberSpend month this hold counts against (team pools only); settling gives back to
+    # that month's counter, so a hold placed in May and released in June corrects May.
+    spend_month = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -51,6 +54,32 @@ class Hold(models.Model):
                 name="capture_within_hold",
             ),
         ]
+
+
+class MemberSpend(models.Model):
+    """What one member has committed from a team pool in one calendar month (UTC): open holds
+    plus captures. hold_place raises it with a conditional UPDATE against the member's cap in
+    the same transaction as the wallet UPDATE; releases and partial captures give back."""
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="member_spend")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField()  # first day of the month
+    amount = models.BigIntegerField(default=0)  # millicredits
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["wallet", "member", "month"], name="one_spend_row_per_member_month"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="member_spend_not_negative"),
+        ]
+
+
+class LedgerQuerySet(models.QuerySet):
+    # Bulk paths bypass save()/delete(); close them too (the database triggers are the backstop).
+    def update(self, **kwargs):
+        raise ValueError("Ledger entries are append-only.")
+
+    def delete(self):
+        raise ValueError("Ledger entries are append-only.")
 
 
 class LedgerEntry(models.Model):
@@ -78,6 +107,8 @@ class LedgerEntry(models.Model):
     reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    objects = LedgerQuerySet.as_manager()
+
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "ledger entries"
@@ -96,3 +127,46 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Ledger entries are append-only.")
+
+
+class RedemptionBatch(models.Model):
+    """A set of codes made by an admin: each code is worth `value` and can be redeemed by up to
+    `max_redemptions` different users (once per user) until `expires_at`."""
+
+    name = models.CharField(max_length=120)
+    value = models.BigIntegerField()  # millicredits per redemption
+    max_redemptions = models.PositiveIntegerField(default=1)  # per code
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "redemption batches"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(value__gt=0), name="batch_value_positive"),
+            models.CheckConstraint(condition=models.Q(max_redemptions__gt=0), name="batch_max_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class RedemptionCode(models.Model):
+    batch = models.ForeignKey(RedemptionBatch, on_delete=models.PROTECT, related_name="codes")
+    code = models.CharField(max_length=40, unique=True)
+    # Raised by a conditional UPDATE (times_redeemed < max) in the redeeming transaction.
+    times_redeemed = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return self.code
+
+
+class Redemption(models.Model):
+    code = models.ForeignKey(RedemptionCode, on_delete=models.PROTECT, related_name="redemptions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="redemptions")
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="redemption")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["code", "user"], name="code_once_per_user")]

@@ -1,7 +1,8 @@
 from dataclasses import dataclass
+from datetime import date
 
+from .models import LedgerEntry, Wallet
 from .money import format_credits
-from .models import Wallet
 
 
 @dataclass(frozen=True)
@@ -29,3 +30,62 @@ class WalletSummary:
 def wallet_summary(*, workspace) -> WalletSummary | None:
     row = Wallet.objects.filter(workspace=workspace).values_list("balance", "held").first()
     return WalletSummary(*row) if row else None
+
+
+@dataclass(frozen=True)
+class LedgerFilters:
+    kind: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    member: int | None = None
+    model: str = ""
+
+
+def ledger_filters_from(query) -> LedgerFilters:
+    """Read filters from a QueryDict; anything malformed is ignored rather than an error page."""
+    def day(name):
+        try:
+            return date.fromisoformat(query.get(name, ""))
+        except ValueError:
+            return None
+
+    kind = query.get("kind", "")
+    member = query.get("member", "")
+    return LedgerFilters(
+        kind=kind if kind in LedgerEntry.Kind.values else "",
+        date_from=day("from"),
+        date_to=day("to"),
+        member=int(member) if member.isdigit() else None,
+        model=query.get("model", "")[:120],
+    )
+
+
+def ledger_entries(*, workspace, filters: LedgerFilters):
+    qs = (
+        LedgerEntry.objects.filter(wallet__workspace=workspace)
+        .select_related("actor", "generation__model")
+        .order_by("-id")
+    )
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.date_from:
+        qs = qs.filter(created_at__date__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(created_at__date__lte=filters.date_to)
+    if filters.member:
+        qs = qs.filter(actor_id=filters.member)
+    if filters.model:
+        qs = qs.filter(generation__model__slug=filters.model)
+    return qs
+
+
+def ledger_csv_rows(entries):
+    yield ["id", "created_at", "kind", "amount_credits", "held_delta_credits", "balance_after_credits",
+           "held_after_credits", "member", "model", "generation", "reason"]
+    for entry in entries.iterator(chunk_size=2000):
+        yield [
+            entry.pk, entry.created_at.isoformat(), entry.kind, format_credits(entry.amount),
+            format_credits(entry.held_delta), format_credits(entry.balance_after), format_credits(entry.held_after),
+            entry.actor.email if entry.actor else "", entry.generation.model.slug if entry.generation else "",
+            entry.generation_id or "", entry.reason,
+        ]
