@@ -8,6 +8,8 @@ admin.site.site_header = "Atelier administration"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("apps.wallet.urls")),
+    path("", include("apps.accounts.urls")),
     path("", include("apps.studio.urls")),
 ]
 
