@@ -1,0 +1,103 @@
+"""Fake Gemini API image generation (https://ai.google.dev/gemini-api/docs/image-generation).
+
+    POST /v1beta/models/{model}:generateContent   (x-goog-api-key header or ?key=)
+
+Answers synchronously with base64 PNGs in candidates[0].content.parts[].inlineData. Errors are
+Google's {"error": {"code", "message", "status", "details"}}; a key containing "invalid" is a
+400 with reason API_KEY_INVALID, as the real API answers. Prompts steer the other outcomes:
+"forbidden" -> promptFeedback.blockReason, "unsafe image" -> finishReason IMAGE_SAFETY,
+"just talk" -> a text-only answer, "quota" -> 429 with RetryInfo. "pro" models also send a
+draft image in a thought part first, like the thinking image models do."""
+from __future__ import annotations
+
+import base64
+
+from . import media
+from .core import FakeRequest, FakeResponse, error_format, route
+
+STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+ASPECT_RATIOS = {"1:1": (64, 64), "2:3": (42, 64), "3:2": (64, 42), "3:4": (48, 64), "4:3": (64, 48),
+                 "4:5": (52, 64), "5:4": (64, 52), "9:16": (36, 64), "16:9": (64, 36), "21:9": (64, 28)}
+IMAGE_SIZES = {"1K", "2K", "4K"}
+
+
+def google_error(status: int, message: str, code: str = "", details: list | None = None) -> FakeResponse:
+    error = {"code": status, "message": message, "status": code or STATUS_NAMES.get(status, "UNKNOWN")}
+    if details:
+        error["details"] = details
+    return FakeResponse(status=status, json={"error": error})
+
+
+error_format("gemini")(google_error)
+
+
+def refused(req: FakeRequest) -> FakeResponse | None:
+    """Google's answers for a missing or wrong API key."""
+    key = req.headers.get("x-goog-api-key") or req.arg("key") or ""
+    if not key:
+        return google_error(403, "Method doesn't allow unregistered callers (callers without established "
+                                 "identity). Please use API Key or other form of API consumer identity to call "
+                                 "this API.")
+    if "invalid" in key:
+        return google_error(400, "API key not valid. Please pass a valid API key.", details=[{
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
+            "domain": "googleapis.com"}])
+    return None
+
+
+def _image_part(width: int, height: int, seed: str, thought: bool = False) -> dict:
+    part = {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(media.png(width, height, seed)).decode()}}
+    if thought:
+        part["thought"] = True
+    return part
+
+
+@route("POST", r"^/v1beta/models/(?P<model>[\w.-]+):generateContent$", name="gemini.generate")
+def generate(req: FakeRequest) -> FakeResponse:
+    denied = refused(req)
+    if denied:
+        return denied
+    body = req.json()
+    contents = body.get("contents") if isinstance(body, dict) else None
+    if not contents:
+        return google_error(400, "* GenerateContentRequest.contents: contents is not specified")
+    parts = [p for c in contents for p in c.get("parts", [])]
+    prompt = " ".join(str(p.get("text", "")) for p in parts).lower()
+    for part in parts:
+        inline = part.get("inline_data") or part.get("inlineData")
+        if inline is not None:
+            try:
+                base64.b64decode(inline.get("data", ""), validate=True)
+            except ValueError:
+                return google_error(400, "Invalid value at 'contents[0].parts[0].inline_data.data' (TYPE_BYTES), "
+                                         "Base64 decoding failed")
+    config = body.get("generationConfig") or {}
+    image_config = config.get("imageConfig") or {}
+    ratio = image_config.get("aspectRatio", "1:1")
+    if ratio not in ASPECT_RATIOS:
+        return google_error(400, f"Unsupported aspect ratio: {ratio}")
+    if "imageSize" in image_config and image_config["imageSize"] not in IMAGE_SIZES:
+        return google_error(400, f"Unsupported image size: {image_config['imageSize']}")
+    usage = {"promptTokenCount": 12, "candidatesTokenCount": 1290, "totalTokenCount": 1302}
+    if "quota" in prompt:
+        return google_error(429, "You exceeded your current quota, please check your plan and billing details.",
+                            details=[{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "3s"}])
+    if "forbidden" in prompt:
+        return FakeResponse(json={"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},
+                                  "usageMetadata": {"promptTokenCount": 12, "totalTokenCount": 12}})
+    if "unsafe image" in prompt:
+        return FakeResponse(json={"candidates": [{"finishReason": "IMAGE_SAFETY", "index": 0}], "usageMetadata": usage})
+    if "just talk" in prompt:
+        return FakeResponse(json={"candidates": [{"content": {"role": "model", "parts": [
+            {"text": "I can describe it instead: a quiet harbour at dawn."}]}, "finishReason": "STOP"}],
+            "usageMetadata": usage})
+    width, height = ASPECT_RATIOS[ratio]
+    answer_parts = []
+    if "pro" in req.match["model"]:
+        answer_parts.append(_image_part(8, 8, "draft", thought=True))
+    answer_parts += [{"text": "Here is the image you asked for."}, _image_part(width, height, prompt)]
+    return FakeResponse(json={
+        "candidates": [{"content": {"role": "model", "parts": answer_parts}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": usage, "modelVersion": req.match["model"], "responseId": "fake-response",
+    })

@@ -1,0 +1,155 @@
+"""The Gemini image (Nano Banana) adapter against the fake Gemini API over real HTTP."""
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from apps.providers.base import (
+    AuthError,
+    ChannelConfig,
+    ContentFiltered,
+    InvalidInput,
+    Job,
+    PermanentError,
+    ProviderResult,
+    RateLimited,
+    TransientError,
+    UpstreamTimeout,
+)
+from apps.providers.registry import get_adapter
+from tests.fakes import media
+
+SOURCE_PNG = "data:image/png;base64," + base64.b64encode(media.png(16, 16, "source")).decode()
+
+
+def adapter_for(fake, api_key="AIzaFakeKey-7777", **options):
+    channel = ChannelConfig(name="gemini-test", adapter="gemini", base_url=fake.url + "/v1beta", api_key=api_key,
+                            options={"timeout": 2, **options})
+    return get_adapter(channel)
+
+
+def job(model="gemini-2.5-flash-image", **params):
+    return Job(id="gen-1", modality="image", upstream_model=model,
+               params={"prompt": "a harbour at dawn", **params}, channel=None)
+
+
+def test_text_to_image_is_synchronous_and_returns_png_bytes(fake_upstream):
+    result = adapter_for(fake_upstream).submit(job(aspect_ratio="16:9", seed=5))
+    assert result.status == ProviderResult.SUCCEEDED and result.upstream_id is None
+    [image] = result.outputs
+    assert image.mime == "image/png" and image.data.startswith(b"\x89PNG") and (image.width, image.height) == (64, 36)
+    assert result.usage == {"input_tokens": 12, "output_tokens": 1290}
+
+    sent = fake_upstream.requests("gemini.generate")[0]
+    assert sent["path"] == "/v1beta/models/gemini-2.5-flash-image:generateContent"
+    assert sent["auth"]["x-goog-api-key"] == "...7777" and "key" not in sent["query"]
+    assert sent["json"] == {
+        "contents": [{"role": "user", "parts": [{"text": "a harbour at dawn"}]}],
+        "generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "16:9"}, "seed": 5},
+    }
+
+
+def test_input_images_are_sent_inline_and_pro_tiers_map_to_image_size(fake_upstream):
+    # 003's Nano Banana Pro table: image_size is the aspect ratio, resolution the 1K/2K/4K tier.
+    result = adapter_for(fake_upstream).submit(
+        job("gemini-3-pro-image-preview", image_urls=[SOURCE_PNG], image_size="4:3", resolution="2k"))
+    assert len(result.outputs) == 1 and (result.outputs[0].width, result.outputs[0].height) == (64, 48)
+    sent = fake_upstream.requests("gemini.generate")[0]["json"]
+    inline = sent["contents"][0]["parts"][0]["inline_data"]
+    assert inline["mime_type"] == "image/png"
+    assert base64.b64decode(inline["data"]) == media.png(16, 16, "source")
+    assert sent["generationConfig"]["imageConfig"] == {"aspectRatio": "4:3", "imageSize": "2K"}
+
+
+def test_thought_images_are_not_outputs(fake_upstream):
+    result = adapter_for(fake_upstream).submit(job("gemini-3-pro-image-preview"))
+    assert [(o.width, o.height) for o in result.outputs] == [(64, 64)]
+
+
+def test_n_images_are_n_calls(fake_upstream):
+    result = adapter_for(fake_upstream).submit(job(n=3))
+    assert len(result.outputs) == 3 and len(fake_upstream.requests("gemini.generate")) == 3
+    assert result.usage["output_tokens"] == 3 * 1290
+
+
+def test_blocked_prompt_is_content_filtered(fake_upstream):
+    with pytest.raises(ContentFiltered) as caught:
+        adapter_for(fake_upstream).submit(job(prompt="something forbidden"))
+    assert "PROHIBITED_CONTENT" in caught.value.message
+
+
+def test_blocked_image_is_content_filtered(fake_upstream):
+    with pytest.raises(ContentFiltered) as caught:
+        adapter_for(fake_upstream).submit(job(prompt="an unsafe image"))
+    assert "IMAGE_SAFETY" in caught.value.message
+
+
+def test_text_only_answer_is_a_permanent_no_output_error_with_the_text(fake_upstream):
+    with pytest.raises(PermanentError) as caught:
+        adapter_for(fake_upstream).submit(job(prompt="just talk to me"))
+    assert caught.value.code == "upstream_no_output" and "describe it instead" in caught.value.message
+
+
+def test_invalid_argument_is_invalid_input_with_google_message(fake_upstream):
+    with pytest.raises(InvalidInput) as caught:
+        adapter_for(fake_upstream).submit(job(aspect_ratio="7:3"))
+    assert "Unsupported aspect ratio: 7:3" in caught.value.message and caught.value.status == 400
+
+
+def test_invalid_key_400_is_auth_error_not_invalid_input(fake_upstream):
+    with pytest.raises(AuthError) as caught:
+        adapter_for(fake_upstream, api_key="invalid-key").submit(job())
+    assert "API key not valid" in caught.value.message
+
+
+def test_injected_401_is_auth_error(fake_upstream):
+    fake_upstream.faults("gemini", status=401, count=1)
+    with pytest.raises(AuthError):
+        adapter_for(fake_upstream).submit(job())
+
+
+def test_quota_429_uses_retry_info_from_the_body(fake_upstream):
+    with pytest.raises(RateLimited) as caught:
+        adapter_for(fake_upstream).submit(job(prompt="over quota"))
+    assert caught.value.retry_after == 3.0
+
+
+def test_429_with_retry_after_header(fake_upstream):
+    fake_upstream.faults("gemini", status=429, retry_after=9, count=1)
+    with pytest.raises(RateLimited) as caught:
+        adapter_for(fake_upstream).submit(job())
+    assert caught.value.retry_after == 9
+
+
+def test_500_is_transient(fake_upstream):
+    fake_upstream.faults("gemini", status=500, count=1)
+    with pytest.raises(TransientError) as caught:
+        adapter_for(fake_upstream).submit(job())
+    assert not caught.value.permanent
+
+
+def test_timeout(fake_upstream):
+    fake_upstream.config(timeout_seconds=1.0)
+    fake_upstream.faults("gemini", timeout=True, count=1)
+    with pytest.raises(UpstreamTimeout):
+        adapter_for(fake_upstream, timeout=0.3).submit(job())
+
+
+def test_malformed_body_is_transient(fake_upstream):
+    fake_upstream.faults("gemini", malformed=True, count=1)
+    with pytest.raises(TransientError) as caught:
+        adapter_for(fake_upstream).submit(job())
+    assert caught.value.code == "upstream_bad_response"
+
+
+def test_private_source_url_is_refused_before_calling_gemini(fake_upstream):
+    with pytest.raises(InvalidInput) as caught:
+        adapter_for(fake_upstream).submit(job(image_url="http://10.0.0.8/cat.png"))
+    assert "cannot be fetched" in caught.value.message
+    assert fake_upstream.requests("gemini") == []
+
+
+def test_source_that_is_not_an_image_is_invalid_input(fake_upstream):
+    with pytest.raises(InvalidInput):
+        adapter_for(fake_upstream).submit(job(image_url="data:image/png;base64," + base64.b64encode(b"nope").decode()))
