@@ -26,9 +26,37 @@ ASYNC_ENGINES = {"video", "music"}
 READY_AFTER_SECONDS = 1.0
 
 
-def _size(params: dict) -> tuple[int, int]:
-    width, _, height = str(params.get("size", "1024x1024")).partition("x")
-    return int(width), int(height)
+IMAGE_BASES = {"1k": 1024, "2k": 2048, "4k": 2048}  # the sandbox draws 4K requests at 2K
+MAX_IMAGE_SIDE = 2048
+MAX_IMAGES = 10
+
+
+def _image_size(params: dict) -> tuple[int, int]:
+    """Width and height from the size names of the image models the sandbox stands in for:
+    "1024x1024", "2K", or aspect_ratio ("16:9") with resolution/image_size; "auto" is square."""
+    size = str(params.get("size") or "").lower()
+    width, _, height = size.partition("x")
+    if width.isdigit() and height.isdigit() and int(width) >= 16 and int(height) >= 16:
+        w, h = int(width), int(height)
+        scale = min(1.0, MAX_IMAGE_SIDE / max(w, h))
+        return max(16, round(w * scale)), max(16, round(h * scale))
+    base = IMAGE_BASES.get(size) or IMAGE_BASES.get(str(params.get("resolution") or params.get("image_size") or "").lower(), 1024)
+    a, _, b = str(params.get("aspect_ratio") or "1:1").partition(":")
+    try:
+        ratio = float(a) / float(b)
+    except (ValueError, ZeroDivisionError):
+        ratio = 1.0  # "auto", "match_input_image"
+    ratio = min(4.0, max(0.25, ratio))
+    if ratio >= 1:
+        return base, max(16, round(base / ratio))
+    return max(16, round(base * ratio)), base
+
+
+def _image_count(params: dict) -> int:
+    for name in ("n", "num_images", "num_outputs"):
+        if params.get(name):
+            return max(1, min(MAX_IMAGES, int(params[name])))
+    return 1
 
 
 def _digest(job: Job, engine: str) -> str:
@@ -91,16 +119,17 @@ class SandboxAdapter(Adapter):
             raise InvalidInput(str(exc)) from exc
 
     def _render_image(self, job: Job) -> ProviderResult:
-        width, height = _size(job.params)
+        width, height = _image_size(job.params)
         seed = int(job.params.get("seed") or 0)
+        prompt = str(job.params.get("prompt") or "")
         outputs = [
             OutputFile(
                 mime="image/png",
-                data=render_png(job.params["prompt"], seed=seed + index, width=width, height=height),
+                data=render_png(prompt, seed=seed + index, width=width, height=height),
                 width=width,
                 height=height,
             )
-            for index in range(int(job.params.get("n", 1)))
+            for index in range(_image_count(job.params))
         ]
         return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=outputs)
 
@@ -123,7 +152,7 @@ class SandboxAdapter(Adapter):
         output = OutputFile(mime=speech.mime, data=speech.data, duration=round(speech.duration, 3),
                             meta={"voice": job.params.get("voice") or "alloy", "sample_rate": speech.sample_rate})
         return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=[output],
-                              usage={"characters": len(str(job.params.get("input") or ""))})
+                              usage={"characters": speech.characters})
 
     def _render_text(self, job: Job) -> ProviderResult:
         result = text_engine.answer(job.params)

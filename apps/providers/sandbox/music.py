@@ -453,7 +453,8 @@ def render_song(params: dict) -> Song:
     seconds = int(params.get("duration") or 30)
     if not 1 <= seconds <= 600:
         raise ValueError("Duration must be 1 to 600 seconds.")
-    prompt = str(params.get("prompt") or "")
+    # Lyrics-only music models have no prompt: the song then follows the words of the lyrics.
+    prompt = str(params.get("prompt") or params.get("lyrics") or params.get("style") or "")[:1000]
     plan = plan_song(prompt, style=str(params.get("style") or ""), seed=int(params.get("seed") or 0),
                      title=str(params.get("title") or ""), lyrics=str(params.get("lyrics") or ""),
                      instrumental=bool(params.get("instrumental")), seconds=seconds)

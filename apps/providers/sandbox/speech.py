@@ -5,6 +5,7 @@ option and no length limit applies. espeak-ng writes a WAV stream whose header s
 placeholders; we decode it with PyAV and write a proper WAV or an MP3."""
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 import subprocess
@@ -34,6 +35,7 @@ class Speech:
     mime: str
     duration: float
     sample_rate: int
+    characters: int
 
 
 def espeak_path() -> str | None:
@@ -104,23 +106,31 @@ def _mp3_bytes(samples: np.ndarray, rate: int) -> bytes:
     return buffer.getvalue()
 
 
+def espeak_voice(name: str) -> str:
+    """The espeak-ng voice for a voice name. Other providers' voices (the sandbox also stands
+    in for ElevenLabs, Gemini, Kokoro...) get a fixed one of ours, picked by their name."""
+    if name in VOICES:
+        return VOICES[name]
+    ours = sorted(VOICES)
+    return VOICES[ours[int(hashlib.sha256(name.encode()).hexdigest(), 16) % len(ours)]]
+
+
 def synthesize_speech(params: dict) -> Speech:
-    text = str(params.get("input") or "").strip()
+    text = str(params.get("input") or params.get("text") or params.get("prompt") or "").strip()
     if not text:
         raise InvalidInput("There is no text to speak (input is empty).")
     if len(text) > MAX_CHARACTERS:
         raise InvalidInput(f"The text is too long: {len(text)} characters, {MAX_CHARACTERS} at most.")
-    voice_name = str(params.get("voice") or "alloy")
-    if voice_name not in VOICES:
-        raise InvalidInput(f"Unknown voice {voice_name!r}; choose one of {', '.join(VOICES)}.")
-    speed = float(params.get("speed") or 1.0)
+    try:
+        speed = float(params.get("speed") or 1.0)
+    except (TypeError, ValueError):
+        raise InvalidInput("Speed must be a number.") from None
     if not 0.25 <= speed <= 4.0:
         raise InvalidInput("Speed must be between 0.25 and 4.0.")
-    response_format = str(params.get("response_format") or "mp3")
-    if response_format not in {"mp3", "wav"}:
-        raise InvalidInput("response_format must be mp3 or wav.")
-    samples, rate = _samples(_espeak_wav(text, VOICES[voice_name], speed))
+    # "wav", or another provider's format names ("mp3_44100_128", "opus"...): WAV only when asked.
+    wants_wav = str(params.get("response_format") or params.get("output_format") or "mp3").startswith(("wav", "pcm"))
+    samples, rate = _samples(_espeak_wav(text, espeak_voice(str(params.get("voice") or "alloy")), speed))
     duration = len(samples) / rate
-    if response_format == "wav":
-        return Speech(_wav_bytes(samples, rate), "audio/wav", duration, rate)
-    return Speech(_mp3_bytes(samples, rate), "audio/mpeg", duration, rate)
+    if wants_wav:
+        return Speech(_wav_bytes(samples, rate), "audio/wav", duration, rate, len(text))
+    return Speech(_mp3_bytes(samples, rate), "audio/mpeg", duration, rate, len(text))

@@ -144,7 +144,11 @@ def answer(params: dict) -> ChatAnswer:
     input_tokens = sum(count_tokens(m["content"]) for m in messages)
     text = compose_answer(messages, seed=int(params.get("seed") or 0),
                           temperature=float(params.get("temperature") if params.get("temperature") is not None else 1.0))
-    tokens = tokenize(text)
+    stops = params.get("stop") or []
+    for stop in [stops] if isinstance(stops, str) else stops:
+        if stop and stop in text:
+            text = text[: text.index(stop)]  # like OpenAI: the stop sequence itself is not returned
+    tokens = tokenize(text.rstrip())
     max_tokens = params.get("max_tokens")
     if max_tokens is not None and int(max_tokens) < len(tokens):
         if int(max_tokens) < 1:

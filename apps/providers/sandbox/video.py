@@ -13,6 +13,7 @@ import io
 import math
 from fractions import Fraction
 import random
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -24,10 +25,11 @@ from .image import _rng, render_image
 from .music import ambient_track
 from .sources import load_image
 
-RESOLUTIONS = {"480p": 480, "720p": 720, "1080p": 1080}
-ASPECT_RATIOS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "3:4": (3, 4), "21:9": (21, 9)}
-MAX_DURATION = 30
-FPS_RANGE = (8, 60)
+ASPECT_RATIOS = ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"]
+MAX_SECONDS = 30
+FPS_RANGE = (4, 60)
+MAX_SHORT_SIDE = 1080  # the sandbox renders 4K requests at 1080p: it shows the result, not the pixels
+MAX_LONG_SIDE = 2560
 # Room around the frame for the camera to move in; the source is rendered this much larger.
 OVERSCAN = 1.3
 AUDIO_RATE = 48000
@@ -37,35 +39,66 @@ AUDIO_RATE = 48000
 class VideoSpec:
     width: int
     height: int
-    duration: int
+    frame_count: int
     fps: int
 
     @property
-    def frame_count(self) -> int:
-        return self.duration * self.fps
+    def duration(self) -> float:
+        return self.frame_count / self.fps
 
 
-def frame_size(aspect_ratio: str = "16:9", resolution: str = "720p") -> tuple[int, int]:
-    """(width, height): the resolution names the short side; both sides even for yuv420p."""
-    try:
-        a, b = ASPECT_RATIOS[aspect_ratio]
-        short = RESOLUTIONS[resolution]
-    except KeyError as exc:
-        raise ValueError(f"Unsupported aspect ratio or resolution: {exc.args[0]!r}") from None
-    if a >= b:
-        return 2 * round(short * a / b / 2), short
-    return short, 2 * round(short * b / a / 2)
+def _even(value: float) -> int:
+    return max(2, 2 * round(value / 2))
+
+
+def _ratio(text: str) -> tuple[float, float] | None:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[:x]\s*(\d+(?:\.\d+)?)\s*", text or "")
+    if not match or not float(match.group(1)) or not float(match.group(2)):
+        return None
+    return float(match.group(1)), float(match.group(2))
+
+
+def _short_side(resolution: str) -> int:
+    text = str(resolution or "720p").strip().lower()
+    if text in {"4k", "2160p", "2k", "1440p"}:
+        return MAX_SHORT_SIDE
+    match = re.fullmatch(r"(\d{3,4})p?", text)
+    return min(MAX_SHORT_SIDE, max(144, int(match.group(1)))) if match else 720
+
+
+def frame_size(aspect_ratio: str = "16:9", resolution: str = "720p", size: str = "") -> tuple[int, int]:
+    """(width, height). `size` ("1280x720") wins; else the resolution names the short side of
+    the aspect ratio. Both sides are even (yuv420p) and within the sandbox's limits."""
+    exact = _ratio(size) if size else None
+    if exact and exact[0] >= 16 and exact[1] >= 16:
+        width, height = exact
+        scale = min(1.0, MAX_SHORT_SIDE / min(width, height), MAX_LONG_SIDE / max(width, height))
+        return _even(width * scale), _even(height * scale)
+    a, b = _ratio(aspect_ratio) or (16, 9)
+    short = _short_side(resolution)
+    long = min(MAX_LONG_SIDE, short * max(a, b) / min(a, b))
+    return (_even(long), _even(short)) if a >= b else (_even(short), _even(long))
 
 
 def spec_from_params(params: dict) -> VideoSpec:
-    width, height = frame_size(str(params.get("aspect_ratio") or "16:9"), str(params.get("resolution") or "720p"))
-    duration = int(params.get("duration") or 5)
-    fps = int(params.get("fps") or 24)
-    if not 1 <= duration <= MAX_DURATION:
-        raise ValueError(f"Duration must be 1 to {MAX_DURATION} seconds.")
+    """The clip to make. Accepts the parameter names of the real video models the sandbox
+    stands in for (duration or num_frames, fps or frames_per_second, size or aspect_ratio +
+    resolution); raises ValueError for values no clip can have."""
+    width, height = frame_size(str(params.get("aspect_ratio") or "16:9"), str(params.get("resolution") or "720p"),
+                               str(params.get("size") or ""))
+    try:
+        fps = round(float(params.get("fps") or params.get("frames_per_second") or 24))
+        if params.get("duration") in (None, "") and params.get("num_frames"):
+            frame_count = int(params["num_frames"])
+        else:
+            frame_count = round(float(params.get("duration") or 5) * fps)
+    except (TypeError, ValueError):
+        raise ValueError("Duration, frame count and frame rate must be numbers.") from None
     if not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:
         raise ValueError(f"Frame rate must be {FPS_RANGE[0]} to {FPS_RANGE[1]} fps.")
-    return VideoSpec(width, height, duration, fps)
+    if not 1 <= frame_count <= MAX_SECONDS * fps:
+        raise ValueError(f"Duration must be more than 0 and at most {MAX_SECONDS} seconds.")
+    return VideoSpec(width, height, frame_count, fps)
 
 
 def _smoothstep(t: float) -> float:
@@ -214,7 +247,7 @@ def render_video(params: dict) -> tuple[bytes, VideoSpec]:
     spec = spec_from_params(params)
     prompt = str(params.get("prompt") or "")
     seed = int(params.get("seed") or 0)
-    rng = _rng("video", prompt.strip().lower(), seed, spec.width, spec.height, spec.duration, spec.fps)
+    rng = _rng("video", prompt.strip().lower(), seed, spec.width, spec.height, spec.frame_count, spec.fps)
     source_size = (round(spec.width * OVERSCAN), round(spec.height * OVERSCAN))
     end = end_camera = None
     sprites: list[_Sprite] = []
