@@ -20,7 +20,7 @@ from django.utils import timezone
 from apps.catalog.models import AIModel
 from apps.catalog.pricing import quote, token_cost
 from apps.catalog.schema import ValidationFailed, validate_params
-from apps.providers.base import Job, PermanentError, ProviderError, ProviderResult, RateLimited
+from apps.providers.base import Job, ModelUnavailable, ProviderError, ProviderResult, RateLimited
 from apps.providers.health import channel_record_failure, channel_record_success
 from apps.providers.registry import get_adapter
 from apps.providers.router import RouteChoice, route_choices, unroutable_reason
@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = settings.GENERATION_LEASE_SECONDS
 MAX_SUBMIT_ROUNDS = 3  # rounds over all channels before a transient outage fails the job
 MAX_POLL_DELAY = 30.0
-AUTH_FAILS_OVER = True  # another channel has other credentials
+# Permanent for this channel but not for the request: another channel has other credentials
+# or a working configuration, so these fail over like transient errors.
+CHANNEL_SCOPED_CODES = {"upstream_auth", "channel_misconfigured"}
 
 
 # ---- submit -------------------------------------------------------------------------------
@@ -166,7 +168,7 @@ def generation_run(*, generation_id) -> None:
             result = _call(generation, choice, "submit", lambda adapter, job: adapter.submit(job))
         except ProviderError as exc:
             last_error = exc
-            if exc.permanent and not (AUTH_FAILS_OVER and exc.code == "upstream_auth"):
+            if exc.permanent and exc.code not in CHANNEL_SCOPED_CODES:
                 generation_fail(generation=generation, code=exc.code, message=exc.message)
                 return
             if isinstance(exc, RateLimited) and exc.retry_after:
@@ -194,7 +196,12 @@ def _retry_or_fail(generation: Generation, error: ProviderError | None, retry_af
 
 
 def _call(generation: Generation, choice: RouteChoice, phase: str, action) -> ProviderResult:
-    adapter = get_adapter(choice.channel)
+    try:
+        adapter = get_adapter(choice.channel)
+    except LookupError as exc:  # a channel names an adapter this install does not have
+        error = ModelUnavailable(str(exc), code="channel_misconfigured")
+        _attempt(generation, choice, phase, "permanent", time.monotonic(), error)
+        raise error from exc
     job = Job(id=str(generation.pk), modality=generation.model.modality, upstream_model=choice.upstream_model,
               params=generation.params, channel=choice.channel)
     started = time.monotonic()
@@ -247,6 +254,19 @@ def _handle_result(generation: Generation, choice: RouteChoice, result: Provider
 
 
 # ---- poll ---------------------------------------------------------------------------------
+POLL_BACKOFF_RATIO = 0.2
+
+
+def _poll_delay(generation: Generation, hint: float | None) -> float:
+    """The upstream's hint, stretched as the job ages: a 30 s job is polled every ~6 s by the end.
+
+    The stretch keeps the poll load of many long jobs bounded (it falls as 1/age) while a result
+    is still picked up within a fraction of the job's own run time; a busy worker that falls
+    behind polls less often, not more."""
+    started = generation.started_at or generation.created_at
+    age = max(0.0, (timezone.now() - started).total_seconds())
+    return min(max(hint or 1.0, age * POLL_BACKOFF_RATIO, 0.5), MAX_POLL_DELAY)
+
 def _choice_for(generation: Generation) -> RouteChoice | None:
     from apps.catalog.models import Channel
     from apps.providers.base import ChannelConfig
@@ -281,7 +301,7 @@ def generation_poll(*, generation_id, claimed: Generation | None = None) -> None
     if result.status == ProviderResult.SUCCEEDED:
         generation_finish(generation=generation, result=result, choice=choice)
         return
-    delay = min(max(result.poll_after or min(1.0 + polls * 0.5, 10.0), 0.5), MAX_POLL_DELAY)
+    delay = _poll_delay(generation, result.poll_after)
     Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
         next_check_at=timezone.now() + timedelta(seconds=delay), progress=result.progress
     )

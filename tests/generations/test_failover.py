@@ -126,3 +126,14 @@ def test_failed_late_upstream_job_releases_the_hold(owner, flux, fake_upstream, 
     generation = run_to_end(submit(owner, flux))
     assert generation.status == "failed" and generation.error_code
     assert personal_wallet(owner).held == 0 and personal_wallet(owner).balance == 100_000
+
+
+def test_channel_with_unknown_adapter_fails_over_instead_of_crashing(owner, flux, fake_upstream, no_enqueue):
+    fake_upstream.config(instant=True)
+    flux.routes.create(adapter="retired-adapter", upstream_model="x")
+    Channel.objects.create(name="stale", adapter="retired-adapter", priority=50)
+    channels(fake_upstream)
+    generation = run_to_end(submit(owner, flux))
+    assert generation.status == "succeeded"
+    first = generation.attempts.first()
+    assert (first.channel_name, first.error_code) == ("stale", "channel_misconfigured")
