@@ -8,7 +8,8 @@ from .base import Adapter, ChannelConfig
 _ADAPTERS: dict[str, type[Adapter]] = {}
 ADAPTER_MODULES = ["apps.providers.adapters.sandbox"]
 ADAPTER_MODULES += ["apps.providers.adapters.replicate", "apps.providers.adapters.fal",
-                    "apps.providers.adapters.gemini", "apps.providers.adapters.veo"]  # media providers (issue #5, engineer B)
+                    "apps.providers.adapters.gemini", "apps.providers.adapters.veo",
+                    "apps.providers.adapters.ark"]  # media providers (issue #5, engineer B)
 
 
 def register(cls: type[Adapter]) -> type[Adapter]:

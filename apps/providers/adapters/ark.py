@@ -1,0 +1,219 @@
+"""BytePlus ModelArk / Volcengine Ark content generation tasks (Seedance video).
+
+    POST   {base}/contents/generations/tasks        {"model", "content": [...], ...} -> {"id"}
+    GET    {base}/contents/generations/tasks/{id}   -> {id, model, status, content: {video_url}, usage, error}
+    DELETE {base}/contents/generations/tasks/{id}   cancels a queued task
+    Authorization: Bearer <key>; errors {"error": {"code", "message"}}
+
+`content` holds one text item (the prompt) and image items with a role: first_frame,
+last_frame or reference_image (plus reference_video / reference_audio on models that take
+them). Generation settings travel either as top-level fields ("ratio", "duration", ...; the
+current API) or as commands appended to the prompt ("--ratio 16:9 --duration 5"; what the
+Seedance 1.0 models document). options["param_style"] picks one ("body" or "text"); by
+default 1.0 models get text commands and later ones body fields.
+
+Parameter names follow Atelier's Seedance table (reference 003): aspect_ratio, duration,
+resolution, seed, fixed_lens, generate_audio, image_url, end_image_url, media_urls."""
+from __future__ import annotations
+
+import mimetypes
+import re
+from urllib.parse import urlsplit
+
+import httpx
+
+from .. import http
+from ..base import (
+    Adapter,
+    ContentFiltered,
+    InvalidInput,
+    Job,
+    NotFound,
+    OutputFile,
+    PermanentError,
+    ProviderError,
+    ProviderResult,
+)
+from ..registry import register
+
+DEFAULT_BASE_URL = "https://ark.ap-southeast.bytepluses.com/api/v3"
+TASKS = "contents/generations/tasks"
+TASK_ID = re.compile(r"^[\w-]{1,100}$")
+MODEL_ID = re.compile(r"^[\w.-]+$")
+POLL_AFTER = 5.0
+# Seedance 1.0 models document the settings as text commands after the prompt.
+TEXT_STYLE_MODELS = re.compile(r"seedance-1-0")
+FILTERED_CODES = ("SensitiveContentDetected", "PolicyViolation", "ContentSecurity")
+
+
+def _int(value, name: str) -> int:
+    try:
+        return int(str(value).strip().rstrip("s"))
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number (got {value!r}).") from None
+
+
+def _media_kind(url: str) -> str:
+    mime = mimetypes.guess_type(urlsplit(url).path)[0] or ""
+    if url.startswith("data:"):
+        mime = url[5:].split(";")[0]
+    return mime.split("/")[0] if mime else "image"
+
+
+def _filtered(code: str) -> bool:
+    return any(marker.lower() in code.lower() for marker in FILTERED_CODES)
+
+
+@register
+class ArkAdapter(Adapter):
+    name = "ark"
+    supports_cancel = True
+
+    # ---- wire ---------------------------------------------------------------------------
+    def _send(self, method: str, path: str, **kwargs) -> httpx.Response:
+        url = f"{(self.channel.base_url or DEFAULT_BASE_URL).rstrip('/')}/{path}"
+        try:
+            response = http.client_for(url).request(method, url, headers=http.bearer(self.channel.api_key),
+                                                    timeout=http.timeout_for(self.channel, 30.0), **kwargs)
+        except httpx.HTTPError as exc:
+            raise http.error_for_transport(exc, provider=self.name) from exc
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = response.text
+            error = body.get("error") if isinstance(body, dict) else None
+            code = str(error.get("code") or "") if isinstance(error, dict) else ""
+            if response.status_code in (400, 403) and _filtered(code):
+                raise ContentFiltered(f"ark: {error.get('message') or code} ({code})", status=response.status_code)
+            raise http.error_for(response.status_code, body, response.headers, provider=self.name)
+        return response
+
+    def _json(self, response: httpx.Response) -> dict:
+        body = http.json_body(response, provider=self.name)
+        if not isinstance(body, dict):
+            raise http.bad_response("the answer is not a JSON object", provider=self.name)
+        return body
+
+    # ---- request --------------------------------------------------------------------------
+    def _settings(self, params: dict) -> dict:
+        settings: dict = {}
+        if params.get("aspect_ratio"):
+            settings["ratio"] = str(params["aspect_ratio"])
+        if params.get("resolution"):
+            settings["resolution"] = str(params["resolution"]).lower()
+        if params.get("duration") not in (None, ""):
+            settings["duration"] = _int(params["duration"], "duration")
+        if params.get("seed") not in (None, ""):
+            settings["seed"] = _int(params["seed"], "seed")
+        fixed = params.get("fixed_lens", params.get("camera_fixed"))
+        if fixed is not None:
+            settings["camera_fixed"] = bool(fixed)
+        watermark = params.get("watermark", self.channel.options.get("watermark"))
+        if watermark is not None:
+            settings["watermark"] = bool(watermark)
+        if params.get("generate_audio") is not None:
+            settings["generate_audio"] = bool(params["generate_audio"])
+        return settings
+
+    def _content(self, params: dict) -> list[dict]:
+        items = []
+        for name, role in (("image_url", "first_frame"), ("end_image_url", "last_frame")):
+            if isinstance(params.get(name), str) and params[name]:
+                items.append({"type": "image_url", "image_url": {"url": params[name]}, "role": role})
+        references = params.get("media_urls") or params.get("reference_image_urls") or []
+        for url in references if isinstance(references, list) else [references]:
+            kind = _media_kind(url)
+            if kind == "video":
+                items.append({"type": "video_url", "video_url": {"url": url}, "role": "reference_video"})
+            elif kind == "audio":
+                items.append({"type": "audio_url", "audio_url": {"url": url}, "role": "reference_audio"})
+            else:
+                items.append({"type": "image_url", "image_url": {"url": url}, "role": "reference_image"})
+        return items
+
+    def _body(self, job: Job) -> dict:
+        settings = self._settings(job.params)
+        style = self.channel.options.get("param_style") or (
+            "text" if TEXT_STYLE_MODELS.search(job.upstream_model) else "body")
+        prompt = str(job.params.get("prompt") or "").strip()
+        body: dict = {"model": job.upstream_model}
+        if style == "text":
+            # Text commands cannot carry audio; the 1.0 models that use them make silent video.
+            settings.pop("generate_audio", None)
+            commands = " ".join(f"--{'camerafixed' if k == 'camera_fixed' else k} {str(v).lower()}"
+                                for k, v in settings.items())
+            prompt = f"{prompt} {commands}".strip()
+        else:
+            body.update(settings)
+        content = ([{"type": "text", "text": prompt}] if prompt else []) + self._content(job.params)
+        if not content:
+            raise InvalidInput("A prompt or an image is required.")
+        body["content"] = content
+        if self.channel.options.get("return_last_frame"):
+            body["return_last_frame"] = True
+        return body
+
+    # ---- the interface --------------------------------------------------------------------
+    def submit(self, job: Job) -> ProviderResult:
+        if not MODEL_ID.match(job.upstream_model or ""):
+            raise InvalidInput(f"{job.upstream_model!r} is not an Ark model or endpoint id")
+        created = self._json(self._send("POST", TASKS, json=self._body(job)))
+        task_id = created.get("id")
+        if not isinstance(task_id, str) or not TASK_ID.match(task_id):
+            raise http.bad_response("the answer has no task id", provider=self.name)
+        return ProviderResult(status=ProviderResult.PENDING, upstream_id=task_id, poll_after=self._poll_after())
+
+    def poll(self, job: Job, upstream_id: str) -> ProviderResult:
+        task = self._json(self._send("GET", f"{TASKS}/{self._task_id(upstream_id)}"))
+        status = task.get("status")
+        if status in ("queued", "running"):
+            return ProviderResult(status=ProviderResult.PENDING, upstream_id=upstream_id, poll_after=self._poll_after())
+        if status == "succeeded":
+            content = task.get("content") or {}
+            url = content.get("video_url")
+            if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+                raise PermanentError("ark: the task succeeded without a video URL", code="upstream_no_output")
+            meta = {k: task[k] for k in ("seed", "resolution", "ratio") if k in task}
+            if isinstance(content.get("last_frame_url"), str):
+                meta["last_frame_url"] = content["last_frame_url"]  # for chaining clips; it expires upstream
+            duration = task.get("duration")
+            outputs = [OutputFile(mime="video/mp4", url=url, meta=meta,
+                                  duration=duration if isinstance(duration, (int, float)) else None)]
+            usage = task.get("usage") if isinstance(task.get("usage"), dict) else {}
+            return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=outputs, upstream_id=upstream_id,
+                                  usage=usage, progress=100)
+        if status in ("failed", "expired", "cancelled", "canceled"):
+            raise self._task_error(task)
+        raise http.bad_response(f"unknown task status {status!r}", provider=self.name)
+
+    def cancel(self, job: Job, upstream_id: str) -> None:
+        try:
+            self._send("DELETE", f"{TASKS}/{self._task_id(upstream_id)}")
+        except (InvalidInput, NotFound):
+            return  # a running task cannot be cancelled upstream; one already gone needs nothing
+
+    # ---- helpers --------------------------------------------------------------------------
+    def _task_id(self, upstream_id: str) -> str:
+        if not TASK_ID.match(upstream_id or ""):
+            raise InvalidInput(f"{upstream_id!r} is not an Ark task id")
+        return upstream_id
+
+    def _poll_after(self) -> float:
+        return float(self.channel.options.get("poll_after") or POLL_AFTER)
+
+    def _task_error(self, task: dict) -> ProviderError:
+        status = task.get("status")
+        error = task.get("error") if isinstance(task.get("error"), dict) else {}
+        code = str(error.get("code") or "")
+        message = str(error.get("message") or f"the task is {status}")[: http.MAX_ERROR_MESSAGE]
+        text = f"ark: {message}" + (f" ({code})" if code else "")
+        if status in ("cancelled", "canceled"):
+            return PermanentError(text, code="upstream_canceled")
+        if status == "expired":
+            return PermanentError(text, code="upstream_expired")
+        if _filtered(code):
+            return ContentFiltered(text)
+        if code.startswith(("InvalidParameter", "MissingParameter")):
+            return InvalidInput(text)
+        return PermanentError(text, code="upstream_failed")

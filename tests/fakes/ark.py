@@ -1,0 +1,179 @@
+"""Fake BytePlus ModelArk content generation tasks (Seedance video).
+
+    POST   /api/v3/contents/generations/tasks       -> {"id": "cgt-..."}
+    GET    /api/v3/contents/generations/tasks/{id}  -> {id, model, status, content, usage, error, ...}
+    DELETE /api/v3/contents/generations/tasks/{id}  -> cancels a queued task, deletes a finished one;
+                                                       a running task answers 400
+
+Settings are read from top-level fields or from --commands in the prompt text, not both (like
+Ark's strict check). Errors are {"error": {"code", "message", "param", "type"}}. A bearer key
+containing "invalid" is refused; a model id containing "missing" does not exist; a prompt
+containing "forbidden" is refused at creation (InputTextSensitiveContentDetected); one
+containing "unsafe video" fails late with OutputVideoSensitiveContentDetected; fail_late fails
+with InternalServiceError. A task is "queued" until its first poll, then "running"."""
+from __future__ import annotations
+
+import re
+
+from . import media
+from .core import FakeRequest, FakeResponse, error_format, route, state
+
+RATIOS = {"16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"}
+RESOLUTIONS = {"480p", "720p", "1080p"}
+ROLES = {"image_url": {"first_frame", "last_frame", "reference_image"}, "video_url": {"reference_video"},
+         "audio_url": {"reference_audio"}}
+COMMAND = re.compile(r"--(\w+)\s+(\S+)")
+ALIASES = {"rt": "ratio", "rs": "resolution", "dur": "duration", "cf": "camera_fixed", "camerafixed": "camera_fixed",
+           "wm": "watermark", "fps": "framespersecond", "framepersecond": "framespersecond"}
+TYPES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 429: "TooManyRequests",
+         500: "InternalServerError"}
+CODES = {400: "InvalidParameter", 401: "AuthenticationError", 403: "AccessDenied", 404: "NotFound",
+         429: "RateLimitExceeded.EndpointRPMExceeded", 500: "InternalServiceError", 503: "ServerOverloaded"}
+
+
+@error_format("ark")
+def ark_error(status: int, message: str, code: str = "", param: str = "") -> FakeResponse:
+    if not code or code == "invalid_request":
+        code = CODES.get(status, "InternalServiceError")
+    return FakeResponse(status=status, json={"error": {"code": code, "message": message, "param": param,
+                                                       "type": TYPES.get(status, "Error")}})
+
+
+def _refused(req: FakeRequest) -> FakeResponse | None:
+    token = req.bearer()
+    if not token or "invalid" in token:
+        return ark_error(401, "The API key or AK/SK in the request is missing or invalid.", "AuthenticationError")
+    return None
+
+
+def _invalid(param: str, value, why: str) -> FakeResponse:
+    return ark_error(400, f"The parameter `{param}` specified in the request is not valid: {why} (got {value!r}).",
+                     "InvalidParameter", param)
+
+
+def _settings(body: dict, text: str) -> tuple[dict, FakeResponse | None]:
+    fields = {k: body[k] for k in ("ratio", "resolution", "duration", "seed", "camera_fixed", "watermark",
+                                   "generate_audio", "framespersecond") if k in body}
+    commands = {ALIASES.get(k, k): v for k, v in COMMAND.findall(text)}
+    if fields and commands:
+        return {}, ark_error(400, "Generation settings must be given either as request fields or as text commands, "
+                                  "not both.", "InvalidParameter")
+    settings = dict(fields)
+    for key, value in commands.items():
+        if key in ("duration", "seed", "framespersecond"):
+            try:
+                value = int(value)
+            except ValueError:
+                return {}, _invalid(key, value, "must be an integer")
+        elif key in ("camera_fixed", "watermark"):
+            value = value.lower() == "true"
+        settings[key] = value
+    if settings.get("ratio", "16:9") not in RATIOS:
+        return {}, _invalid("ratio", settings["ratio"], "unsupported ratio")
+    if settings.get("resolution", "720p") not in RESOLUTIONS:
+        return {}, _invalid("resolution", settings["resolution"], "unsupported resolution")
+    duration = settings.get("duration", 5)
+    if not isinstance(duration, int) or not 2 <= duration <= 15:
+        return {}, _invalid("duration", duration, "must be between 2 and 15 seconds")
+    seed = settings.get("seed", -1)
+    if not isinstance(seed, int) or not -1 <= seed <= 4294967295:
+        return {}, _invalid("seed", seed, "must be between -1 and 4294967295")
+    return settings, None
+
+
+@route("POST", r"^/api/v3/contents/generations/tasks$", name="ark.create")
+def create(req: FakeRequest) -> FakeResponse:
+    refused = _refused(req)
+    if refused:
+        return refused
+    body = req.json()
+    if not isinstance(body, dict) or not body.get("model"):
+        return ark_error(400, "The parameter `model` is required.", "MissingParameter", "model")
+    if "missing" in body["model"]:
+        return ark_error(404, f"The model or endpoint {body['model']} does not exist or you do not have access to it.",
+                         "InvalidEndpointOrModel.NotFound")
+    content = body.get("content")
+    if not isinstance(content, list) or not content:
+        return ark_error(400, "The parameter `content` is required.", "MissingParameter", "content")
+    texts = [item.get("text", "") for item in content if item.get("type") == "text"]
+    roles = []
+    for index, item in enumerate(content):
+        kind = item.get("type")
+        if kind == "text":
+            continue
+        if kind not in ROLES or not isinstance(item.get(kind), dict) or not item[kind].get("url"):
+            return _invalid(f"content[{index}]", item, "unknown content item")
+        if item.get("role", "first_frame") not in ROLES[kind]:
+            return _invalid(f"content[{index}].role", item.get("role"), "unsupported role")
+        roles.append(item.get("role", "first_frame"))
+    if "last_frame" in roles and "first_frame" not in roles:
+        return _invalid("content", roles, "a last_frame needs a first_frame")
+    text = " ".join(texts)
+    settings, problem = _settings(body, text)
+    if problem:
+        return problem
+    if "forbidden" in text.lower():
+        return ark_error(400, "The request failed because the input text may contain sensitive information.",
+                         "InputTextSensitiveContentDetected")
+    job = state.create_job(req.route_name, id="cgt-" + state.new_id(), model=body["model"], text=text, roles=roles,
+                           settings=settings, status="queued", created=int(state.now()))
+    return FakeResponse(json={"id": job["id"]})
+
+
+def _task(job: dict) -> dict:
+    settings = job["settings"]
+    task = {"id": job["id"], "model": job["model"], "status": job["status"], "created_at": job["created"],
+            "updated_at": int(state.now())}
+    if job["status"] == "succeeded":
+        task.update(content=job["content"], usage={"completion_tokens": 108900, "total_tokens": 108900},
+                    seed=settings.get("seed", 42), resolution=settings.get("resolution", "720p"),
+                    ratio=settings.get("ratio", "16:9"), duration=settings.get("duration", 5), framespersecond=24)
+    if job.get("error"):
+        task["error"] = job["error"]
+    return task
+
+
+@route("GET", r"^/api/v3/contents/generations/tasks/(?P<id>[\w-]+)$", name="ark.get")
+def get(req: FakeRequest) -> FakeResponse:
+    refused = _refused(req)
+    if refused:
+        return refused
+    job = state.jobs.get(req.match["id"])
+    if job is None or job["route"] != "ark.create":
+        return ark_error(404, f"The task {req.match['id']} does not exist.", "ResourceNotFound")
+    if job["status"] in ("queued", "running"):
+        outcome = state.advance(job)
+        if outcome == "pending":
+            job["status"] = "running"
+        elif outcome == "canceled":
+            job["status"] = "cancelled"
+        elif outcome == "failed":
+            job["status"] = "failed"
+            job["error"] = {"code": "InternalServiceError", "message": "The service encountered an unexpected "
+                                                                      "internal error."}
+        elif "unsafe video" in job["text"].lower():
+            job["status"] = "failed"
+            job["error"] = {"code": "OutputVideoSensitiveContentDetected",
+                            "message": "The request failed because the output video may contain sensitive information."}
+        else:
+            job["status"] = "succeeded"
+            job["content"] = {"video_url": state.file_url(media.mp4(), "video/mp4", ".mp4")}
+    return FakeResponse(json=_task(job))
+
+
+@route("DELETE", r"^/api/v3/contents/generations/tasks/(?P<id>[\w-]+)$", name="ark.cancel")
+def delete(req: FakeRequest) -> FakeResponse:
+    refused = _refused(req)
+    if refused:
+        return refused
+    job = state.jobs.get(req.match["id"])
+    if job is None or job["route"] != "ark.create":
+        return ark_error(404, f"The task {req.match['id']} does not exist.", "ResourceNotFound")
+    if job["status"] == "running":
+        return ark_error(400, "A task in running status cannot be cancelled.", "InvalidParameter")
+    if job["status"] == "queued":
+        job["canceled"] = True
+        job["status"] = "cancelled"
+    else:
+        del state.jobs[job["id"]]
+    return FakeResponse(json={})
