@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import httpx
+
 from apps.providers.base import OutputFile, TransientError
 from apps.providers.safe_http import FetchRefused, safe_get
 
@@ -22,7 +24,7 @@ def outputs_download(files: list[OutputFile]) -> list[OutputFile]:
             body, mime = safe_get(produced.url, max_bytes=MAX_OUTPUT_BYTES)
         except FetchRefused as exc:
             raise ValueError(f"Output download refused: {exc}") from exc
-        except OSError as exc:
+        except (OSError, httpx.HTTPError) as exc:
             raise TransientError(f"Output download failed: {exc}") from exc
         mime = (produced.mime or mime or "").split(";")[0].strip()
         if not mime.startswith(ALLOWED_PREFIXES):

@@ -20,7 +20,7 @@ from django.utils import timezone
 from apps.catalog.models import AIModel
 from apps.catalog.pricing import quote, token_cost
 from apps.catalog.schema import ValidationFailed, validate_params
-from apps.providers.base import Job, ModelUnavailable, ProviderError, ProviderResult, RateLimited
+from apps.providers.base import Job, ModelUnavailable, ProviderError, ProviderResult, RateLimited, TransientError
 from apps.providers.health import channel_record_failure, channel_record_success
 from apps.providers.registry import get_adapter
 from apps.providers.router import RouteChoice, route_choices, unroutable_reason
@@ -335,6 +335,16 @@ def generation_finish(*, generation: Generation, result: ProviderResult, choice:
                 transaction.set_rollback(True)
                 return False
             hold_capture(hold=Hold.objects.get(generation=generation), amount=charged)
+    except TransientError as exc:
+        if generation.upstream_id:
+            # The upstream still holds the result: fetch it again on a later poll.
+            delay = _poll_delay(generation, exc.retry_after or 5.0)
+            Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
+                next_check_at=timezone.now() + timedelta(seconds=delay))
+            _enqueue_poll(generation.pk, countdown=delay)
+            return False
+        generation_fail(generation=generation, code=exc.code, message=str(exc))
+        return False
     except (ValueError, ProviderError) as exc:
         code = getattr(exc, "code", "output_invalid")
         generation_fail(generation=generation, code=code, message=str(exc))

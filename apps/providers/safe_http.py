@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -42,25 +43,40 @@ def check_url(url: str) -> None:
             raise FetchRefused(f"{host} resolves to a non-public address")
 
 
+_client: httpx.Client | None = None
+_client_lock = threading.Lock()
+
+
+def _shared_client() -> httpx.Client:
+    # One client per process: building one loads the CA bundle (~50 ms), and a shared pool
+    # reuses connections to the same output host across downloads. httpx.Client is thread-safe.
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(timeout=TIMEOUT, follow_redirects=False,
+                                   limits=httpx.Limits(max_connections=64, max_keepalive_connections=16))
+        return _client
+
+
 def safe_get(url: str, *, max_bytes: int, headers: dict | None = None) -> tuple[bytes, str]:
     """GET with redirects followed by hand (each hop checked). Returns (body, content type)."""
-    with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
-        for _ in range(MAX_REDIRECTS + 1):
-            check_url(url)
-            with client.stream("GET", url, headers=headers or {}) as response:
-                if response.is_redirect:
-                    url = urljoin(url, response.headers.get("location", ""))
-                    continue
-                if response.status_code >= 400:
-                    raise OSError(f"GET {urlsplit(url).hostname} answered {response.status_code}")
-                declared = int(response.headers.get("content-length") or 0)
-                if declared > max_bytes:
-                    raise FetchRefused(f"{declared} bytes is over the {max_bytes} byte limit")
-                chunks, total = [], 0
-                for chunk in response.iter_bytes():
-                    total += len(chunk)
-                    if total > max_bytes:
-                        raise FetchRefused(f"more than {max_bytes} bytes")
-                    chunks.append(chunk)
-                return b"".join(chunks), response.headers.get("content-type", "")
+    client = _shared_client()
+    for _ in range(MAX_REDIRECTS + 1):
+        check_url(url)
+        with client.stream("GET", url, headers=headers or {}) as response:
+            if response.is_redirect:
+                url = urljoin(url, response.headers.get("location", ""))
+                continue
+            if response.status_code >= 400:
+                raise OSError(f"GET {urlsplit(url).hostname} answered {response.status_code}")
+            declared = int(response.headers.get("content-length") or 0)
+            if declared > max_bytes:
+                raise FetchRefused(f"{declared} bytes is over the {max_bytes} byte limit")
+            chunks, total = [], 0
+            for chunk in response.iter_bytes():
+                total += len(chunk)
+                if total > max_bytes:
+                    raise FetchRefused(f"more than {max_bytes} bytes")
+                chunks.append(chunk)
+            return b"".join(chunks), response.headers.get("content-type", "")
     raise FetchRefused("too many redirects")
