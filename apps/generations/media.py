@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import io
 import mimetypes
+from dataclasses import dataclass
 
+import av
 from django.core.files.base import ContentFile
 from PIL import Image
 
@@ -70,12 +72,122 @@ def outputs_store(*, generation: Generation, files: list[OutputFile]) -> list[Ou
 
 
 def derivatives_for(output: Output, produced: OutputFile) -> None:
-    """Images: a thumbnail and an optimized WebP."""
+    """Images: a thumbnail and an optimized WebP. Videos: a poster frame (the cover) and a
+    thumbnail, with size and duration read from the file. Audio: the duration read from the
+    file (a song's artwork arrives separately as a role="cover" file).
+
+    What the file says wins over what the upstream claimed; a file that does not decode
+    raises ValueError, which fails the job and releases its hold."""
     if output.kind == "image":
         thumb, web, width, height = image_derivatives(produced.data)
         output.width, output.height = width, height
         output.thumbnail.save(f"{output.index}-thumb.webp", ContentFile(thumb), save=False)
         output.web.save(f"{output.index}-web.webp", ContentFile(web), save=False)
+    elif output.kind == "video":
+        info = video_probe(produced.data)
+        output.width, output.height, output.duration = info.width, info.height, info.duration
+        output.thumbnail.save(f"{output.index}-thumb.webp", ContentFile(webp_bytes(info.poster, max_side=THUMB_SIZE[0])),
+                              save=False)
+        output.cover.save(f"{output.index}-poster.webp",
+                          ContentFile(webp_bytes(info.poster, max_side=WEB_MAX, quality=85)), save=False)
+    elif output.kind == "audio":
+        output.duration = audio_duration(produced.data)
+
+
+# ---- video and audio: decoded with FFmpeg (PyAV), defensively -----------------------------
+# Only these demuxers may read upstream bytes: FFmpeg's playlist and concat demuxers would
+# open the files and URLs a crafted input names.
+SAFE_DEMUXERS = {
+    "video": "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm",
+    "audio": "mp3,wav,ogg,flac,aac,mov,mp4,m4a,3gp,3g2,mj2,matroska,webm",
+}
+MAX_VIDEO_SIDE = 8192
+MAX_POSTER_DECODE_FRAMES = 600  # enough to reach the middle frame after a keyframe seek
+MAX_AUDIO_SECONDS = 4 * 3600
+
+
+@dataclass
+class VideoInfo:
+    width: int
+    height: int
+    duration: float | None
+    poster: Image.Image
+
+
+def _open_media(data: bytes, kind: str):
+    if not data:
+        raise ValueError(f"The upstream returned an empty {kind} file.")
+    try:
+        return av.open(io.BytesIO(data), mode="r", options={"format_whitelist": SAFE_DEMUXERS[kind]})
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise ValueError(f"The upstream returned an unreadable {kind} file: {exc}") from exc
+
+
+def _seconds(stream, container) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return None
+
+
+def _poster_frame(container, stream, target: float):
+    """The first frame at or after `target` seconds (the last one decoded if the clip is shorter)."""
+    if target > 0 and stream.time_base:
+        container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
+    chosen = None
+    for count, frame in enumerate(container.decode(stream)):
+        chosen = frame
+        if frame.time is None or frame.time >= target - 1e-6 or count >= MAX_POSTER_DECODE_FRAMES:
+            break
+    return chosen
+
+
+def video_probe(data: bytes) -> VideoInfo:
+    """Size, duration and a poster frame (the middle of the clip) of an untrusted video."""
+    container = _open_media(data, "video")
+    try:
+        if not container.streams.video:
+            raise ValueError("The upstream returned a video file without a video stream.")
+        stream = container.streams.video[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if not (0 < width <= MAX_VIDEO_SIDE and 0 < height <= MAX_VIDEO_SIDE):
+            raise ValueError(f"The upstream returned a video of unusable size {width}x{height}.")
+        duration = _seconds(stream, container)
+        frame = _poster_frame(container, stream, (duration or 0) / 2)
+        if frame is None and duration:
+            # Seeking failed on this file; the first frame is still a fair poster.
+            container.seek(0, stream=stream)
+            frame = _poster_frame(container, stream, 0)
+        if frame is None:
+            raise ValueError("The upstream returned a video with no decodable frame.")
+        return VideoInfo(width, height, round(duration, 3) if duration else None, frame.to_image())
+    except (av.error.FFmpegError, OSError, MemoryError) as exc:
+        raise ValueError(f"The upstream returned an unreadable video: {exc}") from exc
+    finally:
+        container.close()
+
+
+def audio_duration(data: bytes) -> float:
+    """Seconds of audio in an untrusted file, counted by decoding it (headers can lie)."""
+    container = _open_media(data, "audio")
+    try:
+        if not container.streams.audio:
+            raise ValueError("The upstream returned an audio file without an audio stream.")
+        stream = container.streams.audio[0]
+        samples, rate = 0, stream.rate or 0
+        for frame in container.decode(stream):
+            samples += frame.samples
+            rate = frame.sample_rate or rate
+            if rate and samples / rate > MAX_AUDIO_SECONDS:
+                raise ValueError("The upstream returned an audio file longer than 4 hours.")
+        if not samples or not rate:
+            raise ValueError("The upstream returned an audio file with no decodable sound.")
+        return round(samples / rate, 3)
+    except (av.error.FFmpegError, OSError, MemoryError) as exc:
+        raise ValueError(f"The upstream returned an unreadable audio file: {exc}") from exc
+    finally:
+        container.close()
 
 
 def _to_webp_cover(data: bytes) -> bytes:

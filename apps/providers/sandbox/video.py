@@ -9,8 +9,9 @@ Deterministic: every choice comes from a hash of (prompt, seed, size, duration, 
 x264 runs with a fixed thread count, so the same request gives the same bytes."""
 from __future__ import annotations
 
-import io
 import math
+import os
+import tempfile
 from fractions import Fraction
 import random
 import re
@@ -88,10 +89,11 @@ def spec_from_params(params: dict) -> VideoSpec:
                                str(params.get("size") or ""))
     try:
         fps = round(float(params.get("fps") or params.get("frames_per_second") or 24))
-        if params.get("duration") in (None, "") and params.get("num_frames"):
+        duration = params.get("duration")
+        if duration in (None, "") and params.get("num_frames"):
             frame_count = int(params["num_frames"])
         else:
-            frame_count = round(float(params.get("duration") or 5) * fps)
+            frame_count = round(float(5 if duration in (None, "") else duration) * fps)
     except (TypeError, ValueError):
         raise ValueError("Duration, frame count and frame rate must be numbers.") from None
     if not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:
@@ -214,8 +216,17 @@ def _frames(spec: VideoSpec, start: Image.Image, end: Image.Image | None, camera
 
 
 def _encode(frames: Iterator[av.VideoFrame], spec: VideoSpec, audio: np.ndarray | None) -> bytes:
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp4") as container:
+    # faststart moves the index in front of the media so browsers can play while downloading;
+    # the muxer rewrites the file to do it, which needs a real file rather than a BytesIO.
+    with tempfile.TemporaryDirectory(prefix="atelier-video-") as folder:
+        path = os.path.join(folder, "clip.mp4")
+        _mux(path, frames, spec, audio)
+        with open(path, "rb") as handle:
+            return handle.read()
+
+
+def _mux(path: str, frames: Iterator[av.VideoFrame], spec: VideoSpec, audio: np.ndarray | None) -> None:
+    with av.open(path, "w", format="mp4", options={"movflags": "+faststart"}) as container:
         # A fixed thread count keeps x264's output identical from one machine to the next.
         stream = container.add_stream("libx264", rate=spec.fps,
                                       options={"preset": "veryfast", "crf": "23", "threads": "2"})
@@ -239,7 +250,6 @@ def _encode(frames: Iterator[av.VideoFrame], spec: VideoSpec, audio: np.ndarray 
                 container.mux(packet)
             for packet in audio_stream.encode():
                 container.mux(packet)
-    return buffer.getvalue()
 
 
 def render_video(params: dict) -> tuple[bytes, VideoSpec]:
