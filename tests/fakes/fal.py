@@ -25,7 +25,8 @@ APP = r"(?P<app>[\w.-]+/[\w.-]+)"
 @error_format("fal")
 def fal_error(status: int, message: str, code: str = "") -> FakeResponse:
     if status == 422:
-        return FakeResponse(status=422, json={"detail": [{"loc": ["body"], "msg": message, "type": code or "value_error"}]})
+        detail = [{"loc": ["body"], "msg": message, "type": code or "value_error"}]
+        return FakeResponse(status=422, json={"detail": detail})
     return FakeResponse(status=status, json={"detail": message})
 
 

@@ -70,7 +70,8 @@ def _step(job: dict) -> None:
     if outcome == "pending":
         job["status"] = "processing" if job["polls"] > 0 else "starting"
         job.setdefault("started_at", state.now())
-        job["logs"] = f"Using seed: 42\n {job['progress']:3d}%|{'#' * (job['progress'] // 10):<10}| {job['progress']}/100"
+        bar = "#" * (job["progress"] // 10)
+        job["logs"] = f"Using seed: 42\n {job['progress']:3d}%|{bar:<10}| {job['progress']}/100"
         return
     job["completed_at"] = state.now()
     if outcome == "canceled":

@@ -81,8 +81,8 @@ def operation(req: FakeRequest) -> FakeResponse:
         return FakeResponse(json={"name": name})
     job["outcome"] = outcome
     if outcome == "failed":
-        return FakeResponse(json={"name": name, "done": True,
-                                  "error": {"code": 13, "message": "Video generation failed due to an internal error."}})
+        error = {"code": 13, "message": "Video generation failed due to an internal error."}
+        return FakeResponse(json={"name": name, "done": True, "error": error})
     kind = "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse"
     if "forbidden" in str(job["instance"].get("prompt", "")).lower():
         return FakeResponse(json={"name": name, "done": True, "response": {"@type": kind, "generateVideoResponse": {

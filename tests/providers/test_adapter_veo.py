@@ -27,7 +27,8 @@ START = "data:image/png;base64," + base64.b64encode(media.png(16, 16, "start")).
 @pytest.fixture
 def storage_allowed(fake_upstream, settings):
     """The fake's storage host is `localhost:<port>`, another origin than the API's 127.0.0.1."""
-    settings.SAFE_FETCH_ALLOW_HOSTS = [*settings.SAFE_FETCH_ALLOW_HOSTS, fake_upstream.host.replace("127.0.0.1", "localhost")]
+    storage_host = fake_upstream.host.replace("127.0.0.1", "localhost")
+    settings.SAFE_FETCH_ALLOW_HOSTS = [*settings.SAFE_FETCH_ALLOW_HOSTS, storage_host]
     return fake_upstream
 
 

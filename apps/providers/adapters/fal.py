@@ -95,7 +95,8 @@ class FalAdapter(Adapter):
             if flagged:
                 raise ContentFiltered(f"fal: {flagged}", status=response.status_code)
             error = http.error_for(response.status_code, body, response.headers, provider=self.name)
-            infra_failure = isinstance(body, dict) and body.get("error_type") or response.headers.get("x-fal-error-type")
+            infra_failure = (isinstance(body, dict) and body.get("error_type")) or response.headers.get(
+                "x-fal-error-type")
             if final and response.status_code >= 500 and infra_failure:
                 # fal already retried the request on fresh runners; this is its final answer.
                 raise PermanentError(error.message, code="upstream_failed", status=response.status_code)

@@ -73,8 +73,9 @@ def google_error(status: int, body, headers, provider: str) -> ProviderError:
                 found = DURATION.match(str(detail.get("retryDelay", "")))
                 if found:
                     delay = float(found.group(1))
-            return RateLimited(text, retry_after=delay if delay is not None else http.parse_retry_after(httpx.Headers(headers or {}).get("retry-after")),
-                               status=status)
+            if delay is None:
+                delay = http.parse_retry_after(httpx.Headers(headers or {}).get("retry-after"))
+            return RateLimited(text, retry_after=delay, status=status)
     return http.error_for(status, body, headers, provider=provider)
 
 

@@ -160,7 +160,8 @@ class ReplicateAdapter(Adapter):
             if not outputs:
                 raise PermanentError("Replicate finished without any output file", code="upstream_no_output")
             metrics = prediction.get("metrics") or {}
-            usage = {"predict_time": metrics["predict_time"]} if isinstance(metrics.get("predict_time"), (int, float)) else {}
+            seconds = metrics.get("predict_time")
+            usage = {"predict_time": seconds} if isinstance(seconds, (int, float)) else {}
             return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=outputs, upstream_id=prediction_id,
                                   usage=usage, progress=100)
         if status == "failed":

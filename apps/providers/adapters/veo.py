@@ -112,7 +112,8 @@ class VeoAdapter(Adapter):
         if not uris:
             reasons = "; ".join(str(r) for r in video_response.get("raiMediaFilteredReasons") or [])
             if video_response.get("raiMediaFilteredCount") or reasons:
-                raise ContentFiltered(f"veo filtered the video: {reasons or 'no reason given'}"[: http.MAX_ERROR_MESSAGE])
+                message = f"veo filtered the video: {reasons or 'no reason given'}"
+                raise ContentFiltered(message[: http.MAX_ERROR_MESSAGE])
             raise PermanentError("veo finished without a video", code="upstream_no_output")
         outputs = [OutputFile(mime="video/mp4", data=self._download(uri), meta={"upstream_uri": uri.split("?")[0]})
                    for uri in uris]
