@@ -350,7 +350,6 @@ def generation_finish(*, generation: Generation, result: ProviderResult, choice:
         generation_fail(generation=generation, code=code, message=str(exc))
         return False
     log.info("generation %s succeeded with %d outputs", generation.pk, len(stored))
-    _notify(generation.pk)
     return True
 
 
@@ -368,7 +367,6 @@ def generation_fail(*, generation: Generation, code: str, message: str,
         if hold is not None:
             hold_release(hold=hold, reason=f"Generation {status}: {code}")
     log.info("generation %s %s: %s", generation.pk, status, code)
-    _notify(generation.pk)
     return True
 
 
@@ -394,11 +392,6 @@ def _cancel_upstream(generation: Generation):
                        generation.upstream_id)
     except ProviderError as exc:  # best effort: the hold is released either way
         log.warning("cancel of %s upstream failed: %s", generation.pk, exc)
-
-
-def _notify(generation_id) -> None:
-    """Hook for webhooks and live updates; the UI polls, so nothing else is needed yet."""
-    return None
 
 
 # ---- sweeper ------------------------------------------------------------------------------
