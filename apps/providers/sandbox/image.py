@@ -35,10 +35,25 @@ SHAPE_WORDS = {
     "star": "star", "stars": "star", "sparkle": "star", "line": "line", "lines": "line", "rain": "line",
 }
 SHAPES = ["circle", "rect", "triangle", "wave", "star", "line"]
+# Things with a colour of their own, used unless the prompt names a colour for the scene.
+OBJECT_COLOURS = {
+    "sun": (250, 196, 60), "moon": (236, 234, 220), "star": (255, 238, 170), "stars": (255, 238, 170),
+    "tree": (46, 120, 60), "forest": (34, 100, 50), "grass": (90, 180, 60), "mountain": (104, 106, 128),
+    "mountains": (104, 106, 128), "sea": (30, 110, 170), "ocean": (24, 90, 160), "wave": (40, 130, 190),
+    "waves": (40, 130, 190), "river": (60, 140, 200), "water": (50, 130, 200), "fire": (235, 90, 30),
+    "snow": (248, 248, 255), "cloud": (232, 236, 242), "clouds": (232, 236, 242), "rain": (150, 170, 200),
+    "city": (70, 72, 88), "building": (90, 92, 110), "tower": (110, 100, 96), "house": (170, 110, 80),
+}
+
+
+STOP_WORDS = {"a", "an", "the", "and", "or", "of", "in", "on", "at", "over", "under", "with", "by", "to", "for",
+              "from", "is", "are", "its", "it", "into", "near", "above", "below", "very", "some"}
 
 
 def _words(prompt: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", prompt.lower())
+    words = re.findall(r"[a-z0-9]+", prompt.lower())
+    # Filler words would only add noise shapes; keep them if they are all there is.
+    return [w for w in words if w not in STOP_WORDS] or words
 
 
 def _rng(*parts) -> random.Random:
@@ -73,17 +88,25 @@ def _background(width: int, height: int, top, bottom, words: set[str]) -> Image.
     return Image.fromarray(np.ascontiguousarray(pixels), "RGB")
 
 
+# Where each kind of shape sits in the scene (fraction of the height for its anchor) and in
+# which order layers are painted: sky first, then the land on the horizon, water in front.
+PLACEMENT = {"circle": (0.08, 0.4), "star": (0.03, 0.35), "line": (0.0, 1.0), "triangle": (0.55, 0.72),
+             "rect": (0.5, 0.75), "wave": (0.62, 0.9)}
+LAYER = {"star": 0, "circle": 1, "line": 2, "triangle": 3, "rect": 4, "wave": 5}
+
+
 def _draw_shape(draw: ImageDraw.ImageDraw, kind: str, rng: random.Random, w: int, h: int, colour):
     size = int(min(w, h) * (0.08 + rng.random() * 0.3))
-    x, y = rng.randrange(w), rng.randrange(h)
+    low, high = PLACEMENT[kind]
+    x, y = rng.randrange(w), int(h * (low + rng.random() * (high - low)))
     fill = colour + (int(120 + rng.random() * 135),)
     if kind == "circle":
         draw.ellipse([x - size, y - size, x + size, y + size], fill=fill)
     elif kind == "rect":
         ratio = 0.4 + rng.random() * 1.6
-        draw.rectangle([x - size, y - int(size * ratio), x + size, y + int(size * ratio)], fill=fill)
-    elif kind == "triangle":
-        draw.polygon([(x, y - size), (x - size, y + size), (x + size, y + size)], fill=fill)
+        draw.rectangle([x - size // 2, y - int(size * ratio * 2), x + size // 2, y], fill=fill)
+    elif kind == "triangle":  # mountains and trees stand on the horizon line y
+        draw.polygon([(x, y - 2 * size), (x - size, y), (x + size, y)], fill=fill)
     elif kind == "wave":
         amp, period = size * 0.3, max(8, size)
         phase = rng.random() * 6.28
@@ -112,11 +135,15 @@ def render_image(prompt: str, *, seed: int = 0, width: int = 1024, height: int =
     image = _background(width, height, palette[0], palette[1 % len(palette)], set(words))
     layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
-    # One shape per word: named shapes where the word names one, else a shape picked by the word itself.
+    # One shape per word: named shapes where the word names one, else a shape picked by the word
+    # itself; painted back to front by layer so the sun sits in the sky behind the sea.
+    strokes = []
     for index, word in enumerate(words[:40]):
-        word_rng = _rng(word, seed, index, width, height)
         kind = SHAPE_WORDS.get(word) or SHAPES[int(hashlib.md5(word.encode()).hexdigest(), 16) % len(SHAPES)]
-        colour = palette[(index + 2) % len(palette)] if word not in COLOURS else COLOURS[word]
+        colour = COLOURS.get(word) or OBJECT_COLOURS.get(word) or palette[(index + 2) % len(palette)]
+        strokes.append((LAYER[kind], index, word, kind, colour))
+    for _, index, word, kind, colour in sorted(strokes):
+        word_rng = _rng(word, seed, index, width, height)
         for _ in range(1 + (len(word) % 3)):
             _draw_shape(draw, kind, word_rng, width, height, colour)
     layer = layer.filter(ImageFilter.GaussianBlur(radius=max(1, min(width, height) // 400)))
