@@ -301,3 +301,21 @@ def iter_sse(response: httpx.Response) -> Iterator[tuple[str, str]]:
 
 def bearer(api_key: str) -> dict:
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
+# ---- user media sent upstream -------------------------------------------------------------------
+MAX_SOURCE_BYTES = 50 * 1024 * 1024
+
+
+def fetch_source(url: str, *, max_bytes: int = MAX_SOURCE_BYTES, field: str = "image_url") -> tuple[bytes, str]:
+    """Download a user-supplied media URL to upload it to a provider (public addresses only).
+    A refused URL is the user's mistake (InvalidInput); a failed download may work later."""
+    from .safe_http import FetchRefused, safe_get
+
+    try:
+        data, content_type = safe_get(url, max_bytes=max_bytes)
+    except FetchRefused as exc:
+        raise InvalidInput(f"{field}: {exc}", code="invalid_source_url") from exc
+    except (OSError, httpx.HTTPError) as exc:
+        raise TransientError(f"{field}: could not download the source file ({exc})"[:MAX_ERROR_MESSAGE]) from exc
+    return data, content_type.split(";")[0].strip()

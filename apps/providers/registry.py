@@ -10,6 +10,8 @@ ADAPTER_MODULES = ["apps.providers.adapters.sandbox"]
 ADAPTER_MODULES += ["apps.providers.adapters.replicate", "apps.providers.adapters.fal",
                     "apps.providers.adapters.gemini", "apps.providers.adapters.veo",
                     "apps.providers.adapters.ark"]  # media providers (issue #5, engineer B)
+ADAPTER_MODULES += ["apps.providers.adapters.openai", "apps.providers.adapters.openai_compat",
+                    "apps.providers.adapters.openai_video"]  # issue #5, engineer A
 
 
 def register(cls: type[Adapter]) -> type[Adapter]:
