@@ -203,3 +203,39 @@ def test_malformed_task_body_is_transient(fake_upstream):
     with pytest.raises(TransientError) as caught:
         adapter.poll(the_job, upstream_id)
     assert caught.value.code == "upstream_bad_response"
+
+
+@pytest.mark.django_db
+def test_a_generation_runs_through_atelier_with_a_stored_video_and_poster(owner, fake_upstream, monkeypatch):
+    from apps.catalog.models import AIModel, Channel
+    from apps.generations.models import Generation
+    from apps.generations.services import generation_poll, generation_run, generation_submit
+
+    monkeypatch.setattr("apps.generations.services._enqueue_run", lambda gid, countdown=None: None)
+    monkeypatch.setattr("apps.generations.services._enqueue_poll", lambda gid, countdown: None)
+    fake_upstream.config(instant=True)
+    model = AIModel.objects.create(
+        slug="seedance-test", name="Seedance test", vendor="ByteDance", modality="video",
+        schema={"fields": [{"name": "prompt", "type": "text", "required": True},
+                           {"name": "duration", "type": "integer", "min": 2, "max": 12, "default": 5}]},
+        pricing={"unit": "second", "credits": "1", "duration": "duration"},
+    )
+    model.routes.create(adapter="ark", upstream_model=SEEDANCE_PRO)
+    channel = Channel.objects.create(name="ark-main", adapter="ark", base_url=fake_upstream.url + "/api/v3",
+                                     options={"timeout": 5})
+    channel.api_key = "ark-key-main-1111"
+    channel.save()
+    generation, _ = generation_submit(user=owner, workspace=owner.current_workspace, model=model,
+                                      raw_params={"prompt": "a glass train", "duration": 4})
+    generation_run(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == Generation.Status.RUNNING and generation.upstream_id.startswith("cgt-")
+    # Due now rather than after the suggested poll delay.
+    Generation.objects.filter(pk=generation.pk).update(next_check_at=generation.created_at)
+    generation_poll(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == Generation.Status.SUCCEEDED, generation.error_message
+    [output] = generation.outputs.all()
+    assert output.kind == "video" and output.mime == "video/mp4" and output.size_bytes > 0 and output.cover
+    assert generation.charged == 4_000
+    assert fake_upstream.requests("ark.create")[0]["json"]["duration"] == 4

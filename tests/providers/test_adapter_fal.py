@@ -187,3 +187,35 @@ def test_request_ids_are_checked_before_they_reach_a_url(fake_upstream):
     with pytest.raises(InvalidInput):
         adapter_for(fake_upstream).poll(job(), "../../v1/predictions")
     assert fake_upstream.requests("fal") == []
+
+
+@pytest.mark.django_db
+def test_a_generation_runs_through_atelier_and_stores_every_image(owner, fake_upstream, monkeypatch):
+    from apps.catalog.models import AIModel, Channel
+    from apps.generations.models import Generation
+    from apps.generations.services import generation_poll, generation_run, generation_submit
+
+    monkeypatch.setattr("apps.generations.services._enqueue_run", lambda gid, countdown=None: None)
+    monkeypatch.setattr("apps.generations.services._enqueue_poll", lambda gid, countdown: None)
+    fake_upstream.config(instant=True)
+    model = AIModel.objects.create(
+        slug="flux-dev-test", name="FLUX dev test", vendor="BFL", modality="image",
+        schema={"fields": [{"name": "prompt", "type": "text", "required": True},
+                           {"name": "n", "type": "integer", "min": 1, "max": 4, "default": 1}]},
+        pricing={"unit": "image", "credits": "2", "count": "n"},
+    )
+    model.routes.create(adapter="fal", upstream_model="fal-ai/flux/dev")
+    channel = Channel.objects.create(name="fal-main", adapter="fal", base_url=fake_upstream.url + "/fal",
+                                     options={"timeout": 5})
+    channel.api_key = "fal-main-2222"
+    channel.save()
+    generation, _ = generation_submit(user=owner, workspace=owner.current_workspace, model=model,
+                                      raw_params={"prompt": "a lighthouse", "n": 2})
+    generation_run(generation_id=generation.pk)
+    Generation.objects.filter(pk=generation.pk).update(next_check_at=generation.created_at)
+    generation_poll(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == Generation.Status.SUCCEEDED, generation.error_message
+    outputs = list(generation.outputs.all())
+    assert [(o.kind, o.mime, o.width) for o in outputs] == [("image", "image/png", 64)] * 2
+    assert all(o.thumbnail for o in outputs) and generation.charged == 4_000

@@ -153,3 +153,32 @@ def test_private_source_url_is_refused_before_calling_gemini(fake_upstream):
 def test_source_that_is_not_an_image_is_invalid_input(fake_upstream):
     with pytest.raises(InvalidInput):
         adapter_for(fake_upstream).submit(job(image_url="data:image/png;base64," + base64.b64encode(b"nope").decode()))
+
+
+@pytest.mark.django_db
+def test_a_generation_runs_through_atelier_in_one_call(owner, fake_upstream, monkeypatch):
+    from apps.catalog.models import AIModel, Channel
+    from apps.generations.models import Generation
+    from apps.generations.services import generation_run, generation_submit
+
+    monkeypatch.setattr("apps.generations.services._enqueue_run", lambda gid, countdown=None: None)
+    monkeypatch.setattr("apps.generations.services._enqueue_poll", lambda gid, countdown: None)
+    model = AIModel.objects.create(
+        slug="nano-banana-test", name="Nano Banana test", vendor="Google", modality="image",
+        schema={"fields": [{"name": "prompt", "type": "text", "required": True},
+                           {"name": "aspect_ratio", "type": "enum", "choices": ["1:1", "16:9"], "default": "1:1"}]},
+        pricing={"unit": "image", "credits": "4"},
+    )
+    model.routes.create(adapter="gemini", upstream_model="gemini-2.5-flash-image")
+    channel = Channel.objects.create(name="gemini-main", adapter="gemini", base_url=fake_upstream.url + "/v1beta",
+                                     options={"timeout": 5})
+    channel.api_key = "AIzaMain-4444"
+    channel.save()
+    generation, _ = generation_submit(user=owner, workspace=owner.current_workspace, model=model,
+                                      raw_params={"prompt": "a harbour", "aspect_ratio": "16:9"})
+    generation_run(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == Generation.Status.SUCCEEDED, generation.error_message
+    [output] = generation.outputs.all()
+    assert (output.kind, output.mime, output.width, output.height) == ("image", "image/png", 64, 36)
+    assert generation.upstream_id == "" and generation.charged == 4_000

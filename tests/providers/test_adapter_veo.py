@@ -186,3 +186,35 @@ def test_operation_names_are_checked_so_the_key_cannot_be_sent_elsewhere(fake_up
     with pytest.raises(InvalidInput):
         adapter_for(fake_upstream).poll(job(), "https://attacker.example/models/x/operations/y")
     assert not adapter_for(fake_upstream).supports_cancel
+
+
+@pytest.mark.django_db
+def test_a_generation_runs_through_atelier_and_stores_the_downloaded_video(owner, storage_allowed, monkeypatch):
+    from apps.catalog.models import AIModel, Channel
+    from apps.generations.models import Generation
+    from apps.generations.services import generation_poll, generation_run, generation_submit
+
+    monkeypatch.setattr("apps.generations.services._enqueue_run", lambda gid, countdown=None: None)
+    monkeypatch.setattr("apps.generations.services._enqueue_poll", lambda gid, countdown: None)
+    storage_allowed.config(instant=True)
+    model = AIModel.objects.create(
+        slug="veo-test", name="Veo test", vendor="Google", modality="video",
+        schema={"fields": [{"name": "prompt", "type": "text", "required": True},
+                           {"name": "duration", "type": "integer", "min": 4, "max": 8, "default": 8}]},
+        pricing={"unit": "second", "credits": "1", "duration": "duration"},
+    )
+    model.routes.create(adapter="veo", upstream_model="veo-3.0-fast-generate-001")
+    channel = Channel.objects.create(name="gemini-main", adapter="veo", base_url=storage_allowed.url + "/v1beta",
+                                     options={"timeout": 5})
+    channel.api_key = "AIzaMain-3333"
+    channel.save()
+    generation, _ = generation_submit(user=owner, workspace=owner.current_workspace, model=model,
+                                      raw_params={"prompt": "waves at night", "duration": 6})
+    generation_run(generation_id=generation.pk)
+    Generation.objects.filter(pk=generation.pk).update(next_check_at=generation.created_at)
+    generation_poll(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == Generation.Status.SUCCEEDED, generation.error_message
+    [output] = generation.outputs.all()
+    assert output.kind == "video" and output.size_bytes == len(media.mp4(64, 36)) and output.cover
+    assert generation.charged == 6_000
