@@ -218,7 +218,10 @@ def _call(generation: Generation, choice: RouteChoice, phase: str, action) -> Pr
         _attempt(generation, choice, phase, "transient", started, error)
         channel_record_failure(choice.channel.name)
         raise error from exc
-    _attempt(generation, choice, phase, "ok" if result.status == ProviderResult.SUCCEEDED else "pending", started)
+    if phase == "submit" or result.status == ProviderResult.SUCCEEDED:
+        # A still-pending status check is not an attempt worth a row: a long job polled every few
+        # seconds would write hundreds. Submits, failures and the final answer are recorded.
+        _attempt(generation, choice, phase, "ok" if result.status == ProviderResult.SUCCEEDED else "pending", started)
     channel_record_success(choice.channel.name)
     return result
 
@@ -289,7 +292,6 @@ def generation_poll(*, generation_id, claimed: Generation | None = None) -> None
         generation_fail(generation=generation, code="channel_removed", message="The channel running this job was removed.")
         return
     polls = generation.poll_count + 1
-    Generation.objects.filter(pk=generation.pk).update(poll_count=polls)
     try:
         result = _call(generation, choice, "poll", lambda adapter, job: adapter.poll(job, generation.upstream_id))
     except ProviderError as exc:
@@ -299,11 +301,12 @@ def generation_poll(*, generation_id, claimed: Generation | None = None) -> None
         # The upstream task still exists: transient poll errors back off, they do not fail over.
         result = ProviderResult(status=ProviderResult.PENDING, poll_after=exc.retry_after or min(2.0 * polls, MAX_POLL_DELAY))
     if result.status == ProviderResult.SUCCEEDED:
+        Generation.objects.filter(pk=generation.pk).update(poll_count=polls)
         generation_finish(generation=generation, result=result, choice=choice)
         return
     delay = _poll_delay(generation, result.poll_after)
     Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
-        next_check_at=timezone.now() + timedelta(seconds=delay), progress=result.progress
+        next_check_at=timezone.now() + timedelta(seconds=delay), progress=result.progress, poll_count=polls
     )
     _enqueue_poll(generation.pk, countdown=delay)
 
