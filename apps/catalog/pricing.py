@@ -6,7 +6,8 @@ A rule is data (credit amounts are decimal strings):
      "multipliers": {"resolution": {"1080p": "2"}}, "addons": {"generate_audio": {"true": "0.25"}}}
     {"unit": "song",   "credits": "10"}
     {"unit": "1k_chars", "credits": "0.3", "text": "input"}
-    {"unit": "1k_tokens", "input": "0.002", "output": "0.008", "max_output": "max_tokens", "default_max_output": 1024}
+    {"unit": "1k_tokens", "input": "0.002", "output": "0.008", "max_output": "max_tokens", "default_max_output": 1024,
+     "image_tokens": 1000}   (input tokens counted for each image part of a vision request)
     {"unit": "request", "credits": "1"}
 The quote is rounded up to a whole millicredit, so what is shown is exactly what is held."""
 from __future__ import annotations
@@ -15,6 +16,7 @@ import math
 from decimal import Decimal
 
 MILLI = Decimal(1000)
+IMAGE_TOKENS = 1100  # a high-detail image tile set, rounded up: the hold stays an upper bound
 
 
 def _ceil_milli(credits: Decimal) -> int:
@@ -60,7 +62,8 @@ def quote(rule: dict, params: dict) -> int:
         text = params.get(rule.get("text", "input")) or ""
         return _ceil_milli(Decimal(rule["credits"]) * _multiplier(rule, params) * Decimal(len(text)) / 1000)
     if unit == "1k_tokens":
-        prompt_tokens = estimate_tokens(_prompt_text(params))
+        text, images = _prompt_parts(params)
+        prompt_tokens = estimate_tokens(text) + images * int(rule.get("image_tokens", IMAGE_TOKENS))
         max_output = int(params.get(rule.get("max_output", "max_tokens")) or rule.get("default_max_output", 1024))
         return token_cost(rule, prompt_tokens, max_output)
     raise ValueError(f"Unknown pricing unit {unit!r}")
@@ -71,10 +74,29 @@ def token_cost(rule: dict, input_tokens: int, output_tokens: int) -> int:
     return max(1, _ceil_milli(cost))
 
 
-def _prompt_text(params: dict) -> str:
-    if "messages" in params and isinstance(params["messages"], list):
-        return " ".join(str(m.get("content", "")) for m in params["messages"] if isinstance(m, dict))
-    return str(params.get("prompt", ""))
+def _prompt_parts(params: dict) -> tuple[str, int]:
+    """The request's text (for the token estimate) and how many images it carries."""
+    texts, images = [], 0
+    if isinstance(params.get("messages"), list):
+        for message in params["messages"]:
+            if not isinstance(message, dict):
+                continue
+            content = message.get("content", "")
+            if isinstance(content, list):
+                for part in content:
+                    if isinstance(part, dict) and part.get("type") == "image_url":
+                        images += 1
+                    elif isinstance(part, dict):
+                        texts.append(str(part.get("text", "")))
+            else:
+                texts.append(str(content))
+    for name in ("system", "prompt"):
+        if params.get(name):
+            texts.append(str(params[name]))
+    # Each message costs a few tokens of framing; counting one separator character each is not
+    # enough, so the estimate adds 4 tokens' worth (12 characters) per message.
+    framing = " " * (12 * len(texts))
+    return " ".join(texts) + framing, images
 
 
 def starting_price(rule: dict, schema: dict) -> int:

@@ -5,18 +5,26 @@ A model's schema is data:
      "rules":  [{"if": {"field": value}, "require": ["image_url"]},
                 {"if": {"resolution": "4k", "aspect_ratio": "1:1"}, "forbid": true, "message": "..."}]}
 
-Field types: text, string, integer, number, boolean, enum, url, url_list.
+Field types: text, string, integer, number, boolean, enum, url, url_list, messages.
 Field keys: name, type, label, help, required, default, choices, min, max, min_length,
-max_length, max_items, step, widget, advanced.
+max_length, min_items, max_items, step, widget, advanced, example (a valid sample value
+used by catalog checks and API examples), vision (messages: image parts allowed).
+Rule kinds: {"if": {...}, "require": [...]} (conditional requirement),
+{"if": {...}, "forbid": true, "message": ...} (a refused combination),
+{"one_of": ["prompt", "messages"]} (exactly one of these must be given).
+A "messages" value is an OpenAI-style chat: [{"role": "system"|"user"|"assistant",
+"content": "text" or [{"type": "text", "text": ...}, {"type": "image_url", "image_url": {"url": ...}}]}].
 `validate_params` returns clean params (defaults applied, types coerced) or raises
 ValidationFailed with per-field messages that users read as they are."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
-FIELD_TYPES = {"text", "string", "integer", "number", "boolean", "enum", "url", "url_list"}
+FIELD_TYPES = {"text", "string", "integer", "number", "boolean", "enum", "url", "url_list", "messages"}
+MESSAGE_ROLES = ("system", "user", "assistant")
 
 
 @dataclass
@@ -96,10 +104,79 @@ def _coerce(spec: dict, value):
             value = [line for line in value.split() if line]
         if not isinstance(value, list):
             raise ValueError(f"{label} must be a list of URLs.")
-        if "max_items" in spec and len(value) > spec["max_items"]:
-            raise ValueError(f"{label} accepts at most {spec['max_items']} items (got {len(value)}).")
+        _check_items(spec, value)
         return [_check_url(label, item) for item in value]
+    if kind == "messages":
+        return _check_messages(spec, value)
     raise ValueError(f"{label} has an unknown type {kind!r}.")
+
+
+def _check_items(spec: dict, items: list):
+    label = _label(spec)
+    if "min_items" in spec and len(items) < spec["min_items"]:
+        raise ValueError(f"{label} needs at least {spec['min_items']} items (got {len(items)}).")
+    if "max_items" in spec and len(items) > spec["max_items"]:
+        raise ValueError(f"{label} accepts at most {spec['max_items']} items (got {len(items)}).")
+
+
+def _check_messages(spec: dict, value) -> list:
+    """A chat as a list of {role, content}; content is text or OpenAI content parts."""
+    label = _label(spec)
+    if isinstance(value, str):
+        # The web form and simple clients may send the chat as a JSON string.
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError(f"{label} must be a list of {{role, content}} objects (invalid JSON).") from None
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"{label} must be a non-empty list of {{role, content}} objects.")
+    _check_items(spec, value)
+    clean, total = [], 0
+    for number, message in enumerate(value, start=1):
+        where = f"{label} item {number}"
+        if not isinstance(message, dict):
+            raise ValueError(f"{where} must be an object with role and content.")
+        extra = set(message) - {"role", "content", "name"}
+        if extra:
+            raise ValueError(f"{where} has unknown keys: {', '.join(sorted(extra))}.")
+        role = message.get("role")
+        if role not in MESSAGE_ROLES:
+            raise ValueError(f"{where}: role must be one of {', '.join(MESSAGE_ROLES)} (got {role!r}).")
+        content = message.get("content")
+        if isinstance(content, str):
+            if not content.strip():
+                raise ValueError(f"{where}: content must not be empty.")
+            total += len(content)
+        elif isinstance(content, list) and content:
+            for part in content:
+                total += _check_part(spec, where, role, part)
+        else:
+            raise ValueError(f"{where}: content must be text or a non-empty list of content parts.")
+        clean.append({k: message[k] for k in ("role", "content", "name") if k in message})
+    if "max_length" in spec and total > spec["max_length"]:
+        raise ValueError(f"{label} must be at most {spec['max_length']} characters in total (got {total}).")
+    return clean
+
+
+def _check_part(spec: dict, where: str, role: str, part) -> int:
+    """Validate one content part; returns its character count."""
+    if not isinstance(part, dict):
+        raise ValueError(f"{where}: each content part must be an object with a type.")
+    kind = part.get("type")
+    if kind == "text":
+        if not isinstance(part.get("text"), str) or not part["text"].strip():
+            raise ValueError(f"{where}: a text part needs non-empty text.")
+        return len(part["text"])
+    if kind == "image_url":
+        if not spec.get("vision"):
+            raise ValueError(f"{where}: this model does not accept images.")
+        if role != "user":
+            raise ValueError(f"{where}: only user messages may contain images.")
+        image = part.get("image_url")
+        url = image.get("url") if isinstance(image, dict) else image
+        _check_url(f"{where}: image_url", url)
+        return 0
+    raise ValueError(f"{where}: content part type must be text or image_url (got {kind!r}).")
 
 
 def _check_range(spec: dict, number):
@@ -171,6 +248,12 @@ def validate_params(schema: dict, raw: dict) -> dict:
         for rule in schema.get("rules", []):
             if not _matches(rule.get("if", {}), clean):
                 continue
+            one_of = rule.get("one_of", [])
+            given = [name for name in one_of if not _is_blank(clean.get(name))]
+            if one_of and not given:
+                failure.add(one_of[0], rule.get("message") or f"Give one of: {', '.join(one_of)}.")
+            elif len(given) > 1:
+                failure.add(given[1], f"Give only one of: {', '.join(one_of)} (got {', '.join(given)}).")
             for name in rule.get("require", []):
                 if _is_blank(clean.get(name)):
                     failure.add(name, rule.get("message") or f"{_label(fields[name])} is required here.")
@@ -198,13 +281,20 @@ def check_schema(schema: dict) -> list[str]:
             problems.append(f"{name}: unknown type {spec.get('type')!r}")
         if spec.get("type") == "enum" and not spec.get("choices"):
             problems.append(f"{name}: enum without choices")
-        if "default" in spec and spec["default"] is not None:
-            try:
-                _coerce(spec, spec["default"])
-            except ValueError as exc:
-                problems.append(f"{name}: default invalid: {exc}")
+        if spec.get("type") in {"integer", "number"} and "min" in spec and "max" in spec and spec["min"] > spec["max"]:
+            problems.append(f"{name}: min is above max")
+        for key in ("default", "example"):
+            if key in spec and spec[key] is not None:
+                try:
+                    _coerce(spec, spec[key])
+                except ValueError as exc:
+                    problems.append(f"{name}: {key} invalid: {exc}")
+        if spec.get("required") and "default" in spec:
+            problems.append(f"{name}: a required field cannot have a default")
     for rule in schema.get("rules", []):
-        for name in list(rule.get("if", {})) + list(rule.get("require", [])):
+        if not ({"require", "forbid", "one_of"} & set(rule)):
+            problems.append(f"a rule does nothing: {rule}")
+        for name in list(rule.get("if", {})) + list(rule.get("require", [])) + list(rule.get("one_of", [])):
             if name not in names:
                 problems.append(f"rule refers to unknown field {name!r}")
         if rule.get("forbid") and not rule.get("message"):

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from .models import AIModel, Channel, ModelRoute
+from .models import AIModel, Channel, ModelRoute, Modality
 from .pricing import quote
 from .schema import check_schema, validate_params
 
@@ -22,22 +22,60 @@ class SyncResult:
         return self.created + self.updated
 
 
+SAMPLE_TEXT = "a sample prompt"
+REQUIRED_KEYS = {"slug", "name", "vendor", "modality", "description", "capabilities", "schema", "pricing", "routes"}
+
+
+def catalog_sample_params(schema: dict) -> dict:
+    """The smallest request that is valid for a schema: its required fields (from their
+    `example`, or a sample text) and the first field of each `one_of` rule. Every other
+    field keeps its default. Used by catalog checks, API examples and tests."""
+    fields = {spec["name"]: spec for spec in schema.get("fields", [])}
+    wanted = [name for name, spec in fields.items() if spec.get("required")]
+    for rule in schema.get("rules", []):
+        if rule.get("one_of") and not rule.get("if"):
+            wanted.append(rule["one_of"][0])
+    sample = {}
+    for name in wanted:
+        spec = fields[name]
+        if "example" in spec:
+            sample[name] = spec["example"]
+        elif spec["type"] in {"text", "string"}:
+            sample[name] = SAMPLE_TEXT
+    return sample
+
+
 def catalog_check_entry(entry: dict) -> list[str]:
-    """Problems with one catalog entry: its schema, its defaults and its quote."""
-    problems = [f"{entry['slug']}: {p}" for p in check_schema(entry["schema"])]
+    """Problems with one catalog entry: its shape, schema, defaults, quote and routes."""
+    slug = entry.get("slug", "?")
+    missing = REQUIRED_KEYS - set(entry)
+    if missing:
+        return [f"{slug}: missing keys {sorted(missing)}"]
+    problems = [f"{slug}: {p}" for p in check_schema(entry["schema"])]
+    if entry["modality"] not in Modality.values:
+        problems.append(f"{slug}: unknown modality {entry['modality']!r}")
+    if not entry["routes"]:
+        problems.append(f"{slug}: no routes")
+    adapters = [r["adapter"] for r in entry["routes"]]
+    if len(adapters) != len(set(adapters)):
+        problems.append(f"{slug}: two routes for one adapter")
+    names = {spec["name"] for spec in entry["schema"].get("fields", [])}
+    for route in entry["routes"]:
+        for name in route.get("unsupported", []):
+            if name not in names:
+                problems.append(f"{slug}: route {route['adapter']} marks unknown field {name!r} unsupported")
+        for rule in route.get("rules", []):
+            if not rule.get("message") or not set(rule.get("if", {})) <= names:
+                problems.append(f"{slug}: route {route['adapter']} has a rule without message or on unknown fields")
     if problems:
         return problems
-    sample = {s["name"]: "a sample prompt" for s in entry["schema"]["fields"] if s["name"] == "prompt" and s.get("required")}
-    for spec in entry["schema"]["fields"]:
-        if spec.get("required") and spec["name"] != "prompt" and "example" in spec:
-            sample[spec["name"]] = spec["example"]
     try:
-        params = validate_params(entry["schema"], sample)
+        params = validate_params(entry["schema"], catalog_sample_params(entry["schema"]))
         price = quote(entry["pricing"], params)
-        if price <= 0:
-            problems.append(f"{entry['slug']}: quote {price} is not positive")
+        if not isinstance(price, int) or price <= 0:
+            problems.append(f"{slug}: quote {price!r} is not a positive integer")
     except Exception as exc:  # reported as a catalog problem, whatever it is
-        problems.append(f"{entry['slug']}: defaults do not validate or price: {exc}")
+        problems.append(f"{slug}: defaults do not validate or price: {exc}")
     return problems
 
 

@@ -32,3 +32,105 @@ def integer(name: str, minimum: int, maximum: int, default: int | None = None, *
         spec["default"] = default
     spec.update(extra)
     return spec
+
+
+# ---- more fragments (catalog modules for real models) ---------------------------------------
+# Prices: 1 credit is meant as roughly one US cent at the upstreams' list prices, so a figure
+# read off a provider's pricing page converts by moving the decimal point.
+
+CAPABILITIES = {
+    "text-to-image": "Text to image",
+    "image-to-image": "Image to image (edit or reference)",
+    "text-to-video": "Text to video",
+    "image-to-video": "Image to video (start frame)",
+    "end-frame": "End frame (start and end frames)",
+    "media-to-video": "Media to video (reference images, clips, audio)",
+    "video-audio": "Video with generated audio",
+    "text-to-speech": "Text to speech",
+    "music": "Music",
+    "lyrics": "Songs with lyrics",
+    "chat": "Chat",
+    "vision": "Vision input",
+    "streaming": "Streaming",
+    "reasoning": "Reasoning",
+}
+
+EXAMPLE_IMAGE = "https://example.com/input.png"
+EXAMPLE_END_IMAGE = "https://example.com/last-frame.png"
+
+DEADLINES = {"image": 300, "video": 1800, "music": 900, "speech": 180, "text": 600}
+
+
+def number(name: str, minimum, maximum, default=None, **extra) -> dict:
+    spec = {"name": name, "type": "number", "min": minimum, "max": maximum}
+    if default is not None:
+        spec["default"] = default
+    spec.update(extra)
+    return spec
+
+
+def boolean(name: str, default: bool = False, **extra) -> dict:
+    spec = {"name": name, "type": "boolean", "default": default}
+    spec.update(extra)
+    return spec
+
+
+def text(name: str, max_length: int, label: str | None = None, required: bool = False, **extra) -> dict:
+    spec = {"name": name, "type": "text", "max_length": max_length, "required": required, "widget": "textarea"}
+    if label:
+        spec["label"] = label
+    spec.update(extra)
+    return spec
+
+
+def negative_prompt(max_length: int = 2000, **extra) -> dict:
+    spec = {"name": "negative_prompt", "type": "text", "max_length": max_length, "advanced": True,
+            "help": "What the result should not contain."}
+    spec.update(extra)
+    return spec
+
+
+def url(name: str, label: str, help: str = "", required: bool = False, example: str = EXAMPLE_IMAGE) -> dict:
+    spec = {"name": name, "type": "url", "label": label, "required": required, "example": example}
+    if help:
+        spec["help"] = help
+    return spec
+
+
+def url_list(name: str, label: str, max_items: int, help: str = "", min_items: int = 1) -> dict:
+    spec = {"name": name, "type": "url_list", "label": label, "min_items": min_items, "max_items": max_items,
+            "example": [EXAMPLE_IMAGE]}
+    if help:
+        spec["help"] = help
+    return spec
+
+
+def route(adapter: str, model: str, unsupported: list | None = None, rules: list | None = None) -> dict:
+    entry = {"adapter": adapter, "model": model}
+    if unsupported:
+        entry["unsupported"] = unsupported
+    if rules:
+        entry["rules"] = rules
+    return entry
+
+
+def sandbox_route(modality: str) -> dict:
+    """Every real model can also run on the local sandbox engine (channel priority -100), so a
+    fresh install without upstream keys still produces a file; real channels win when configured."""
+    return {"adapter": "sandbox", "model": modality}
+
+
+def entry(*, slug, name, vendor, modality, description, capabilities, fields, pricing, routes, rules=None,
+          aliases=None, limits=None, sort_order=100) -> dict:
+    """One catalog entry with the shared defaults (deadline per modality, sandbox route last)."""
+    merged_limits = {"deadline_seconds": DEADLINES[modality]}
+    merged_limits.update(limits or {})
+    schema = {"fields": fields}
+    if rules:
+        schema["rules"] = rules
+    return {
+        "slug": slug, "name": name, "vendor": vendor, "modality": modality, "description": description,
+        "capabilities": capabilities, "schema": schema, "pricing": pricing, "limits": merged_limits,
+        "aliases": aliases or [], "is_local": False, "sort_order": sort_order,
+        "routes": [*routes, sandbox_route(modality)],
+    }

@@ -1,0 +1,176 @@
+"""Text (chat) models.
+
+Every text model takes either `prompt` (one user turn, with an optional `system`) or
+`messages` (a full OpenAI-style chat), never both: the schema rule `one_of` enforces it. The
+studio form shows the prompt textarea; API clients and agents usually send messages.
+The hold is the most a request can cost (prompt estimate + max_tokens at the output price);
+the capture is the upstream's reported usage."""
+from .common import boolean, entry, enum, integer, number, route
+
+LONG_TEXT = 600_000  # characters; the context window is the real limit, checked upstream
+
+
+def _fields(*, max_output: int, default_output: int, context: int, vision: bool, temperature_max: float | None,
+            top_p: bool = True, penalties: bool = False, reasoning: list | None = None) -> list:
+    chars = min(context * 3, LONG_TEXT)
+    fields = [
+        {"name": "prompt", "type": "text", "label": "Prompt", "max_length": chars, "widget": "textarea",
+         "example": "Write a haiku about the sea.",
+         "help": "One message from you. API clients can send messages instead."},
+        {"name": "system", "type": "text", "label": "System prompt", "max_length": 100_000, "widget": "textarea",
+         "advanced": True, "help": "Instructions for the assistant (with prompt only; put them in messages otherwise)."},
+        {"name": "messages", "type": "messages", "label": "Messages", "max_items": 500, "max_length": chars,
+         "vision": vision, "advanced": True,
+         "example": [{"role": "user", "content": "Write a haiku about the sea."}],
+         "help": 'A JSON chat: [{"role": "user", "content": "..."}]. Use instead of prompt.'},
+        integer("max_tokens", 1, max_output, default=default_output, label="Max output tokens",
+                help=f"Up to {max_output:,}. The hold covers this many output tokens; you pay what is used."),
+    ]
+    if temperature_max is not None:
+        fields.append(number("temperature", 0, temperature_max, default=1, step=0.05, label="Temperature",
+                             advanced=True))
+        if top_p:
+            fields.append(number("top_p", 0, 1, default=1, step=0.05, label="Top p", advanced=True))
+    if penalties:
+        fields += [number("presence_penalty", -2, 2, default=0, step=0.1, label="Presence penalty", advanced=True),
+                   number("frequency_penalty", -2, 2, default=0, step=0.1, label="Frequency penalty", advanced=True)]
+    if reasoning:
+        fields.append(enum("reasoning_effort", reasoning, default="medium", label="Reasoning effort",
+                           help="More effort thinks longer (reasoning tokens are billed as output)."))
+    fields.append({"name": "stop", "type": "string", "max_length": 200, "label": "Stop sequence", "advanced": True})
+    fields.append(boolean("stream", False, label="Stream", advanced=True,
+                          help="Stream tokens as they come (API); the result is stored either way."))
+    return fields
+
+
+RULES = [
+    {"one_of": ["prompt", "messages"], "message": "Write a prompt (or send messages)."},
+    {"if": {"system": "*", "messages": "*"}, "forbid": True, "field": "system",
+     "message": "With messages, put the system prompt in the messages as a system message."},
+]
+
+
+def chat(*, slug, name, vendor, description, context, max_output, price_in, price_out, routes, vision=True,
+         temperature_max=2.0, top_p=True, penalties=False, reasoning=None, aliases=None, sort_order=100,
+         default_output=1024, extra_caps=()):
+    capabilities = ["chat", "streaming", *(["vision"] if vision else []), *extra_caps]
+    return entry(
+        slug=slug, name=name, vendor=vendor, modality="text", description=description, capabilities=capabilities,
+        fields=_fields(max_output=max_output, default_output=min(default_output, max_output), context=context,
+                       vision=vision, temperature_max=temperature_max, top_p=top_p, penalties=penalties,
+                       reasoning=reasoning),
+        rules=RULES,
+        pricing={"unit": "1k_tokens", "input": price_in, "output": price_out, "max_output": "max_tokens",
+                 "default_max_output": min(default_output, max_output)},
+        routes=routes, aliases=aliases, sort_order=sort_order,
+        limits={"context_window": context, "max_output_tokens": max_output},
+    )
+
+
+def openai_routes(model: str, pollinations: str | None = None) -> list:
+    routes = [route("openai", model), route("openai_compat", model)]
+    if pollinations:
+        routes.append(route("pollinations", pollinations))
+    return routes
+
+
+MODELS = [
+    chat(slug="gpt-5", name="GPT-5", vendor="OpenAI", sort_order=10, context=400_000, max_output=128_000,
+         price_in="0.125", price_out="1", temperature_max=None, reasoning=["minimal", "low", "medium", "high"],
+         extra_caps=["reasoning"], default_output=4096,
+         description="OpenAI's flagship reasoning model for coding and agentic tasks; 400k context.",
+         routes=openai_routes("gpt-5", "openai-large")),
+    chat(slug="gpt-5-mini", name="GPT-5 mini", vendor="OpenAI", sort_order=11, context=400_000, max_output=128_000,
+         price_in="0.025", price_out="0.2", temperature_max=None, reasoning=["minimal", "low", "medium", "high"],
+         extra_caps=["reasoning"], default_output=4096,
+         description="A faster, cheaper GPT-5 for well-defined tasks.",
+         routes=openai_routes("gpt-5-mini", "openai")),
+    chat(slug="gpt-4.1", name="GPT-4.1", vendor="OpenAI", sort_order=12, context=1_047_576, max_output=32_768,
+         price_in="0.2", price_out="0.8", penalties=True,
+         description="Strong instruction following and long-context (1M tokens) non-reasoning model.",
+         routes=openai_routes("gpt-4.1")),
+    chat(slug="gpt-4.1-mini", name="GPT-4.1 mini", vendor="OpenAI", sort_order=13, context=1_047_576,
+         max_output=32_768, price_in="0.04", price_out="0.16", penalties=True,
+         description="Small, fast GPT-4.1 with the same 1M-token context.",
+         routes=openai_routes("gpt-4.1-mini")),
+    chat(slug="gpt-4o", name="GPT-4o", vendor="OpenAI", sort_order=14, context=128_000, max_output=16_384,
+         price_in="0.25", price_out="1", penalties=True,
+         description="OpenAI's versatile multimodal chat model.",
+         routes=openai_routes("gpt-4o")),
+    chat(slug="gpt-4o-mini", name="GPT-4o mini", vendor="OpenAI", sort_order=15, context=128_000, max_output=16_384,
+         price_in="0.015", price_out="0.06", penalties=True,
+         description="Cheap, fast small model for everyday tasks.",
+         routes=openai_routes("gpt-4o-mini")),
+    chat(slug="o4-mini", name="o4-mini", vendor="OpenAI", sort_order=16, context=200_000, max_output=100_000,
+         price_in="0.11", price_out="0.44", temperature_max=None, reasoning=["low", "medium", "high"],
+         extra_caps=["reasoning"], default_output=4096,
+         description="Fast, cost-efficient reasoning model, strong at math, code and visual tasks.",
+         routes=openai_routes("o4-mini")),
+    chat(slug="claude-sonnet-4.5", name="Claude Sonnet 4.5", vendor="Anthropic", sort_order=20, context=200_000,
+         max_output=64_000, price_in="0.3", price_out="1.5", temperature_max=1.0,
+         description="Anthropic's best model for agents and coding, with extended thinking.",
+         aliases=["claude-sonnet-4-5", "claude"],
+         routes=[route("openai_compat", "claude-sonnet-4-5"), route("pollinations", "claude")]),
+    chat(slug="claude-haiku-4.5", name="Claude Haiku 4.5", vendor="Anthropic", sort_order=21, context=200_000,
+         max_output=64_000, price_in="0.1", price_out="0.5", temperature_max=1.0,
+         description="Anthropic's fastest model with near-frontier intelligence.",
+         aliases=["claude-haiku-4-5", "claude-fast"],
+         routes=[route("openai_compat", "claude-haiku-4-5"), route("pollinations", "claude-fast")]),
+    chat(slug="claude-opus-4.1", name="Claude Opus 4.1", vendor="Anthropic", sort_order=22, context=200_000,
+         max_output=32_000, price_in="1.5", price_out="7.5", temperature_max=1.0,
+         description="Anthropic's most capable model for complex, long-running work.",
+         aliases=["claude-opus-4-1", "claude-large"],
+         routes=[route("openai_compat", "claude-opus-4-1"), route("pollinations", "claude-large")]),
+    chat(slug="gemini-2.5-pro", name="Gemini 2.5 Pro", vendor="Google", sort_order=30, context=1_048_576,
+         max_output=65_536, price_in="0.125", price_out="1", extra_caps=["reasoning"], default_output=4096,
+         description="Google's thinking model for complex reasoning, code and long documents (1M context).",
+         routes=[route("gemini", "gemini-2.5-pro"), route("openai_compat", "gemini-2.5-pro"),
+                 route("pollinations", "gemini-large")]),
+    chat(slug="gemini-2.5-flash", name="Gemini 2.5 Flash", vendor="Google", sort_order=31, context=1_048_576,
+         max_output=65_536, price_in="0.03", price_out="0.25", extra_caps=["reasoning"],
+         description="Best price-performance Gemini with adaptive thinking.",
+         routes=[route("gemini", "gemini-2.5-flash"), route("openai_compat", "gemini-2.5-flash"),
+                 route("pollinations", "gemini")]),
+    chat(slug="gemini-2.5-flash-lite", name="Gemini 2.5 Flash-Lite", vendor="Google", sort_order=32,
+         context=1_048_576, max_output=65_536, price_in="0.01", price_out="0.04",
+         description="The fastest, cheapest Gemini for high-volume tasks.",
+         routes=[route("gemini", "gemini-2.5-flash-lite"), route("openai_compat", "gemini-2.5-flash-lite"),
+                 route("pollinations", "gemini-fast")]),
+    chat(slug="deepseek-v3", name="DeepSeek V3.2 (chat)", vendor="DeepSeek", sort_order=40, context=128_000,
+         max_output=8_192, price_in="0.028", price_out="0.042", vision=False, penalties=True,
+         description="DeepSeek's open-weights MoE chat model in non-thinking mode.",
+         aliases=["deepseek-chat", "deepseek"],
+         routes=[route("openai_compat", "deepseek-chat"), route("pollinations", "deepseek"),
+                 route("replicate", "deepseek-ai/deepseek-v3")]),
+    chat(slug="deepseek-r1", name="DeepSeek V3.2 (reasoner)", vendor="DeepSeek", sort_order=41, context=128_000,
+         max_output=64_000, price_in="0.028", price_out="0.042", vision=False, temperature_max=None,
+         extra_caps=["reasoning"], default_output=4096,
+         description="DeepSeek in thinking mode: shows its chain of thought before answering.",
+         aliases=["deepseek-reasoner"],
+         routes=[route("openai_compat", "deepseek-reasoner"), route("replicate", "deepseek-ai/deepseek-r1")]),
+    chat(slug="qwen3-235b", name="Qwen3 235B A22B", vendor="Alibaba Qwen", sort_order=50, context=262_144,
+         max_output=32_768, price_in="0.02", price_out="0.06", vision=False, penalties=True,
+         description="Qwen's flagship open MoE model (22B active), multilingual, strong at code and tools.",
+         aliases=["qwen3-235b-a22b"],
+         routes=[route("openai_compat", "qwen3-235b-a22b-instruct-2507")]),
+    chat(slug="qwen2.5-vl-72b", name="Qwen2.5-VL 72B", vendor="Alibaba Qwen", sort_order=51, context=131_072,
+         max_output=8_192, price_in="0.08", price_out="0.08",
+         description="Open vision-language model: documents, charts and screenshots.",
+         aliases=["qwen-vl"],
+         routes=[route("openai_compat", "Qwen/Qwen2.5-VL-72B-Instruct")]),
+    chat(slug="llama-3.3-70b", name="Llama 3.3 70B Instruct", vendor="Meta", sort_order=60, context=131_072,
+         max_output=8_192, price_in="0.06", price_out="0.06", vision=False, penalties=True,
+         description="Meta's open 70B model with 405B-class quality on many tasks; a common local choice.",
+         aliases=["llama3.3", "llama-3.3"],
+         routes=[route("openai_compat", "meta-llama/Llama-3.3-70B-Instruct")]),
+    chat(slug="llama-4-maverick", name="Llama 4 Maverick", vendor="Meta", sort_order=61, context=1_048_576,
+         max_output=8_192, price_in="0.027", price_out="0.085",
+         description="Meta's natively multimodal MoE model (17B active, 128 experts).",
+         routes=[route("openai_compat", "meta-llama/Llama-4-Maverick-17B-128E-Instruct"),
+                 route("replicate", "meta/llama-4-maverick-instruct")]),
+    chat(slug="llama-3.1-8b", name="Llama 3.1 8B Instruct", vendor="Meta", sort_order=62, context=131_072,
+         max_output=8_192, price_in="0.002", price_out="0.005", vision=False,
+         description="Small open model that runs on a laptop (Ollama, llama.cpp, vLLM).",
+         aliases=["llama3.1:8b", "llama3.1"],
+         routes=[route("openai_compat", "llama3.1:8b")]),
+]
