@@ -1,0 +1,95 @@
+"""pollinations.ai gateway (gen.pollinations.ai): GET /image/{prompt} answers the image (or,
+for video models, the MP4) itself; GET /text/{prompt} answers plain text. Keys come as a
+Bearer header or ?key=. Errors: {"status", "success": false, "error": {"code", "message", ...}}.
+Keys starting with "bad" are refused (401); ones starting with "broke" have no pollen (402)."""
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from . import media
+from .core import FakeRequest, FakeResponse, error_format, route
+
+IMAGE_MODELS = {"flux", "turbo", "gptimage", "kontext", "seedream", "nanobanana", "nanobanana-pro"}
+VIDEO_MODELS = {"veo", "seedance"}
+TEXT_MODELS = {"openai", "openai-fast", "openai-large", "mistral", "gemini", "deepseek", "claude"}
+CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 402: "PAYMENT_REQUIRED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+         429: "RATE_LIMITED", 500: "INTERNAL_ERROR"}
+
+
+@error_format("pollinations")
+def pollinations_error(status: int, message: str, code: str = "", field_errors: dict | None = None) -> FakeResponse:
+    details = {"name": "", "stack": ""}
+    if status == 400:
+        details.update({"formErrors": [], "fieldErrors": field_errors or {}})
+    return FakeResponse(status=status, json={
+        "status": status, "success": False,
+        "error": {"code": code or CODES.get(status, "INTERNAL_ERROR"), "message": message, "timestamp": "",
+                  "details": details, "requestId": "req_fake", "cause": None}})
+
+
+def _auth(req: FakeRequest) -> FakeResponse | None:
+    key = req.bearer() or req.arg("key", "")
+    if not key or key.startswith("bad"):
+        return pollinations_error(401, "You need to authenticate by providing a session cookie or Authorization "
+                                       "header (Bearer token).")
+    if key.startswith("broke"):
+        return pollinations_error(402, "Insufficient pollen balance.")
+    return None
+
+
+def _int_arg(req: FakeRequest, name: str, default: int, low: int, high: int) -> int | FakeResponse:
+    raw = req.arg(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        return pollinations_error(400, "Something was wrong with the input data, check the details for more info.",
+                                  field_errors={name: [f"Expected an integer between {low} and {high}"]})
+    return value
+
+
+@route("GET", r"^/image/(?P<prompt>.+)$", name="pollinations.image")
+def image(req: FakeRequest) -> FakeResponse:
+    denied = _auth(req)
+    if denied:
+        return denied
+    if req.match["prompt"] == "models":
+        return FakeResponse(json=[{"name": m, "output_modalities": ["video" if m in VIDEO_MODELS else "image"]}
+                                  for m in sorted(IMAGE_MODELS | VIDEO_MODELS)])
+    prompt = unquote(req.match["prompt"])
+    model = req.arg("model", "flux")
+    if model not in IMAGE_MODELS | VIDEO_MODELS:
+        return pollinations_error(400, f"Model {model} not found", field_errors={"model": ["Invalid enum value"]})
+    if "forbidden" in prompt.lower() and req.arg("safe") == "true":
+        return pollinations_error(400, "Prompt blocked by the safety filter: NSFW content detected", "CONTENT_POLICY")
+    width = _int_arg(req, "width", 1024, 16, 2048)
+    height = _int_arg(req, "height", 1024, 16, 2048)
+    for value in (width, height):
+        if isinstance(value, FakeResponse):
+            return value
+    if model in VIDEO_MODELS:
+        return FakeResponse(body=media.mp4(64, 64, 1.0), content_type="video/mp4")
+    small = (max(8, width // 16), max(8, height // 16))  # same shape, a fraction of the pixels
+    if model == "gptimage":
+        return FakeResponse(body=media.png(*small, prompt), content_type="image/png")
+    return FakeResponse(body=media.jpeg(*small, prompt), content_type="image/jpeg")
+
+
+@route("GET", r"^/text/(?P<prompt>.+)$", name="pollinations.text")
+def text(req: FakeRequest) -> FakeResponse:
+    denied = _auth(req)
+    if denied:
+        return denied
+    if req.match["prompt"] == "models":
+        return FakeResponse(json=[{"name": m} for m in sorted(TEXT_MODELS)])
+    model = req.arg("model", "openai")
+    if model not in TEXT_MODELS:
+        return pollinations_error(400, f"Model {model} not found", field_errors={"model": ["Invalid enum value"]})
+    prompt = unquote(req.match["prompt"])
+    answer = f"Echo: {prompt}"
+    if req.arg("system"):
+        answer = f"[{unquote(req.arg('system'))}] {answer}"
+    return FakeResponse(body=answer.encode(), content_type="text/plain; charset=utf-8")
