@@ -192,3 +192,16 @@ def test_bad_model_name_is_refused_before_any_request(fake_upstream):
     with pytest.raises(InvalidInput):
         adapter_for(fake_upstream).submit(job("not a model"))
     assert fake_upstream.requests("replicate") == []
+
+
+def test_inputs_are_renamed_per_model_family_and_sizes_translated(fake_upstream):
+    adapter = adapter_for(fake_upstream)
+    adapter.submit(job("kwaivgi/kling-v2.1-master", modality="video", image_url="https://example.com/s.png",
+                       end_image_url="https://example.com/e.png", duration=5, mode="image-to-video"))
+    adapter.submit(job("bytedance/seedream-4", size="2K", image_urls=["https://example.com/r.png"]))
+    adapter.submit(job("stability-ai/sdxl", size="1024x768", negative_prompt="blur"))
+    sent = [r["json"]["input"] for r in fake_upstream.requests("replicate.create_model")]
+    assert sent[0] == {"prompt": "a red fox", "start_image": "https://example.com/s.png",
+                       "end_image": "https://example.com/e.png", "duration": 5}
+    assert sent[1] == {"prompt": "a red fox", "size": "2K", "image_input": ["https://example.com/r.png"]}
+    assert sent[2] == {"prompt": "a red fox", "width": 1024, "height": 768, "negative_prompt": "blur"}

@@ -10,6 +10,8 @@ renamed to the names most models use, and a channel can rename more per upstream
 options["input_map"] = {"owner/name": {"image_url": "start_image"}}."""
 from __future__ import annotations
 
+import base64
+import binascii
 import mimetypes
 import re
 from urllib.parse import urlsplit
@@ -33,16 +35,25 @@ VERSION_ID = re.compile(r"^[0-9a-f]{64}$")
 MODEL_NAME = re.compile(r"^[\w.-]+/[\w.-]+$")
 PREDICTION_ID = re.compile(r"^[\w-]{1,100}$")
 
-# Atelier's parameter names -> the input names most Replicate models take.
+# Atelier's parameter names -> the input names most Replicate models take...
 RENAMES = {
     "n": "num_outputs",
     "image_url": "image",
     "end_image_url": "end_image",
     "image_urls": "image_input",
+    "media_urls": "reference_images",
     "audio_url": "audio",
 }
-# Atelier bookkeeping that no model takes.
-DROPPED = {"size"}
+# ...and where a model family names them otherwise (first matching prefix wins).
+FAMILY_RENAMES = [
+    ("kwaivgi/", {"image_url": "start_image", "end_image_url": "end_image"}),
+    ("bytedance/seedance", {"end_image_url": "last_frame_image"}),
+    ("google/veo", {"end_image_url": "last_frame"}),
+    ("openai/gpt-image", {"n": "number_of_images", "image_urls": "input_images"}),
+    ("minimax/", {"image_url": "first_frame_image", "end_image_url": "last_frame_image"}),
+]
+# Atelier-only fields no Replicate model takes (the price and the form use them).
+DROPPED = {"mode", "fps"}
 
 # How long a prediction usually takes to be worth asking again, by modality (seconds).
 POLL_AFTER = {"image": 1.0, "video": 5.0, "music": 3.0, "speech": 1.0, "text": 1.0}
@@ -101,16 +112,23 @@ class ReplicateAdapter(Adapter):
 
     # ---- input ----------------------------------------------------------------------------
     def _input(self, job: Job, model_name: str | None) -> dict:
-        overrides = (self.channel.options.get("input_map") or {}).get(model_name or "", {})
+        renames = dict(RENAMES)
+        for prefix, family in FAMILY_RENAMES:
+            if (model_name or "").startswith(prefix):
+                renames.update(family)
+                break
+        renames.update((self.channel.options.get("input_map") or {}).get(model_name or "", {}))
         payload = {}
         for key, value in job.params.items():
-            if value is None or value == "" or key in DROPPED:
+            if value is None or value == "" or value == [] or key in DROPPED:
                 continue
-            payload[overrides.get(key) or RENAMES.get(key, key)] = value
-        if "size" in job.params and "width" not in payload:
-            width, _, height = str(job.params["size"]).partition("x")
-            if width.isdigit() and height.isdigit():
-                payload.update(width=int(width), height=int(height))
+            if key == "size":
+                # "1024x768" is width and height to Replicate models; "2K" is a size tier they take as is.
+                width, _, height = str(value).partition("x")
+                if width.isdigit() and height.isdigit():
+                    payload.update(width=int(width), height=int(height))
+                    continue
+            payload[renames.get(key, key)] = value
         return payload
 
     # ---- the interface --------------------------------------------------------------------
@@ -182,7 +200,7 @@ class ReplicateAdapter(Adapter):
         urls: list[str] = []
 
         def collect(value):
-            if isinstance(value, str) and value.startswith(("https://", "http://")):
+            if isinstance(value, str) and value.startswith(("https://", "http://", "data:")):
                 urls.append(value)
             elif isinstance(value, list):
                 for item in value:
@@ -192,5 +210,17 @@ class ReplicateAdapter(Adapter):
                     collect(item)
 
         collect(output)
-        return [OutputFile(mime=guess_mime(url), url=url) for url in urls]
+        files = []
+        for url in urls:
+            if url.startswith("data:"):  # sync-mode answers may inline small files
+                header, _, payload = url.partition(",")
+                try:
+                    data = base64.b64decode(payload)
+                except (binascii.Error, ValueError):
+                    raise PermanentError("replicate: an inline output is not valid base64",
+                                         code="upstream_bad_output") from None
+                files.append(OutputFile(mime=header[5:].split(";")[0], data=data))
+            else:
+                files.append(OutputFile(mime=guess_mime(url), url=url))
+        return files
 

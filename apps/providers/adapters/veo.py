@@ -68,7 +68,7 @@ class VeoAdapter(Adapter):
         lasts = source_urls(job.params, "end_image_url")
         if lasts:
             instance["lastFrame"] = _inline(lasts[0], "End image")
-        references = source_urls(job.params, "reference_image_urls")
+        references = source_urls(job.params, "media_urls", "reference_image_urls")
         if references:
             instance["referenceImages"] = [{"image": _inline(url, f"Reference image {i}"), "referenceType": "asset"}
                                            for i, url in enumerate(references, start=1)]
