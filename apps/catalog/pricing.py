@@ -103,3 +103,44 @@ def starting_price(rule: dict, schema: dict) -> int:
     """'From N credits': the quote with every field at its default (prompt empty)."""
     defaults = {spec["name"]: spec.get("default") for spec in schema.get("fields", []) if spec.get("default") is not None}
     return quote(rule, defaults)
+
+
+UNIT_WORDS = {"image": "per image", "second": "per second", "song": "per song", "request": "per request",
+              "1k_chars": "per 1,000 characters"}
+
+
+def price_summary(rule: dict, schema: dict) -> dict:
+    """What a gallery card and the API listing say about the price.
+
+    {"from": millicredits of the default request (None for text and speech, which depend on
+    the input), "unit": words, "rates": {name: millicredits}} - rates are per unit: per image,
+    second, song, 1,000 characters, or 1,000 input/output tokens."""
+    unit = rule["unit"]
+    if unit == "1k_tokens":
+        return {"from": None, "unit": "per 1,000 tokens",
+                "rates": {"input": _ceil_milli(Decimal(rule["input"])), "output": _ceil_milli(Decimal(rule["output"]))}}
+    if unit == "1k_chars":
+        return {"from": None, "unit": UNIT_WORDS[unit], "rates": {"characters": _ceil_milli(Decimal(rule["credits"]))}}
+    return {"from": starting_price(rule, schema), "unit": UNIT_WORDS[unit],
+            "rates": {unit: _ceil_milli(Decimal(rule["credits"]))}}
+
+
+def pricing_table(rule: dict) -> list[tuple[str, str]]:
+    """The pricing rule as rows a person reads: (what, credits or factor)."""
+    unit = rule["unit"]
+    if unit == "1k_tokens":
+        return [("Input, per 1,000 tokens", rule["input"]), ("Output, per 1,000 tokens", rule["output"]),
+                ("Hold", f"prompt estimate + {rule.get('max_output', 'max_tokens')} at the output price; "
+                         "the actual usage is charged")]
+    rows = [(f"Base, {UNIT_WORDS[unit]}", rule["credits"])]
+    if unit == "image":
+        rows.append(("Count", f"x {rule.get('count', 'n')}"))
+    for name, table in rule.get("multipliers", {}).items():
+        for value, factor in table.items():
+            rows.append((f"{name} = {value}", f"x {factor}"))
+    for name, table in rule.get("addons", {}).items():
+        for value, extra in table.items():
+            rows.append((f"{name} = {value}", f"+ {extra} {UNIT_WORDS[unit]}"))
+    if unit == "second":
+        rows.append(("Length", f"x {rule.get('duration', 'duration')} (seconds)"))
+    return rows
