@@ -101,3 +101,35 @@ def generate(req: FakeRequest) -> FakeResponse:
         "candidates": [{"content": {"role": "model", "parts": answer_parts}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": usage, "modelVersion": req.match["model"], "responseId": "fake-response",
     })
+
+
+IMAGEN_RATIOS = {"1:1": (64, 64), "3:4": (48, 64), "4:3": (64, 48), "9:16": (36, 64), "16:9": (64, 36)}
+
+
+@route("POST", r"^/v1beta/models/(?P<model>imagen-[\w.-]+):predict$", name="gemini.predict")
+def imagen(req: FakeRequest) -> FakeResponse:
+    """Imagen on the Gemini API: {"instances": [{"prompt"}], "parameters": {...}} -> {"predictions": [...]}.
+    A prompt containing "forbidden" gets an empty answer, as when the safety filter removes every image."""
+    denied = refused(req)
+    if denied:
+        return denied
+    body = req.json()
+    instances = body.get("instances") if isinstance(body, dict) else None
+    if not instances or not str(instances[0].get("prompt", "")).strip():
+        return google_error(400, "* PredictRequest.instances[0].prompt: prompt is required")
+    parameters = body.get("parameters") or {}
+    count = parameters.get("sampleCount", 4)
+    if not isinstance(count, int) or not 1 <= count <= 4:
+        return google_error(400, f"sampleCount must be between 1 and 4 (got {count!r}).")
+    ratio = parameters.get("aspectRatio", "1:1")
+    if ratio not in IMAGEN_RATIOS:
+        return google_error(400, f"Unsupported aspect ratio: {ratio}")
+    if parameters.get("sampleImageSize", "1K") not in {"1K", "2K"}:
+        return google_error(400, f"Unsupported sampleImageSize: {parameters['sampleImageSize']}")
+    prompt = str(instances[0]["prompt"])
+    if "forbidden" in prompt.lower():
+        return FakeResponse(json={})
+    width, height = IMAGEN_RATIOS[ratio]
+    predictions = [{"bytesBase64Encoded": base64.b64encode(media.png(width, height, f"{prompt}{i}")).decode(),
+                    "mimeType": "image/png"} for i in range(count)]
+    return FakeResponse(json={"predictions": predictions})

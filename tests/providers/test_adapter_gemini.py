@@ -182,3 +182,25 @@ def test_a_generation_runs_through_atelier_in_one_call(owner, fake_upstream, mon
     [output] = generation.outputs.all()
     assert (output.kind, output.mime, output.width, output.height) == ("image", "image/png", 64, 36)
     assert generation.upstream_id == "" and generation.charged == 4_000
+
+
+def test_imagen_models_use_predict_with_sample_count(fake_upstream):
+    result = adapter_for(fake_upstream).submit(
+        job("imagen-4.0-generate-001", n=2, aspect_ratio="4:3", image_size="2K", person_generation="dont_allow"))
+    assert [(o.mime, o.width, o.height) for o in result.outputs] == [("image/png", 64, 48)] * 2
+    sent = fake_upstream.requests("gemini.predict")[0]
+    assert sent["path"] == "/v1beta/models/imagen-4.0-generate-001:predict"
+    assert sent["auth"]["x-goog-api-key"] == "...7777"
+    assert sent["json"] == {"instances": [{"prompt": "a harbour at dawn"}], "parameters": {
+        "sampleCount": 2, "aspectRatio": "4:3", "sampleImageSize": "2K", "personGeneration": "dont_allow"}}
+
+
+def test_imagen_with_every_image_filtered_is_content_filtered(fake_upstream):
+    with pytest.raises(ContentFiltered):
+        adapter_for(fake_upstream).submit(job("imagen-4.0-fast-generate-001", prompt="a forbidden thing"))
+
+
+def test_imagen_invalid_parameter_is_invalid_input(fake_upstream):
+    with pytest.raises(InvalidInput) as caught:
+        adapter_for(fake_upstream).submit(job("imagen-4.0-generate-001", aspect_ratio="21:9"))
+    assert "Unsupported aspect ratio" in caught.value.message

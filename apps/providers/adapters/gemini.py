@@ -6,6 +6,10 @@
  -> {"candidates": [{"content": {"parts": [{"inlineData": {"mimeType", "data"}}]}, "finishReason"}],
      "promptFeedback": {"blockReason"}, "usageMetadata": {...}}
 
+Imagen models on the same API answer POST {base}/models/{model}:predict
+{"instances": [{"prompt"}], "parameters": {"sampleCount", "aspectRatio", "sampleImageSize"}}
+with {"predictions": [{"bytesBase64Encoded", "mimeType"}]}.
+
 Synchronous: the images come back in the answer, base64 encoded. A blocked prompt
 (promptFeedback.blockReason) or a blocked result (finishReason SAFETY, IMAGE_SAFETY, ...) is
 ContentFiltered. Errors are Google's {"error": {"code", "message", "status", "details"}}.
@@ -185,6 +189,8 @@ class GeminiImageAdapter(Adapter):
     def submit(self, job: Job) -> ProviderResult:
         if not MODEL_ID.match(job.upstream_model or ""):
             raise InvalidInput(f"{job.upstream_model!r} is not a Gemini model id")
+        if job.upstream_model.startswith("imagen-"):
+            return self._submit_imagen(job)
         body = self._body(job)
         count = max(1, min(MAX_IMAGES_PER_JOB, int(job.params.get("n") or 1)))
         outputs: list[OutputFile] = []
@@ -198,6 +204,42 @@ class GeminiImageAdapter(Adapter):
             usage["input_tokens"] += int(meta.get("promptTokenCount") or 0)
             usage["output_tokens"] += int(meta.get("candidatesTokenCount") or 0)
         return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=outputs, usage=usage, progress=100)
+
+    def _submit_imagen(self, job: Job) -> ProviderResult:
+        """Imagen models answer :predict with {"predictions": [{"bytesBase64Encoded", "mimeType"}]}."""
+        prompt = str(job.params.get("prompt") or "").strip()
+        if not prompt:
+            raise InvalidInput("A prompt is required.")
+        parameters: dict = {"sampleCount": max(1, min(MAX_IMAGES_PER_JOB, int(job.params.get("n") or 1)))}
+        for name, wire in (("aspect_ratio", "aspectRatio"), ("image_size", "sampleImageSize"),
+                           ("person_generation", "personGeneration"), ("negative_prompt", "negativePrompt"),
+                           ("seed", "seed")):
+            if job.params.get(name) not in (None, ""):
+                parameters[wire] = job.params[name]
+        answer = google_send(self, "POST", f"models/{job.upstream_model}:predict",
+                             json={"instances": [{"prompt": prompt}], "parameters": parameters},
+                             read_timeout=max(job.timeout, 120.0))
+        outputs, filtered = [], []
+        for prediction in answer.get("predictions") or []:
+            if not isinstance(prediction, dict):
+                continue
+            if prediction.get("raiFilteredReason") and not prediction.get("bytesBase64Encoded"):
+                filtered.append(str(prediction["raiFilteredReason"]))
+                continue
+            try:
+                data = base64.b64decode(prediction.get("bytesBase64Encoded") or "", validate=True)
+            except (binascii.Error, ValueError):
+                raise http.bad_response("an image is not valid base64", provider=self.name) from None
+            if data:
+                width, height = _size_of(data)
+                outputs.append(OutputFile(mime=str(prediction.get("mimeType") or "image/png"), data=data,
+                                          width=width, height=height))
+        if not outputs:
+            if filtered:
+                raise ContentFiltered(f"imagen filtered every image: {filtered[0]}"[: http.MAX_ERROR_MESSAGE])
+            # Imagen answers {} when its safety filter removed every image without saying why.
+            raise ContentFiltered("imagen returned no image (filtered by the safety system)")
+        return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=outputs, progress=100)
 
     def _images(self, answer: dict) -> list[OutputFile]:
         feedback = answer.get("promptFeedback") or {}
