@@ -231,3 +231,10 @@ def test_speech_unknown_voice_is_invalid(fake_upstream):
     with pytest.raises(InvalidInput) as caught:
         run(fake_upstream, "speech", "tts-1", input="hi", voice="robot")
     assert "'robot'" in caught.value.message
+
+
+def test_speech_malformed_answer_is_transient(fake_upstream):
+    fake_upstream.faults("openai.speech", malformed=True)  # JSON where audio belongs
+    with pytest.raises(TransientError) as caught:
+        run(fake_upstream, "speech", "tts-1", input="hi")
+    assert caught.value.code == "upstream_bad_response"

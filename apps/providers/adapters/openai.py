@@ -251,9 +251,9 @@ class OpenAIAdapter(Adapter):
             body["instructions"] = params["instructions"]
         response = self.call("POST", "audio/speech", json=body, read_timeout=180)
         mime = response.headers.get("content-type", "").split(";")[0].strip()
-        if not mime.startswith("audio/"):
+        if mime in ("", "application/octet-stream"):  # untyped bytes: trust the format we asked for
             mime = SPEECH_MIME.get(fmt, "audio/mpeg")
-        if not response.content:
-            raise http.bad_response("the speech answer is empty", provider=self.name)
+        if not response.content or not mime.startswith("audio/"):
+            raise http.bad_response(f"expected audio, got {mime or 'nothing'!r}", provider=self.name)
         return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=[OutputFile(mime=mime, data=response.content)],
                               usage={"characters": len(text)})
