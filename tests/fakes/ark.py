@@ -4,6 +4,7 @@
     GET    /api/v3/contents/generations/tasks/{id}  -> {id, model, status, content, usage, error, ...}
     DELETE /api/v3/contents/generations/tasks/{id}  -> cancels a queued task, deletes a finished one;
                                                        a running task answers 400
+    POST   /api/v3/images/generations               -> {"data": [{"url", "size"}], "usage"} (Seedream)
 
 Settings are read from top-level fields or from --commands in the prompt text, not both (like
 Ark's strict check). Errors are {"error": {"code", "message", "param", "type"}}. A bearer key
@@ -18,7 +19,7 @@ import re
 from . import media
 from .core import FakeRequest, FakeResponse, error_format, route, state
 
-RATIOS = {"16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"}
+RATIOS = {"16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21", "adaptive"}
 RESOLUTIONS = {"480p", "720p", "1080p"}
 ROLES = {"image_url": {"first_frame", "last_frame", "reference_image"}, "video_url": {"reference_video"},
          "audio_url": {"reference_audio"}}
@@ -177,3 +178,47 @@ def delete(req: FakeRequest) -> FakeResponse:
     else:
         del state.jobs[job["id"]]
     return FakeResponse(json={})
+
+
+SIZE_TIERS = {"1K": 1024, "2K": 2048, "4K": 4096}
+
+
+@route("POST", r"^/api/v3/images/generations$", name="ark.images")
+def images(req: FakeRequest) -> FakeResponse:
+    """Seedream, synchronous. "forbidden" in the prompt is refused (400); "unsafe image" gets an
+    answer whose only item is an OutputImageSensitiveContentDetected error."""
+    refused = _refused(req)
+    if refused:
+        return refused
+    body = req.json()
+    if not isinstance(body, dict) or not body.get("model"):
+        return ark_error(400, "The parameter `model` is required.", "MissingParameter", "model")
+    prompt = str(body.get("prompt") or "")
+    if not prompt.strip():
+        return ark_error(400, "The parameter `prompt` is required.", "MissingParameter", "prompt")
+    size = str(body.get("size", "2K"))
+    width, _, height = size.partition("x")
+    if size not in SIZE_TIERS and not (width.isdigit() and height.isdigit()):
+        return _invalid("size", size, "use 1K, 2K, 4K or WIDTHxHEIGHT")
+    seed = body.get("seed", -1)
+    if not isinstance(seed, int) or not -1 <= seed <= 2147483647:
+        return _invalid("seed", seed, "must be between -1 and 2147483647")
+    sources = body.get("image", [])
+    if len(sources if isinstance(sources, list) else [sources]) > 10:
+        return _invalid("image", len(sources), "at most 10 reference images")
+    if "forbidden" in prompt.lower():
+        return ark_error(400, "The request failed because the input text may contain sensitive information.",
+                         "InputTextSensitiveContentDetected")
+    if "unsafe image" in prompt.lower():
+        return FakeResponse(json={"model": body["model"], "created": int(state.now()), "data": [{"error": {
+            "code": "OutputImageSensitiveContentDetected",
+            "message": "The request failed because the output image may contain sensitive information."}}],
+            "usage": {"generated_images": 0, "output_tokens": 0, "total_tokens": 0}})
+    count = 1
+    if body.get("sequential_image_generation") == "auto":
+        count = int((body.get("sequential_image_generation_options") or {}).get("max_images", 15))
+    data = [{"url": state.file_url(media.jpeg(seed=f"{prompt}{i}"), "image/jpeg", ".jpeg"), "size": "64x64"}
+            for i in range(count)]
+    return FakeResponse(json={"model": body["model"], "created": int(state.now()), "data": data,
+                              "usage": {"generated_images": count, "output_tokens": 16384 * count,
+                                        "total_tokens": 16384 * count}})

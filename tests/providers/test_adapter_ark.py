@@ -239,3 +239,37 @@ def test_a_generation_runs_through_atelier_with_a_stored_video_and_poster(owner,
     assert output.kind == "video" and output.mime == "video/mp4" and output.size_bytes > 0 and output.cover
     assert generation.charged == 4_000
     assert fake_upstream.requests("ark.create")[0]["json"]["duration"] == 4
+
+
+def test_seedream_images_are_synchronous(fake_upstream):
+    adapter = adapter_for(fake_upstream)
+    the_job = Job(id="gen-2", modality="image", upstream_model="seedream-4-0-250828", channel=None,
+                  params={"prompt": "a poster", "size": "2K", "image_urls": ["https://example.com/r.png"],
+                          "sequential_image_generation": "auto", "max_images": 2, "watermark": False, "seed": 9})
+    result = adapter.submit(the_job)
+    assert result.status == ProviderResult.SUCCEEDED and result.upstream_id is None
+    assert [(o.width, o.height) for o in result.outputs] == [(64, 64)] * 2
+    assert httpx.get(result.outputs[0].url).headers["content-type"] == "image/jpeg"
+    assert result.usage["generated_images"] == 2
+    sent = fake_upstream.requests("ark.images")[0]
+    assert sent["path"] == "/api/v3/images/generations" and sent["auth"]["authorization"] == "Bearer ...4242"
+    assert sent["json"] == {"model": "seedream-4-0-250828", "prompt": "a poster", "response_format": "url",
+                            "size": "2K", "sequential_image_generation": "auto", "seed": 9, "watermark": False,
+                            "image": "https://example.com/r.png",
+                            "sequential_image_generation_options": {"max_images": 2}}
+
+
+def test_seedream_output_moderation_is_content_filtered(fake_upstream):
+    the_job = Job(id="gen-2", modality="image", upstream_model="seedream-3-0-t2i-250415", channel=None,
+                  params={"prompt": "an unsafe image"})
+    with pytest.raises(ContentFiltered) as caught:
+        adapter_for(fake_upstream).submit(the_job)
+    assert "OutputImageSensitiveContentDetected" in caught.value.message
+
+
+def test_seedream_bad_size_is_invalid_input(fake_upstream):
+    the_job = Job(id="gen-2", modality="image", upstream_model="seedream-3-0-t2i-250415", channel=None,
+                  params={"prompt": "a poster", "size": "huge"})
+    with pytest.raises(InvalidInput) as caught:
+        adapter_for(fake_upstream).submit(the_job)
+    assert "`size`" in caught.value.message

@@ -1,4 +1,4 @@
-"""BytePlus ModelArk / Volcengine Ark content generation tasks (Seedance video).
+"""BytePlus ModelArk / Volcengine Ark: Seedance video tasks and Seedream images.
 
     POST   {base}/contents/generations/tasks        {"model", "content": [...], ...} -> {"id"}
     GET    {base}/contents/generations/tasks/{id}   -> {id, model, status, content: {video_url}, usage, error}
@@ -11,6 +11,9 @@ them). Generation settings travel either as top-level fields ("ratio", "duration
 current API) or as commands appended to the prompt ("--ratio 16:9 --duration 5"; what the
 Seedance 1.0 models document). options["param_style"] picks one ("body" or "text"); by
 default 1.0 models get text commands and later ones body fields.
+
+Images (modality "image", Seedream) are synchronous: POST {base}/images/generations
+{"model", "prompt", "size", "image"?, "response_format": "url", ...} -> {"data": [{"url", "size"}], "usage"}.
 
 Parameter names follow Atelier's Seedance table (reference 003): aspect_ratio, duration,
 resolution, seed, fixed_lens, generate_audio, image_url, end_image_url, media_urls."""
@@ -38,6 +41,7 @@ from ..registry import register
 
 DEFAULT_BASE_URL = "https://ark.ap-southeast.bytepluses.com/api/v3"
 TASKS = "contents/generations/tasks"
+IMAGES = "images/generations"
 TASK_ID = re.compile(r"^[\w-]{1,100}$")
 MODEL_ID = re.compile(r"^[\w.-]+$")
 POLL_AFTER = 5.0
@@ -70,11 +74,11 @@ class ArkAdapter(Adapter):
     supports_cancel = True
 
     # ---- wire ---------------------------------------------------------------------------
-    def _send(self, method: str, path: str, **kwargs) -> httpx.Response:
+    def _send(self, method: str, path: str, *, read_timeout: float = 30.0, **kwargs) -> httpx.Response:
         url = f"{(self.channel.base_url or DEFAULT_BASE_URL).rstrip('/')}/{path}"
         try:
             response = http.client_for(url).request(method, url, headers=http.bearer(self.channel.api_key),
-                                                    timeout=http.timeout_for(self.channel, 30.0), **kwargs)
+                                                    timeout=http.timeout_for(self.channel, read_timeout), **kwargs)
         except httpx.HTTPError as exc:
             raise http.error_for_transport(exc, provider=self.name) from exc
         if response.status_code >= 400:
@@ -158,6 +162,8 @@ class ArkAdapter(Adapter):
     def submit(self, job: Job) -> ProviderResult:
         if not MODEL_ID.match(job.upstream_model or ""):
             raise InvalidInput(f"{job.upstream_model!r} is not an Ark model or endpoint id")
+        if job.modality == "image":
+            return self._submit_image(job)
         created = self._json(self._send("POST", TASKS, json=self._body(job)))
         task_id = created.get("id")
         if not isinstance(task_id, str) or not TASK_ID.match(task_id):
@@ -192,6 +198,45 @@ class ArkAdapter(Adapter):
             self._send("DELETE", f"{TASKS}/{self._task_id(upstream_id)}")
         except (InvalidInput, NotFound):
             return  # a running task cannot be cancelled upstream; one already gone needs nothing
+
+    # ---- images (Seedream): synchronous ---------------------------------------------------
+    def _submit_image(self, job: Job) -> ProviderResult:
+        params = job.params
+        prompt = str(params.get("prompt") or "").strip()
+        if not prompt:
+            raise InvalidInput("A prompt is required.")
+        body: dict = {"model": job.upstream_model, "prompt": prompt, "response_format": "url"}
+        for name in ("size", "guidance_scale", "sequential_image_generation"):
+            if params.get(name) not in (None, ""):
+                body[name] = params[name]
+        if params.get("seed") not in (None, ""):
+            body["seed"] = _int(params["seed"], "seed")
+        watermark = params.get("watermark", self.channel.options.get("watermark"))
+        if watermark is not None:
+            body["watermark"] = bool(watermark)
+        images = [u for u in (params.get("image_urls") or []) if isinstance(u, str) and u]
+        if images:
+            body["image"] = images[0] if len(images) == 1 else images
+        if params.get("sequential_image_generation") == "auto" and params.get("max_images"):
+            body["sequential_image_generation_options"] = {"max_images": _int(params["max_images"], "max_images")}
+        answer = self._json(self._send("POST", IMAGES, json=body, read_timeout=max(job.timeout, 120.0)))
+        outputs, errors = [], []
+        for item in answer.get("data") or []:
+            if not isinstance(item, dict):
+                continue
+            if isinstance(item.get("error"), dict):  # one image of a set can fail on its own
+                errors.append(item["error"])
+            elif isinstance(item.get("url"), str) and item["url"].startswith(("https://", "http://")):
+                width, _, height = str(item.get("size") or "").partition("x")
+                outputs.append(OutputFile(mime="", url=item["url"],
+                                          width=int(width) if width.isdigit() else None,
+                                          height=int(height) if height.isdigit() else None))
+        if not outputs:
+            if errors:
+                raise self._task_error({"status": "failed", "error": errors[0]})
+            raise PermanentError("ark: the answer has no image", code="upstream_no_output")
+        usage = answer.get("usage") if isinstance(answer.get("usage"), dict) else {}
+        return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=outputs, usage=usage, progress=100)
 
     # ---- helpers --------------------------------------------------------------------------
     def _task_id(self, upstream_id: str) -> str:
