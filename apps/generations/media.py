@@ -86,8 +86,8 @@ def derivatives_for(output: Output, produced: OutputFile) -> None:
     elif output.kind == "video":
         info = video_probe(produced.data)
         output.width, output.height, output.duration = info.width, info.height, info.duration
-        output.thumbnail.save(f"{output.index}-thumb.webp", ContentFile(webp_bytes(info.poster, max_side=THUMB_SIZE[0])),
-                              save=False)
+        thumb = webp_bytes(info.poster, max_side=THUMB_SIZE[0])
+        output.thumbnail.save(f"{output.index}-thumb.webp", ContentFile(thumb), save=False)
         output.cover.save(f"{output.index}-poster.webp",
                           ContentFile(webp_bytes(info.poster, max_side=WEB_MAX, quality=85)), save=False)
     elif output.kind == "audio":

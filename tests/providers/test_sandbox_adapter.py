@@ -106,7 +106,10 @@ def test_every_modality_has_a_local_sandbox_model_with_a_valid_schema():
 
 def test_video_pricing_is_per_second_with_resolution_multipliers():
     entry = ENTRIES["sandbox-video"]
-    price = lambda **raw: quote(entry["pricing"], validate_params(entry["schema"], {"prompt": "x", **raw}))  # noqa: E731
+
+    def price(**raw):
+        return quote(entry["pricing"], validate_params(entry["schema"], {"prompt": "x", **raw}))
+
     assert price(duration=4) == 2_000
     assert price(duration=4, resolution="1080p") == 4_000 and price(duration=4, resolution="480p") == 1_000
     with pytest.raises(ValidationFailed) as failure:

@@ -40,7 +40,8 @@ def _image_size(params: dict) -> tuple[int, int]:
         w, h = int(width), int(height)
         scale = min(1.0, MAX_IMAGE_SIDE / max(w, h))
         return max(16, round(w * scale)), max(16, round(h * scale))
-    base = IMAGE_BASES.get(size) or IMAGE_BASES.get(str(params.get("resolution") or params.get("image_size") or "").lower(), 1024)
+    named = str(params.get("resolution") or params.get("image_size") or "").lower()
+    base = IMAGE_BASES.get(size) or IMAGE_BASES.get(named, 1024)
     a, _, b = str(params.get("aspect_ratio") or "1:1").partition(":")
     try:
         ratio = float(a) / float(b)

@@ -97,7 +97,8 @@ GENRE_WORDS = {
 # Eighth-note steps (0..7) in a 4/4 bar where each drum plays, with its loudness.
 DRUM_PATTERNS = {
     "pop": {"kick": {0: 1.0, 3: 0.6, 4: 0.9}, "snare": {2: 0.8, 6: 0.8}, "hat": {i: 0.35 for i in range(8)}},
-    "dance": {"kick": {0: 1.0, 2: 1.0, 4: 1.0, 6: 1.0}, "snare": {2: 0.7, 6: 0.7}, "hat": {1: 0.5, 3: 0.5, 5: 0.5, 7: 0.5}},
+    "dance": {"kick": {0: 1.0, 2: 1.0, 4: 1.0, 6: 1.0}, "snare": {2: 0.7, 6: 0.7},
+              "hat": {1: 0.5, 3: 0.5, 5: 0.5, 7: 0.5}},
     "rock": {"kick": {0: 1.0, 4: 1.0, 5: 0.7}, "snare": {2: 1.0, 6: 1.0}, "hat": {i: 0.45 for i in range(8)}},
     "jazz": {"kick": {0: 0.4}, "snare": {6: 0.3}, "hat": {0: 0.35, 2: 0.35, 3: 0.25, 4: 0.35, 6: 0.35, 7: 0.25}},
     "lofi": {"kick": {0: 0.9, 5: 0.7}, "snare": {2: 0.6, 6: 0.6}, "hat": {i: 0.2 for i in range(8)}},

@@ -142,8 +142,9 @@ class ChatAnswer:
 def answer(params: dict) -> ChatAnswer:
     messages = conversation(params)
     input_tokens = sum(count_tokens(m["content"]) for m in messages)
+    temperature = params.get("temperature")
     text = compose_answer(messages, seed=int(params.get("seed") or 0),
-                          temperature=float(params.get("temperature") if params.get("temperature") is not None else 1.0))
+                          temperature=float(1.0 if temperature is None else temperature))
     stops = params.get("stop") or []
     for stop in [stops] if isinstance(stops, str) else stops:
         if stop and stop in text:
