@@ -79,3 +79,11 @@ def test_speeds_below_espeaks_minimum_become_pauses_between_words():
     assert _rate_and_gap(4.0) == (450, 0)
     rate, gap = _rate_and_gap(0.25)
     assert rate == 80 and gap > 0
+
+
+@needs_espeak
+def test_other_providers_voice_names_get_a_fixed_voice_of_ours():
+    # The sandbox also stands in for ElevenLabs, Gemini and others when no channel is configured.
+    first = synthesize_speech({"text": "Hello from a borrowed voice.", "voice": "Rachel"})
+    assert first.duration > 0.5
+    assert synthesize_speech({"text": "Hello from a borrowed voice.", "voice": "Rachel"}).data == first.data

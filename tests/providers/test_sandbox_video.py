@@ -140,3 +140,40 @@ def test_tiny_and_huge_images_are_refused():
     uri = "data:image/png;base64," + base64.b64encode(bomb).decode()
     with pytest.raises(InvalidInput):
         render_video({"prompt": "x", "duration": 1, "resolution": "480p", "image_url": uri})
+
+
+def test_start_frame_is_fetched_over_http_through_safe_http(settings):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    body = render_png("a yellow field", width=320, height=240)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path != "/frame.png":
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host = f"127.0.0.1:{server.server_address[1]}"
+    try:
+        settings.SAFE_FETCH_ALLOW_HOSTS = [host]  # loopback is refused unless a test allows it
+        data, _ = render_video({"prompt": "x", "duration": 1, "aspect_ratio": "4:3", "resolution": "480p",
+                                "image_url": f"http://{host}/frame.png"})
+        _, frames, _ = decode(data)
+        expected = np.asarray(Image.open(io.BytesIO(body)).convert("RGB").resize((640, 480)), dtype=int)
+        assert np.abs(frames[0].astype(int) - expected).mean() < 8
+        with pytest.raises(InvalidInput, match="could not be downloaded"):
+            render_video({"prompt": "x", "duration": 1, "resolution": "480p", "image_url": f"http://{host}/missing"})
+    finally:
+        server.shutdown()
+        server.server_close()
