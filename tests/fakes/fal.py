@@ -12,7 +12,7 @@ Auth is `Authorization: Key <key>`; a key containing "invalid" is refused (401).
 are 422 {"detail": [{"loc", "msg", "type"}]}: a missing prompt, and a prompt containing
 "forbidden" (type content_policy_violation). Requests that fail late complete with `error` /
 `error_type` in their status, and their result answers 500 {"detail", "error_type"}.
-Models with video in their id answer {"video": {...}}, audio ones {"audio": {...}}, all other
+Models with video/veo/seedance/kling in their id answer {"video": {...}}, audio ones {"audio": {...}}, all other
 ones {"images": [...], "has_nsfw_concepts": [...]}."""
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def _urls(app: str, request_id: str) -> dict:
 
 def _result(job: dict) -> dict:
     model = job["model"].lower()
-    if "video" in model:
+    if any(word in model for word in ("video", "veo", "seedance", "kling")):
         url = state.file_url(media.mp4(), "video/mp4", ".mp4")
         return {"video": {"url": url, "content_type": "video/mp4", "file_name": "output.mp4",
                           "file_size": len(media.mp4())}, "seed": 42}

@@ -219,3 +219,46 @@ def test_a_generation_runs_through_atelier_and_stores_every_image(owner, fake_up
     outputs = list(generation.outputs.all())
     assert [(o.kind, o.mime, o.width) for o in outputs] == [("image", "image/png", 64)] * 2
     assert all(o.thumbnail for o in outputs) and generation.charged == 4_000
+
+
+@pytest.mark.parametrize("model, params, endpoint, expected", [
+    ("fal-ai/flux/dev", {"aspect_ratio": "16:9", "guidance": 3.5, "output_format": "webp", "n": 2, "seed": -1},
+     "fal-ai/flux/dev", {"image_size": "landscape_16_9", "guidance_scale": 3.5, "num_images": 2}),
+    ("fal-ai/flux/schnell", {"aspect_ratio": "21:9", "output_format": "jpg"},
+     "fal-ai/flux/schnell", {"image_size": {"width": 1568, "height": 672}, "output_format": "jpeg"}),
+    ("fal-ai/bytedance/seedance/v1/pro/text-to-video",
+     {"image_url": "https://e.com/s.png", "duration": 5, "camera_fixed": True, "fps": 24},
+     "fal-ai/bytedance/seedance/v1/pro/image-to-video",
+     {"image_url": "https://e.com/s.png", "duration": "5", "camera_fixed": True}),
+    ("fal-ai/veo3.1", {"image_url": "https://e.com/s.png", "end_image_url": "https://e.com/e.png", "duration": 8},
+     "fal-ai/veo3.1/first-last-frame-to-video",
+     {"first_frame_url": "https://e.com/s.png", "last_frame_url": "https://e.com/e.png", "duration": "8s"}),
+    ("fal-ai/veo3/fast", {"duration": 6, "generate_audio": False},
+     "fal-ai/veo3/fast", {"duration": "6s", "generate_audio": False}),
+    ("fal-ai/kling-video/v2.1/master/text-to-video",
+     {"image_url": "https://e.com/s.png", "end_image_url": "https://e.com/e.png", "cfg_scale": 0.5},
+     "fal-ai/kling-video/v2.1/master/image-to-video",
+     {"image_url": "https://e.com/s.png", "tail_image_url": "https://e.com/e.png", "cfg_scale": 0.5}),
+    ("fal-ai/nano-banana", {"image_urls": ["https://e.com/a.png"], "aspect_ratio": "1:1"},
+     "fal-ai/nano-banana/edit", {"image_urls": ["https://e.com/a.png"], "aspect_ratio": "1:1"}),
+    ("fal-ai/flux-pro/kontext", {"aspect_ratio": "match_input_image", "safety_tolerance": 2},
+     "fal-ai/flux-pro/kontext/text-to-image", {"safety_tolerance": "2"}),
+    ("fal-ai/flux-pro/kontext", {"input_image": "https://e.com/a.png"},
+     "fal-ai/flux-pro/kontext", {"image_url": "https://e.com/a.png"}),
+    ("fal-ai/bytedance/seedream/v4/text-to-image", {"size": "4K", "image_urls": ["https://e.com/a.png"],
+                                                    "sequential_image_generation": "auto", "max_images": 3},
+     "fal-ai/bytedance/seedream/v4/edit",
+     {"image_size": "auto_4K", "image_urls": ["https://e.com/a.png"], "max_images": 3}),
+    ("fal-ai/imagen4/preview", {"image_size": "2K", "n": 1}, "fal-ai/imagen4/preview",
+     {"resolution": "2K", "num_images": 1}),
+])
+def test_endpoints_and_inputs_follow_each_model_family(fake_upstream, model, params, endpoint, expected):
+    fake_upstream.config(instant=True)
+    adapter = adapter_for(fake_upstream)
+    the_job = job(model, **params)
+    upstream_id = adapter.submit(the_job).upstream_id
+    sent = fake_upstream.requests("fal.submit")[0]
+    assert sent["path"] == "/fal/" + endpoint
+    assert sent["json"] == {"prompt": "a lighthouse", **expected}
+    # Status and result stay under owner/app whatever endpoint took the request.
+    assert adapter.poll(the_job, upstream_id).status == ProviderResult.SUCCEEDED

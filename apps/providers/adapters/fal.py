@@ -9,7 +9,12 @@
 A model id may carry an endpoint path ("fal-ai/flux/dev", "fal-ai/kling-video/v2/master/
 text-to-video"); status, result and cancel live under owner/app only. Those URLs are rebuilt
 from the channel's base URL rather than taken from the answer, so the key is only ever sent to
-the configured host. Auth is `Authorization: Key <key>`."""
+the configured host. Auth is `Authorization: Key <key>`.
+
+The catalog names a model's text-to-X endpoint; with image inputs the adapter posts to the
+sibling endpoint fal serves them at (image-to-video, first-last-frame-to-video, edit, ...), and
+translates Atelier's shared parameter names into each model family's (num_images, image_size
+presets for FLUX, "8s" durations for Veo, tail_image_url for Kling)."""
 from __future__ import annotations
 
 import base64
@@ -36,7 +41,17 @@ DEFAULT_BASE_URL = "https://queue.fal.run"
 MODEL_ID = re.compile(r"^[\w.-]+/[\w.-]+(/[\w.-]+)*$")
 REQUEST_ID = re.compile(r"^[\w-]{1,100}$")
 
-RENAMES = {"n": "num_images", "end_image_url": "tail_image_url"}
+# Atelier's parameter names -> fal's usual input names.
+RENAMES = {"n": "num_images", "guidance": "guidance_scale", "input_image": "image_url", "media_urls": "image_urls"}
+# Atelier-only fields (the form and the price use them) and ones fal models do not take.
+DROPPED = {"mode", "fps", "output_quality", "sequential_image_generation"}
+# FLUX on fal takes image_size presets rather than aspect ratios.
+FLUX_SIZES = {"1:1": "square_hd", "4:3": "landscape_4_3", "3:4": "portrait_4_3", "16:9": "landscape_16_9",
+              "9:16": "portrait_16_9"}
+FLUX_SIZED = re.compile(r"^fal-ai/(flux/|flux-pro/v1\.1$|fast-sdxl)")
+# Seedream 4 size tiers as fal names them.
+SEEDREAM_TIERS = {"1K": "auto", "2K": "auto_2K", "4K": "auto_4K"}
+VEO = re.compile(r"^fal-ai/veo3(\.1)?(/fast)?$")
 POLL_AFTER = {"image": 1.0, "video": 5.0, "music": 3.0, "speech": 1.0, "text": 1.0}
 # Where fal models put their files, in the order we look.
 OUTPUT_KEYS = ("images", "image", "video", "videos", "audio", "audio_file", "audio_url", "file", "files", "output")
@@ -46,6 +61,12 @@ PROGRESS = re.compile(r"(\d{1,3})%")
 def _app_path(model_id: str) -> str:
     owner, app, *_ = model_id.split("/")
     return f"{owner}/{app}"
+
+
+def _megapixel_size(width: int, height: int) -> dict:
+    """About one megapixel at the given aspect ratio, in multiples of 16."""
+    scale = (1024 * 1024 / (width * height)) ** 0.5
+    return {"width": round(width * scale / 16) * 16, "height": round(height * scale / 16) * 16}
 
 
 def _mime_of(url: str, declared) -> str:
@@ -110,25 +131,81 @@ class FalAdapter(Adapter):
         return body
 
     # ---- input ----------------------------------------------------------------------------
-    def _input(self, job: Job) -> dict:
-        overrides = (self.channel.options.get("input_map") or {}).get(job.upstream_model, {})
+    def _input(self, job: Job, endpoint: str) -> dict:
+        """fal models each have their own schema; translate Atelier's shared names into the ones
+        the endpoint takes. options["input_map"][model] renames further per channel."""
+        model = job.upstream_model
+        renames = dict(RENAMES)
+        if "kling-video" in model:
+            renames["end_image_url"] = "tail_image_url"
+        if endpoint.endswith("/first-last-frame-to-video"):
+            renames.update(image_url="first_frame_url", end_image_url="last_frame_url")
+        if model.startswith("fal-ai/imagen4"):
+            renames["image_size"] = "resolution"
+        renames.update((self.channel.options.get("input_map") or {}).get(model, {}))
         payload = {}
         for key, value in job.params.items():
-            if value is None or value == "" or value == []:
+            if value is None or value == "" or value == [] or key in DROPPED:
                 continue
             if key == "size":
                 width, _, height = str(value).partition("x")
                 if width.isdigit() and height.isdigit():
-                    payload[overrides.get(key, "image_size")] = {"width": int(width), "height": int(height)}
+                    payload[renames.get(key, "image_size")] = {"width": int(width), "height": int(height)}
+                elif value in SEEDREAM_TIERS:
+                    payload[renames.get(key, "image_size")] = SEEDREAM_TIERS[value]
                 continue
-            payload[overrides.get(key) or RENAMES.get(key, key)] = value
+            if key == "aspect_ratio":
+                if value == "match_input_image":
+                    continue  # fal's editing models follow the input image by default
+                if FLUX_SIZED.match(model):
+                    width, _, height = str(value).partition(":")
+                    payload["image_size"] = FLUX_SIZES.get(value) or _megapixel_size(int(width), int(height))
+                    continue
+            if key == "duration":
+                # fal takes durations as strings: "5" for most models, "8s" for Veo.
+                value = f"{value}s" if VEO.match(model) else str(value)
+            if key == "output_format":
+                value = {"jpg": "jpeg"}.get(value, value)
+                if value == "webp" and FLUX_SIZED.match(model):
+                    continue  # FLUX on fal makes jpeg or png only; its default is jpeg
+            if key == "safety_tolerance":
+                value = str(value)
+            if key == "seed" and isinstance(value, int) and value < 0:
+                continue  # "random" is simply no seed on fal
+            payload[renames.get(key, key)] = value
         return payload
+
+    def _endpoint(self, job: Job) -> str:
+        """The catalog names a model's text-to-X endpoint; fal serves image inputs at siblings."""
+        model, params = job.upstream_model, job.params
+        start, end = bool(params.get("image_url")), bool(params.get("end_image_url"))
+        references = bool(params.get("media_urls"))
+        images = bool(params.get("image_urls"))
+        if model.endswith("/text-to-video"):
+            base = model[: -len("/text-to-video")]
+            if start:
+                return base + "/image-to-video"
+            return base + "/reference-to-video" if references else model
+        if VEO.match(model):
+            if start and end and "veo3.1" in model:
+                return model + "/first-last-frame-to-video"
+            if start:
+                return model + "/image-to-video"
+            return model + "/reference-to-video" if references and "veo3.1" in model else model
+        if model.endswith("/text-to-image") and images:
+            return model[: -len("/text-to-image")] + "/edit"
+        if model in ("fal-ai/nano-banana", "fal-ai/nano-banana-pro") and images:
+            return model + "/edit"
+        if model.startswith("fal-ai/flux-pro/kontext") and not params.get("input_image"):
+            return model + "/text-to-image"
+        return model
 
     # ---- the interface --------------------------------------------------------------------
     def submit(self, job: Job) -> ProviderResult:
         if not MODEL_ID.match(job.upstream_model or ""):
             raise InvalidInput(f"{job.upstream_model!r} is not a fal model id (owner/app[/path])")
-        queued = self._json(self._send("POST", job.upstream_model, json=self._input(job)))
+        endpoint = self._endpoint(job)
+        queued = self._json(self._send("POST", endpoint, json=self._input(job, endpoint)))
         request_id = queued.get("request_id")
         if not isinstance(request_id, str) or not REQUEST_ID.match(request_id):
             raise http.bad_response("the queue answer has no request_id", provider=self.name)
