@@ -178,8 +178,9 @@ def _node_error_text(node_errors) -> str:
     parts = []
     for node_id, info in node_errors.items():
         errors = info.get("errors", []) if isinstance(info, dict) else []
-        details = "; ".join(_text({k: e.get(k) for k in ("message", "details") if e.get(k)} if isinstance(e, dict) else e)
-                            for e in errors)
+        details = "; ".join(
+            ": ".join(str(e[k]) for k in ("message", "details") if e.get(k)) if isinstance(e, dict) else _text(e)
+            for e in errors)
         kind = info.get("class_type", "") if isinstance(info, dict) else ""
         parts.append(f"node {node_id} {kind}: {details}".strip())
     return "; ".join(parts)

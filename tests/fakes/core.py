@@ -41,7 +41,7 @@ import httpx
 # Provider modules imported when a server starts; each one appends itself here (one line).
 PROVIDER_MODULES = [
     "tests.fakes.replicate", "tests.fakes.fal", "tests.fakes.gemini", "tests.fakes.veo", "tests.fakes.ark",
-    "tests.fakes.openai", "tests.fakes.pollinations", "tests.fakes.elevenlabs",
+    "tests.fakes.openai", "tests.fakes.pollinations", "tests.fakes.elevenlabs", "tests.fakes.comfyui",
 ]
 
 # Headers that carry credentials: recorded only as "<scheme> ...<last 4>" so a test can check

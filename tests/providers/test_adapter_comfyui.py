@@ -1,0 +1,152 @@
+"""The comfyui adapter against the fake ComfyUI server over real HTTP."""
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from PIL import Image
+
+from apps.providers.base import (
+    AuthError, ChannelConfig, InvalidInput, Job, NotFound, PermanentError, RateLimited, TransientError,
+    UpstreamTimeout,
+)
+from apps.providers.registry import get_adapter
+
+CHECKPOINT = "sd_xl_base_1.0.safetensors"
+
+
+def comfy(fake, key="", **options):
+    channel = ChannelConfig(name="gpu-box", adapter="comfyui", base_url=fake.url, api_key=key, options=options)
+    return get_adapter(channel), channel
+
+
+def job(channel, model=CHECKPOINT, **params):
+    params.setdefault("prompt", "a castle at dusk")
+    return Job(id="gen-42", modality="image", upstream_model=model, params=params, channel=channel)
+
+
+def wait(adapter, the_job, prompt_id, limit=5.0):
+    deadline = time.monotonic() + limit
+    while True:
+        result = adapter.poll(the_job, prompt_id)
+        if result.status != "pending" or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)
+
+
+def test_txt2img_graph_pending_then_images(fake_upstream):
+    fake_upstream.config(job_seconds=0.2)
+    adapter, channel = comfy(fake_upstream, steps=12)
+    the_job = job(channel, negative_prompt="fog", size="768x512", n=2, seed=5, cfg_scale=5.5)
+    submitted = adapter.submit(the_job)
+    assert submitted.status == "pending" and submitted.upstream_id
+    assert adapter.poll(the_job, submitted.upstream_id).status == "pending"
+    done = wait(adapter, the_job, submitted.upstream_id)
+    assert done.status == "succeeded" and len(done.outputs) == 2
+    assert Image.open(io.BytesIO(done.outputs[0].data)).size == (48, 32)
+    graph = fake_upstream.requests("comfyui.prompt")[-1]["json"]["prompt"]
+    assert {n["class_type"] for n in graph.values()} == {
+        "CheckpointLoaderSimple", "CLIPTextEncode", "EmptyLatentImage", "KSampler", "VAEDecode", "SaveImage"}
+    assert graph["4"]["inputs"]["ckpt_name"] == CHECKPOINT
+    assert graph["5"]["inputs"] == {"width": 768, "height": 512, "batch_size": 2}
+    sampler = graph["3"]["inputs"]
+    assert (sampler["seed"], sampler["steps"], sampler["cfg"]) == (5, 12, 5.5)
+    assert graph["7"]["inputs"]["text"] == "fog"
+    views = fake_upstream.requests("comfyui.view")
+    assert [v["query"]["type"] for v in views] == [["output"], ["output"]]
+
+
+def test_seed_defaults_to_one_derived_from_the_job(fake_upstream):
+    adapter, channel = comfy(fake_upstream)
+    adapter.submit(job(channel))
+    adapter.submit(job(channel))
+    first, second = (r["json"]["prompt"]["3"]["inputs"]["seed"] for r in fake_upstream.requests("comfyui.prompt"))
+    assert first == second
+
+
+def test_unknown_checkpoint_is_invalid_input_with_node_details(fake_upstream):
+    adapter, channel = comfy(fake_upstream)
+    with pytest.raises(InvalidInput) as caught:
+        adapter.submit(job(channel, model="nope.safetensors"))
+    assert "Prompt outputs failed validation" in caught.value.message
+    assert "CheckpointLoaderSimple" in caught.value.message and "nope.safetensors" in caught.value.message
+
+
+def test_bad_dimensions_are_invalid(fake_upstream):
+    adapter, channel = comfy(fake_upstream)
+    with pytest.raises(InvalidInput) as caught:
+        adapter.submit(job(channel, size="1000x1001"))
+    assert "height: 1001" in caught.value.message
+
+
+def test_never_finish_stays_pending(fake_upstream):
+    fake_upstream.config(job_seconds=0.05)
+    fake_upstream.faults("comfyui", never_finish=True)
+    adapter, channel = comfy(fake_upstream)
+    submitted = adapter.submit(job(channel))
+    time.sleep(0.1)
+    for _ in range(3):
+        assert adapter.poll(job(channel), submitted.upstream_id).status == "pending"
+
+
+def test_fail_late_is_a_permanent_failure(fake_upstream):
+    fake_upstream.config(instant=True)
+    fake_upstream.faults("comfyui", fail_late=True)
+    adapter, channel = comfy(fake_upstream)
+    submitted = adapter.submit(job(channel))
+    with pytest.raises(PermanentError) as caught:
+        adapter.poll(job(channel), submitted.upstream_id)
+    assert caught.value.code == "upstream_failed" and "out of memory" in caught.value.message
+
+
+def test_forgotten_prompt_is_not_found(fake_upstream):
+    adapter, channel = comfy(fake_upstream)
+    with pytest.raises(NotFound):
+        adapter.poll(job(channel), "5e1b2b8c-0000-4000-8000-000000000000")
+
+
+def test_cancel_deletes_and_interrupts(fake_upstream):
+    adapter, channel = comfy(fake_upstream)
+    submitted = adapter.submit(job(channel))
+    adapter.cancel(job(channel), submitted.upstream_id)
+    assert fake_upstream.requests("comfyui.queue_edit")[-1]["json"] == {"delete": [submitted.upstream_id]}
+    assert fake_upstream.requests("comfyui.interrupt")[-1]["json"] == {"prompt_id": submitted.upstream_id}
+    with pytest.raises(PermanentError) as caught:
+        adapter.poll(job(channel), submitted.upstream_id)
+    assert caught.value.code == "upstream_canceled"
+
+
+def test_bearer_for_a_proxied_server(fake_upstream):
+    adapter, channel = comfy(fake_upstream, key="proxy-token-7777")
+    adapter.submit(job(channel))
+    assert fake_upstream.requests("comfyui.prompt")[-1]["auth"] == {"authorization": "Bearer ...7777"}
+    adapter, channel = comfy(fake_upstream, key="bad-token")
+    with pytest.raises(AuthError):
+        adapter.submit(job(channel))
+
+
+@pytest.mark.parametrize("fault, error", [
+    ({"status": 500}, TransientError), ({"status": 429, "retry_after": 1}, RateLimited),
+])
+def test_fault_mapping(fake_upstream, fault, error):
+    fake_upstream.faults("comfyui.prompt", **fault)
+    adapter, channel = comfy(fake_upstream)
+    with pytest.raises(error):
+        adapter.submit(job(channel))
+
+
+def test_malformed_answer_is_transient(fake_upstream):
+    fake_upstream.faults("comfyui.history", malformed=True)
+    adapter, channel = comfy(fake_upstream)
+    submitted = adapter.submit(job(channel))
+    with pytest.raises(TransientError) as caught:
+        adapter.poll(job(channel), submitted.upstream_id)
+    assert caught.value.code == "upstream_bad_response"
+
+
+def test_timeout(fake_upstream):
+    fake_upstream.faults("comfyui.prompt", timeout=True)
+    adapter, channel = comfy(fake_upstream, timeout=0.3)
+    with pytest.raises(UpstreamTimeout):
+        adapter.submit(job(channel))
