@@ -162,6 +162,9 @@ def error_details(body) -> tuple[str, str]:
                     break
         if code:
             break
+    if isinstance(body.get("error"), str) and body.get("errors") and isinstance(body["errors"], str):
+        # AUTOMATIC1111's exception shape: the exception class in "error", its text in "errors".
+        return f"{body['error']}: {body['errors']}"[:MAX_ERROR_MESSAGE], code
     for key in ("error", "detail", "message", "errors", "msg", "title"):
         if body.get(key):
             message = _text(body[key])

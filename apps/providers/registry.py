@@ -12,7 +12,8 @@ ADAPTER_MODULES += ["apps.providers.adapters.replicate", "apps.providers.adapter
                     "apps.providers.adapters.ark"]  # media providers (issue #5, engineer B)
 ADAPTER_MODULES += ["apps.providers.adapters.openai", "apps.providers.adapters.openai_compat",
                     "apps.providers.adapters.openai_video", "apps.providers.adapters.pollinations",
-                    "apps.providers.adapters.elevenlabs", "apps.providers.adapters.comfyui"]  # issue #5, engineer A
+                    "apps.providers.adapters.elevenlabs", "apps.providers.adapters.comfyui",
+                    "apps.providers.adapters.a1111"]  # issue #5, engineer A
 
 
 def register(cls: type[Adapter]) -> type[Adapter]:

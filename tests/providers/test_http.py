@@ -195,3 +195,9 @@ def test_redirects_are_not_followed(fake_upstream):
 
     response = http.request(_channel(fake_upstream), "GET", "/_test/redirect")
     assert response.status_code == 302
+
+
+def test_a1111_exception_shape_keeps_the_text():
+    error = http.error_for(500, {"error": "OutOfMemoryError", "detail": "", "body": "", "errors": "CUDA out of memory"})
+    assert isinstance(error, TransientError)
+    assert "OutOfMemoryError: CUDA out of memory" in error.message
