@@ -7,13 +7,18 @@ Google's {"error": {"code", "message", "status", "details"}}; a key containing "
 400 with reason API_KEY_INVALID, as the real API answers. Prompts steer the other outcomes:
 "forbidden" -> promptFeedback.blockReason, "unsafe image" -> finishReason IMAGE_SAFETY,
 "just talk" -> a text-only answer, "quota" -> 429 with RetryInfo. "pro" models also send a
-draft image in a thought part first, like the thinking image models do."""
+draft image in a thought part first, like the thinking image models do.
+
+Without responseModalities the answer is text (chat): the model echoes the last user turn,
+prefixed with the system instruction's first word when there is one; AUDIO answers raw PCM
+(audio/L16;codec=pcm;rate=24000) as the TTS models do. streamGenerateContent?alt=sse sends the
+same text answer word by word as server-sent events."""
 from __future__ import annotations
 
 import base64
 
 from . import media
-from .core import FakeRequest, FakeResponse, error_format, route
+from .core import FakeRequest, FakeResponse, error_format, route, sse
 
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
@@ -73,6 +78,11 @@ def generate(req: FakeRequest) -> FakeResponse:
                 return google_error(400, "Invalid value at 'contents[0].parts[0].inline_data.data' (TYPE_BYTES), "
                                          "Base64 decoding failed")
     config = body.get("generationConfig") or {}
+    modalities = [str(m).upper() for m in config.get("responseModalities") or ["TEXT"]]
+    if "AUDIO" in modalities:
+        return _speech(req, prompt, config)
+    if "IMAGE" not in modalities:
+        return _text(req, prompt, body)
     image_config = config.get("imageConfig") or {}
     ratio = image_config.get("aspectRatio", "1:1")
     if ratio not in ASPECT_RATIOS:
@@ -133,3 +143,58 @@ def imagen(req: FakeRequest) -> FakeResponse:
     predictions = [{"bytesBase64Encoded": base64.b64encode(media.png(width, height, f"{prompt}{i}")).decode(),
                     "mimeType": "image/png"} for i in range(count)]
     return FakeResponse(json={"predictions": predictions})
+
+
+def _reply(prompt: str, body: dict) -> str:
+    system = " ".join(p.get("text", "") for p in (body.get("systemInstruction") or {}).get("parts", []))
+    last = next((c for c in reversed(body["contents"]) if c.get("role", "user") == "user"), body["contents"][-1])
+    said = " ".join(str(p.get("text", "")) for p in last.get("parts", []) if "text" in p)
+    images = sum(1 for p in last.get("parts", []) if "inline_data" in p or "inlineData" in p)
+    prefix = f"[{system.split()[0]}] " if system.split() else ""
+    seen = f" (and {images} image{'s' if images != 1 else ''})" if images else ""
+    return f"{prefix}You said: {said}{seen}"
+
+
+def _text_usage(body: dict, reply: str) -> dict:
+    prompt_tokens = sum(len(str(p.get("text", "")).split()) for c in body["contents"] for p in c.get("parts", []))
+    return {"promptTokenCount": prompt_tokens, "candidatesTokenCount": len(reply.split()), "thoughtsTokenCount": 3,
+            "totalTokenCount": prompt_tokens + len(reply.split()) + 3}
+
+
+def _text(req: FakeRequest, prompt: str, body: dict) -> FakeResponse:
+    if "forbidden" in prompt:
+        return FakeResponse(json={"promptFeedback": {"blockReason": "SAFETY"}})
+    reply = _reply(prompt, body)
+    return FakeResponse(json={"candidates": [{"content": {"role": "model", "parts": [
+        {"text": "thinking it over", "thought": True}, {"text": reply}]}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": _text_usage(body, reply), "modelVersion": req.match["model"]})
+
+
+def _speech(req: FakeRequest, prompt: str, config: dict) -> FakeResponse:
+    voice = ((config.get("speechConfig") or {}).get("voiceConfig") or {}).get("prebuiltVoiceConfig", {})
+    if voice.get("voiceName") not in {"Kore", "Puck", "Zephyr", "Charon", "Fenrir", "Leda", "Orus", "Aoede"}:
+        return google_error(400, f"Voice name {voice.get('voiceName')!r} is not supported.")
+    pcm = media.audio("pcm", seconds=0.5, rate=24000)
+    return FakeResponse(json={"candidates": [{"content": {"role": "model", "parts": [{"inlineData": {
+        "mimeType": "audio/L16;codec=pcm;rate=24000", "data": base64.b64encode(pcm).decode()}}]},
+        "finishReason": "STOP", "index": 0}], "usageMetadata": {"promptTokenCount": len(prompt.split())}})
+
+
+@route("POST", r"^/v1beta/models/(?P<model>[\w.-]+):streamGenerateContent$", name="gemini.stream")
+def stream(req: FakeRequest) -> FakeResponse:
+    denied = refused(req)
+    if denied:
+        return denied
+    if req.arg("alt") != "sse":
+        return google_error(400, "This fake streams server-sent events only: add ?alt=sse.")
+    body = req.json()
+    if not isinstance(body, dict) or not body.get("contents"):
+        return google_error(400, "* GenerateContentRequest.contents: contents is not specified")
+    reply = _reply("", body)
+    words = reply.split(" ")
+    events = [{"candidates": [{"content": {"role": "model", "parts": [{"text": word + (" " if i < len(words) - 1
+                                                                                      else "")}]}, "index": 0}]}
+              for i, word in enumerate(words)]
+    events[-1]["candidates"][0]["finishReason"] = "STOP"
+    events[-1]["usageMetadata"] = _text_usage(body, reply)
+    return FakeResponse(stream=sse(events, done=False), content_type="text/event-stream")

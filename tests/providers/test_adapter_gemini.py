@@ -204,3 +204,71 @@ def test_imagen_invalid_parameter_is_invalid_input(fake_upstream):
     with pytest.raises(InvalidInput) as caught:
         adapter_for(fake_upstream).submit(job("imagen-4.0-generate-001", aspect_ratio="21:9"))
     assert "Unsupported aspect ratio" in caught.value.message
+
+
+def chat_job(**params):
+    return Job(id="gen-3", modality="text", upstream_model="gemini-2.5-flash", params=params, channel=None)
+
+
+def test_chat_from_prompt_and_system(fake_upstream):
+    result = adapter_for(fake_upstream).submit(chat_job(prompt="hello there", system="Pirate voice.",
+                                                        max_tokens=50, temperature=0.2, stop="END"))
+    assert result.status == ProviderResult.SUCCEEDED and result.outputs == []
+    assert result.text == "[Pirate] You said: hello there"  # the thought part is left out
+    assert result.usage == {"input_tokens": 2, "output_tokens": 5 + 3}  # thinking tokens count as output
+    sent = fake_upstream.requests("gemini.generate")[0]["json"]
+    assert sent == {"contents": [{"role": "user", "parts": [{"text": "hello there"}]}],
+                    "systemInstruction": {"parts": [{"text": "Pirate voice."}]},
+                    "generationConfig": {"maxOutputTokens": 50, "temperature": 0.2, "stopSequences": ["END"]}}
+
+
+def test_chat_messages_map_roles_and_inline_images(fake_upstream):
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"},
+                {"role": "assistant", "content": "hello"},
+                {"role": "user", "content": [{"type": "text", "text": "what is this"},
+                                             {"type": "image_url", "image_url": {"url": SOURCE_PNG}}]}]
+    result = adapter_for(fake_upstream).submit(chat_job(messages=messages))
+    assert result.text == "[Be] You said: what is this (and 1 image)"
+    sent = fake_upstream.requests("gemini.generate")[0]["json"]
+    assert [c["role"] for c in sent["contents"]] == ["user", "model", "user"]
+    assert sent["systemInstruction"] == {"parts": [{"text": "Be brief."}]}
+    assert sent["contents"][2]["parts"][1]["inline_data"]["mime_type"] == "image/png"
+
+
+def test_chat_blocked_prompt_is_content_filtered(fake_upstream):
+    with pytest.raises(ContentFiltered):
+        adapter_for(fake_upstream).submit(chat_job(prompt="something forbidden"))
+
+
+def test_chat_streams_over_sse_with_usage_at_the_end(fake_upstream):
+    chunks = list(adapter_for(fake_upstream).stream_chat(chat_job(prompt="stream me please")))
+    assert "".join(c.delta for c in chunks) == "You said: stream me please"
+    assert len([c for c in chunks if c.delta]) == 5
+    assert chunks[-1].finish_reason == "stop" and chunks[-1].usage == {"input_tokens": 3, "output_tokens": 8}
+    sent = fake_upstream.requests("gemini.stream")[0]
+    assert sent["query"] == {"alt": ["sse"]} and sent["auth"]["x-goog-api-key"] == "...7777"
+
+
+def test_stream_errors_use_google_error_details(fake_upstream):
+    with pytest.raises(AuthError):
+        list(adapter_for(fake_upstream, api_key="invalid-key").stream_chat(chat_job(prompt="hi")))
+
+
+def test_tts_wraps_pcm_in_wav(fake_upstream):
+    the_job = Job(id="gen-4", modality="speech", upstream_model="gemini-2.5-flash-preview-tts", channel=None,
+                  params={"input": "Good evening.", "voice": "Puck", "instructions": "Say warmly:"})
+    result = adapter_for(fake_upstream).submit(the_job)
+    [audio] = result.outputs
+    assert audio.mime == "audio/wav" and audio.data[:4] == b"RIFF" and audio.duration == 0.5
+    assert result.usage == {"characters": len("Good evening.")}
+    sent = fake_upstream.requests("gemini.generate")[0]["json"]
+    assert sent["contents"] == [{"parts": [{"text": "Say warmly:\nGood evening."}]}]
+    assert sent["generationConfig"] == {"responseModalities": ["AUDIO"], "speechConfig": {
+        "voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Puck"}}}}
+
+
+def test_tts_unknown_voice_is_invalid_input(fake_upstream):
+    the_job = Job(id="gen-4", modality="speech", upstream_model="gemini-2.5-flash-preview-tts", channel=None,
+                  params={"input": "Hi.", "voice": "Nobody"})
+    with pytest.raises(InvalidInput):
+        adapter_for(fake_upstream).submit(the_job)

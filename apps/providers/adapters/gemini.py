@@ -1,4 +1,6 @@
-"""Gemini image generation ("Nano Banana") through the Gemini API's generateContent.
+"""Gemini API: image generation ("Nano Banana", Imagen), chat and speech.
+
+Image generation goes through generateContent:
 
     POST {base}/models/{model}:generateContent     x-goog-api-key: <key>
     {"contents": [{"role": "user", "parts": [{"inline_data": {...}}, {"text": prompt}]}],
@@ -10,16 +12,23 @@ Imagen models on the same API answer POST {base}/models/{model}:predict
 {"instances": [{"prompt"}], "parameters": {"sampleCount", "aspectRatio", "sampleImageSize"}}
 with {"predictions": [{"bytesBase64Encoded", "mimeType"}]}.
 
-Synchronous: the images come back in the answer, base64 encoded. A blocked prompt
-(promptFeedback.blockReason) or a blocked result (finishReason SAFETY, IMAGE_SAFETY, ...) is
-ContentFiltered. Errors are Google's {"error": {"code", "message", "status", "details"}}.
+Synchronous: the images come back in the answer, base64 encoded. Text models (modality "text")
+chat through the same generateContent (streamGenerateContent?alt=sse for streaming), OpenAI-
+style messages turned into contents + systemInstruction; TTS models (modality "speech") answer
+raw PCM that the adapter wraps in WAV.
+
+A blocked prompt (promptFeedback.blockReason) or a blocked result (finishReason SAFETY,
+IMAGE_SAFETY, ...) is ContentFiltered. Errors are Google's {"error": {"code", "message", "status", "details"}}.
 The Google plumbing here (auth header, error details, inline images) is shared with veo.py."""
 from __future__ import annotations
 
 import base64
 import binascii
 import io
+import json
 import re
+import wave
+from typing import Iterator
 from urllib.parse import unquote_to_bytes
 
 import httpx
@@ -29,6 +38,7 @@ from .. import http
 from ..base import (
     Adapter,
     AuthError,
+    ChatChunk,
     ContentFiltered,
     InvalidInput,
     Job,
@@ -156,7 +166,7 @@ def _size_of(data: bytes) -> tuple[int | None, int | None]:
 
 # ---- the adapter ---------------------------------------------------------------------------
 @register
-class GeminiImageAdapter(Adapter):
+class GeminiAdapter(Adapter):
     name = "gemini"
 
     def _body(self, job: Job) -> dict:
@@ -189,6 +199,10 @@ class GeminiImageAdapter(Adapter):
     def submit(self, job: Job) -> ProviderResult:
         if not MODEL_ID.match(job.upstream_model or ""):
             raise InvalidInput(f"{job.upstream_model!r} is not a Gemini model id")
+        if job.modality == "text":
+            return self._chat(job)
+        if job.modality == "speech":
+            return self._speech(job)
         if job.upstream_model.startswith("imagen-"):
             return self._submit_imagen(job)
         body = self._body(job)
@@ -272,3 +286,176 @@ class GeminiImageAdapter(Adapter):
         reason = next((r for r in reasons if r), "no candidates")
         raise PermanentError(f"gemini returned no image ({reason})" + (f": {said}" if said else ""),
                              code="upstream_no_output")
+
+    # ---- chat (text models) ---------------------------------------------------------------
+    def _parts(self, content) -> list[dict]:
+        """OpenAI-style message content -> Gemini parts (text, and images sent inline)."""
+        if isinstance(content, str):
+            return [{"text": content}]
+        parts = []
+        for index, item in enumerate(content if isinstance(content, list) else [], start=1):
+            if not isinstance(item, dict):
+                continue
+            if item.get("type") == "text" and item.get("text"):
+                parts.append({"text": str(item["text"])})
+            elif item.get("type") == "image_url":
+                url = item.get("image_url", {}).get("url") if isinstance(item.get("image_url"), dict) else None
+                data, mime = image_bytes(url or "", f"Image {index}")
+                parts.append({"inline_data": {"mime_type": mime, "data": base64.b64encode(data).decode()}})
+        return parts
+
+    def _chat_body(self, job: Job) -> dict:
+        params = job.params
+        messages = list(params.get("messages") or [])
+        system = []
+        if not messages:
+            prompt = str(params.get("prompt") or "").strip()
+            if not prompt:
+                raise InvalidInput("A chat needs messages or a prompt.")
+            if params.get("system"):
+                system.append(str(params["system"]))
+            messages = [{"role": "user", "content": prompt}]
+        contents = []
+        for message in messages:
+            role = message.get("role") if isinstance(message, dict) else None
+            parts = self._parts(message.get("content")) if role else []
+            if role in ("system", "developer"):
+                system.extend(part["text"] for part in parts if "text" in part)
+            elif parts:
+                contents.append({"role": "model" if role == "assistant" else "user", "parts": parts})
+        if not contents:
+            raise InvalidInput("A chat needs at least one user message.")
+        body: dict = {"contents": contents}
+        if system:
+            body["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
+        config = {}
+        for name, wire in (("max_tokens", "maxOutputTokens"), ("temperature", "temperature"), ("top_p", "topP"),
+                           ("presence_penalty", "presencePenalty"), ("frequency_penalty", "frequencyPenalty")):
+            if params.get(name) is not None:
+                config[wire] = params[name]
+        if params.get("stop"):
+            config["stopSequences"] = [str(params["stop"])]
+        if config:
+            body["generationConfig"] = config
+        return body
+
+    @staticmethod
+    def _chat_usage(meta: dict) -> dict:
+        # Thinking tokens are billed as output.
+        output = int(meta.get("candidatesTokenCount") or 0) + int(meta.get("thoughtsTokenCount") or 0)
+        return {"input_tokens": int(meta.get("promptTokenCount") or 0), "output_tokens": output}
+
+    @staticmethod
+    def _answer_text(answer: dict) -> tuple[str, str]:
+        """(text, finishReason) of the first candidate, thought parts left out."""
+        feedback = answer.get("promptFeedback") or {}
+        if feedback.get("blockReason"):
+            raise ContentFiltered(f"gemini blocked the prompt ({feedback['blockReason']})")
+        candidates = [c for c in answer.get("candidates") or [] if isinstance(c, dict)]
+        if not candidates:
+            return "", ""
+        parts = (candidates[0].get("content") or {}).get("parts") or []
+        text = "".join(str(p.get("text", "")) for p in parts if isinstance(p, dict) and not p.get("thought"))
+        return text, str(candidates[0].get("finishReason") or "")
+
+    def _chat(self, job: Job) -> ProviderResult:
+        answer = google_send(self, "POST", f"models/{job.upstream_model}:generateContent", json=self._chat_body(job),
+                             read_timeout=max(job.timeout, 120.0))
+        text, reason = self._answer_text(answer)
+        if not text and reason in BLOCKED_FINISH:
+            raise ContentFiltered(f"gemini withheld the answer ({reason})")
+        return ProviderResult(status=ProviderResult.SUCCEEDED, text=text,
+                              usage=self._chat_usage(answer.get("usageMetadata") or {}))
+
+    def stream_chat(self, job: Job) -> Iterator[ChatChunk]:
+        """streamGenerateContent?alt=sse: each event is a partial GenerateContentResponse."""
+        if job.modality != "text":
+            yield from super().stream_chat(job)
+            return
+        url = f"{google_base(self)}/models/{job.upstream_model}:streamGenerateContent"
+        headers = {"x-goog-api-key": self.channel.api_key, "Accept": "text/event-stream"}
+        usage, reason = {}, ""
+        try:
+            with http.client_for(url).stream("POST", url, params={"alt": "sse"}, json=self._chat_body(job),
+                                             headers=headers, timeout=http.timeout_for(self.channel, 120.0)) as reply:
+                if reply.status_code >= 400:
+                    reply.read()
+                    try:
+                        body = reply.json()
+                    except ValueError:
+                        body = reply.text
+                    raise google_error(reply.status_code, body, reply.headers, self.name)
+                for _event, data in http.iter_sse(reply):
+                    try:
+                        chunk = json.loads(data)
+                    except ValueError:
+                        raise http.bad_response("a stream event is not valid JSON", provider=self.name) from None
+                    if not isinstance(chunk, dict):
+                        raise http.bad_response("a stream event is not a JSON object", provider=self.name)
+                    if chunk.get("error"):
+                        raise google_error(int(chunk["error"].get("code") or 500), chunk, {}, self.name)
+                    text, chunk_reason = self._answer_text(chunk)
+                    reason = chunk_reason or reason
+                    if chunk.get("usageMetadata"):
+                        usage = self._chat_usage(chunk["usageMetadata"])
+                    if text:
+                        yield ChatChunk(delta=text)
+        except httpx.HTTPError as exc:
+            raise http.error_for_transport(exc, provider=self.name) from exc
+        if reason in BLOCKED_FINISH:
+            raise ContentFiltered(f"gemini stopped the answer ({reason})")
+        finish = {"STOP": "stop", "MAX_TOKENS": "length"}.get(reason, "stop")
+        yield ChatChunk(finish_reason=finish, usage=usage or None)
+
+    # ---- speech (TTS models) --------------------------------------------------------------
+    def _speech(self, job: Job) -> ProviderResult:
+        text = str(job.params.get("input") or job.params.get("prompt") or "").strip()
+        if not text:
+            raise InvalidInput("There is no text to speak.")
+        # Gemini TTS takes its style direction in plain language, ahead of the words to say.
+        instructions = str(job.params.get("instructions") or "").strip()
+        spoken = f"{instructions}\n{text}" if instructions else text
+        voice = str(job.params.get("voice") or self.channel.options.get("voice") or "Kore")
+        body = {"contents": [{"parts": [{"text": spoken}]}], "generationConfig": {
+            "responseModalities": ["AUDIO"],
+            "speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": voice}}}}}
+        answer = google_send(self, "POST", f"models/{job.upstream_model}:generateContent", json=body,
+                             read_timeout=max(job.timeout, 120.0))
+        self._answer_text(answer)  # raises on a blocked prompt
+        for candidate in answer.get("candidates") or []:
+            for part in (candidate.get("content") or {}).get("parts") or []:
+                inline = part.get("inlineData") or part.get("inline_data") if isinstance(part, dict) else None
+                if isinstance(inline, dict) and inline.get("data"):
+                    mime = str(inline.get("mimeType") or inline.get("mime_type") or "")
+                    try:
+                        data = base64.b64decode(inline["data"], validate=True)
+                    except (binascii.Error, ValueError):
+                        raise http.bad_response("the audio is not valid base64", provider=self.name) from None
+                    audio, mime, seconds = _playable(data, mime)
+                    return ProviderResult(status=ProviderResult.SUCCEEDED, progress=100,
+                                          outputs=[OutputFile(mime=mime, data=audio, duration=seconds)],
+                                          usage={"characters": len(text)})
+        reason = next((str(c.get("finishReason")) for c in answer.get("candidates") or [] if c.get("finishReason")),
+                      "no candidates")
+        if reason in BLOCKED_FINISH:
+            raise ContentFiltered(f"gemini withheld the speech ({reason})")
+        raise PermanentError(f"gemini returned no audio ({reason})", code="upstream_no_output")
+
+
+PCM_RATE = re.compile(r"rate=(\d+)")
+
+
+def _playable(data: bytes, mime: str) -> tuple[bytes, str, float | None]:
+    """Gemini TTS answers raw 16-bit mono PCM (audio/L16;codec=pcm;rate=24000): wrap it in WAV."""
+    lowered = mime.lower()
+    if not (lowered.startswith("audio/l16") or "pcm" in lowered):
+        return data, mime.split(";")[0] or "audio/wav", None
+    found = PCM_RATE.search(lowered)
+    rate = int(found.group(1)) if found else 24000
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(data)
+    return buffer.getvalue(), "audio/wav", round(len(data) / 2 / rate, 3)
