@@ -17,6 +17,7 @@ from . import media
 from .core import FakeRequest, FakeResponse, error_format, route, state
 
 VIDEO_WORDS = ("video", "veo", "kling", "wan", "seedance", "hailuo")
+TEXT_WORDS = ("llama", "deepseek", "mistral", "granite", "gemma", "instruct")
 AUDIO_WORDS = ("music", "audio", "sound", "speech", "tts")
 
 
@@ -39,7 +40,18 @@ def _refused(req: FakeRequest) -> FakeResponse | None:
     return None
 
 
+def _is_text(job: dict) -> bool:
+    return any(word in job["model"].lower() for word in TEXT_WORDS)
+
+
+def _tokens(job: dict) -> list[str]:
+    words = f"You said: {job['input'].get('prompt', '')}".split(" ")
+    return [word if i == 0 else " " + word for i, word in enumerate(words)]
+
+
 def _output(job: dict):
+    if _is_text(job):
+        return _tokens(job)
     model = job["model"].lower()
     # A bare version id names no model: a duration in the input marks a video model then.
     if any(word in model for word in VIDEO_WORDS) or "duration" in job["input"]:
@@ -52,12 +64,15 @@ def _output(job: dict):
 
 def _prediction(job: dict) -> dict:
     base = f"{state.base_url}/v1/predictions/{job['id']}"
+    urls = {"get": base, "cancel": base + "/cancel", "web": f"https://replicate.com/p/{job['id']}"}
+    if job.get("stream"):
+        urls["stream"] = f"{state.base_url}/v1/streams/{job['id']}"
     return {
         "id": job["id"], "model": job["model"], "version": job["version"], "input": job["input"],
         "logs": job.get("logs", ""), "output": job.get("output"), "error": job.get("error"),
         "status": job["status"], "data_removed": False, "created_at": _iso(job["created_at"]),
         "started_at": _iso(job.get("started_at")), "completed_at": _iso(job.get("completed_at")),
-        "urls": {"get": base, "cancel": base + "/cancel", "web": f"https://replicate.com/p/{job['id']}"},
+        "urls": urls,
         "metrics": job.get("metrics", {}),
     }
 
@@ -87,6 +102,9 @@ def _step(job: dict) -> None:
         job["status"] = "succeeded"
         job["output"] = _output(job)
         job["metrics"] = {"predict_time": round(state.now() - job["created_at"], 3)}
+        if _is_text(job):
+            job["metrics"].update(input_token_count=len(str(job["input"].get("prompt", "")).split()),
+                                  output_token_count=len(job["output"]))
 
 
 def _create(req: FakeRequest, model: str, version: str | None) -> FakeResponse:
@@ -103,7 +121,7 @@ def _create(req: FakeRequest, model: str, version: str | None) -> FakeResponse:
     if not isinstance(count, int) or not 1 <= count <= 4:
         return problem(422, "- input.num_outputs: Must be less than or equal to 4")
     job = state.create_job(req.route_name, id=state.new_id("r"), model=model, version=version, input=payload,
-                           status="starting")
+                           status="starting", stream=bool(body.get("stream")))
     wait = req.headers.get("prefer", "")
     if wait.startswith("wait"):
         # Sync mode: if the job can finish within the wait window, answer it finished.
@@ -162,3 +180,23 @@ def cancel(req: FakeRequest) -> FakeResponse:
         job["status"] = "canceled"
         job["completed_at"] = state.now()
     return FakeResponse(json=_prediction(job))
+
+
+@route("GET", r"^/v1/streams/(?P<id>[\w-]+)$", name="replicate.stream")
+def stream(req: FakeRequest) -> FakeResponse:
+    """Server-sent events of a streaming prediction: one "output" event per token, then "done".
+    Like Replicate's stream URLs it needs no key. A "forbidden" prompt streams an "error" event."""
+    job = _job(req)
+    if job is None or not job.get("stream"):
+        return problem(404, "The requested resource could not be found.")
+    job["instant"] = True  # streamed to the end: the prediction is done when the stream is
+
+    def events():
+        if "forbidden" in str(job["input"].get("prompt", "")).lower():
+            yield b'event: error\ndata: {"detail": "NSFW content detected in the output."}\n\n'
+            return
+        for token in _tokens(job):
+            yield f"event: output\nid: 1\ndata: {token}\n\n".encode()
+        yield b"event: done\ndata: {}\n\n"
+
+    return FakeResponse(stream=events(), content_type="text/event-stream")

@@ -205,3 +205,41 @@ def test_inputs_are_renamed_per_model_family_and_sizes_translated(fake_upstream)
                        "end_image": "https://example.com/e.png", "duration": 5}
     assert sent[1] == {"prompt": "a red fox", "size": "2K", "image_input": ["https://example.com/r.png"]}
     assert sent[2] == {"prompt": "a red fox", "width": 1024, "height": 768, "negative_prompt": "blur"}
+
+
+def text_job(**params):
+    return Job(id="gen-5", modality="text", upstream_model="deepseek-ai/deepseek-v3", params=params, channel=None)
+
+
+def test_language_model_answer_is_text_with_token_usage(fake_upstream):
+    fake_upstream.config(instant=True)
+    adapter = adapter_for(fake_upstream)
+    the_job = text_job(prompt="hello there", system="Be kind.", max_tokens=64, temperature=0.5, stop="END",
+                       stream=False)
+    result = adapter.poll(the_job, adapter.submit(the_job).upstream_id)
+    assert result.text == "You said: hello there" and result.outputs == []
+    assert result.usage == {"input_tokens": 2, "output_tokens": 4}
+    sent = fake_upstream.requests("replicate.create_model")[0]["json"]
+    assert sent == {"input": {"max_tokens": 64, "temperature": 0.5, "stop_sequences": "END",
+                              "prompt": "hello there", "system_prompt": "Be kind."}}
+
+
+def test_messages_become_a_transcript_and_a_system_prompt(fake_upstream):
+    adapter_for(fake_upstream).submit(text_job(messages=[
+        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello"}, {"role": "user", "content": [{"type": "text", "text": "and?"}]}]))
+    sent = fake_upstream.requests("replicate.create_model")[0]["json"]["input"]
+    assert sent == {"system_prompt": "Be brief.", "prompt": "User: hi\n\nAssistant: hello\n\nUser: and?\n\nAssistant:"}
+
+
+def test_streaming_reads_the_sse_stream_without_the_key_then_usage(fake_upstream):
+    chunks = list(adapter_for(fake_upstream).stream_chat(text_job(prompt="stream this")))
+    assert "".join(c.delta for c in chunks) == "You said: stream this"
+    assert chunks[-1].finish_reason == "stop" and chunks[-1].usage == {"input_tokens": 2, "output_tokens": 4}
+    assert fake_upstream.requests("replicate.create_model")[0]["json"]["stream"] is True
+    assert fake_upstream.requests("replicate.stream")[0]["auth"] == {}
+
+
+def test_stream_error_event_is_a_permanent_error(fake_upstream):
+    with pytest.raises(ContentFiltered):
+        list(adapter_for(fake_upstream).stream_chat(text_job(prompt="forbidden words")))

@@ -5,6 +5,9 @@ Official models run at POST /v1/models/{owner}/{name}/predictions (upstream_mode
 "owner/name:version" or a bare 64-hex version id). A prediction is then read at
 GET /v1/predictions/{id} until it is succeeded, failed or canceled.
 
+Language models (modality "text") take a prompt and system_prompt and answer a list of text
+pieces; streamed, the pieces arrive as server-sent events from the prediction's urls.stream.
+
 Replicate models each have their own input schema; Atelier's common parameter names are
 renamed to the names most models use, and a channel can rename more per upstream model with
 options["input_map"] = {"owner/name": {"image_url": "start_image"}}."""
@@ -12,8 +15,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import mimetypes
 import re
+from typing import Iterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -21,6 +26,7 @@ import httpx
 from .. import http
 from ..base import (
     Adapter,
+    ChatChunk,
     ContentFiltered,
     InvalidInput,
     Job,
@@ -29,6 +35,7 @@ from ..base import (
     ProviderResult,
 )
 from ..registry import register
+from ..safe_http import FetchRefused, check_url
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
 VERSION_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -52,6 +59,8 @@ FAMILY_RENAMES = [
     ("openai/gpt-image", {"n": "number_of_images", "image_urls": "input_images"}),
     ("minimax/", {"image_url": "first_frame_image", "end_image_url": "last_frame_image"}),
 ]
+# What language models take besides the prompt.
+TEXT_FIELDS = ("max_tokens", "temperature", "top_p", "presence_penalty", "frequency_penalty")
 # Atelier-only fields no Replicate model takes (the price and the form use them).
 DROPPED = {"mode", "fps"}
 
@@ -78,6 +87,19 @@ def _split_model(upstream_model: str) -> tuple[str | None, str | None]:
 def guess_mime(url: str) -> str:
     """The type the URL's extension implies, or "" to let the download's Content-Type decide."""
     return mimetypes.guess_type(urlsplit(url).path)[0] or ""
+
+
+def _token_usage(metrics: dict) -> dict:
+    counts = {"input_tokens": metrics.get("input_token_count"), "output_tokens": metrics.get("output_token_count")}
+    return {k: int(v) for k, v in counts.items() if isinstance(v, (int, float))}
+
+
+def _event_message(data: str) -> str:
+    try:
+        body = json.loads(data)
+    except ValueError:
+        return data[: http.MAX_ERROR_MESSAGE]
+    return http.error_details(body)[0] if isinstance(body, dict) else str(body)[: http.MAX_ERROR_MESSAGE]
 
 
 def _is_content_flag(message: str) -> bool:
@@ -131,10 +153,40 @@ class ReplicateAdapter(Adapter):
             payload[renames.get(key, key)] = value
         return payload
 
+    def _text_input(self, job: Job) -> dict:
+        """Replicate's language models take a prompt and a system_prompt, not a chat: a
+        messages list is written out as a transcript."""
+        params = job.params
+        payload = {k: params[k] for k in TEXT_FIELDS if params.get(k) not in (None, "")}
+        if params.get("stop"):
+            payload["stop_sequences"] = str(params["stop"])
+        messages = params.get("messages") or []
+        if not messages:
+            payload["prompt"] = str(params.get("prompt") or "")
+            if params.get("system"):
+                payload["system_prompt"] = str(params["system"])
+            return payload
+        system, turns = [], []
+        for message in messages:
+            content = message.get("content")
+            if isinstance(content, list):
+                content = " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+            if message.get("role") in ("system", "developer"):
+                system.append(str(content))
+            else:
+                turns.append(f"{'Assistant' if message.get('role') == 'assistant' else 'User'}: {content}")
+        if system:
+            payload["system_prompt"] = "\n\n".join(system)
+        payload["prompt"] = "\n\n".join(turns + ["Assistant:"]) if len(turns) > 1 else turns[0].partition(": ")[2]
+        return payload
+
     # ---- the interface --------------------------------------------------------------------
-    def submit(self, job: Job) -> ProviderResult:
+    def _create(self, job: Job, *, stream: bool = False) -> dict:
         model_name, version = _split_model(job.upstream_model)
-        body: dict = {"input": self._input(job, model_name)}
+        payload = self._text_input(job) if job.modality == "text" else self._input(job, model_name)
+        body: dict = {"input": payload}
+        if stream:
+            body["stream"] = True
         if version:
             path = "predictions"
             body["version"] = version
@@ -149,8 +201,53 @@ class ReplicateAdapter(Adapter):
             wait = max(1, min(60, int(wait)))
             headers["Prefer"] = f"wait={wait}"
             read_timeout = wait + 15.0
-        prediction = self._send("POST", path, json=body, extra_headers=headers, read_timeout=read_timeout)
-        return self._result(job, prediction)
+        return self._send("POST", path, json=body, extra_headers=headers, read_timeout=read_timeout)
+
+    def submit(self, job: Job) -> ProviderResult:
+        return self._result(job, self._create(job))
+
+    def stream_chat(self, job: Job) -> Iterator[ChatChunk]:
+        """Language models stream tokens as server-sent events from the prediction's urls.stream:
+        "output" events carry text, "error" a message, "done" the end. The stream URL is
+        unguessable and needs no key, so none is sent there."""
+        if job.modality != "text":
+            yield from super().stream_chat(job)
+            return
+        prediction = self._create(job, stream=True)
+        stream_url = (prediction.get("urls") or {}).get("stream")
+        if not isinstance(stream_url, str):
+            result = self._result(job, prediction)  # a model without streaming
+            yield ChatChunk(delta=result.text or "", finish_reason="stop", usage=result.usage or None)
+            return
+        try:
+            check_url(stream_url)
+        except FetchRefused as exc:
+            raise PermanentError(f"replicate: stream URL refused: {exc}", code="upstream_bad_output") from exc
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+        try:
+            with http.client_for(stream_url).stream("GET", stream_url, headers=headers,
+                                                    timeout=http.timeout_for(self.channel, 120.0)) as reply:
+                if reply.status_code >= 400:
+                    reply.read()
+                    http.raise_for_status(reply, provider=self.name)
+                for event, data in http.iter_sse(reply):
+                    if event == "output" and data:
+                        yield ChatChunk(delta=data)
+                    elif event == "error":
+                        message = _event_message(data)
+                        if _is_content_flag(message):
+                            raise ContentFiltered(f"replicate: {message}")
+                        raise PermanentError(f"replicate: {message}", code="upstream_failed")
+                    elif event == "done":
+                        if "canceled" in data:
+                            raise PermanentError("replicate: the prediction was canceled upstream",
+                                                 code="upstream_canceled")
+                        break
+        except httpx.HTTPError as exc:
+            raise http.error_for_transport(exc, provider=self.name) from exc
+        # Token counts are in the prediction's metrics once it is done.
+        final = self._send("GET", f"predictions/{prediction['id']}")
+        yield ChatChunk(finish_reason="stop", usage=_token_usage(final.get("metrics") or {}) or None)
 
     def poll(self, job: Job, upstream_id: str) -> ProviderResult:
         if not PREDICTION_ID.match(upstream_id or ""):
@@ -173,6 +270,11 @@ class ReplicateAdapter(Adapter):
                 status=ProviderResult.PENDING, upstream_id=prediction_id, progress=self._progress(prediction),
                 poll_after=float(self.channel.options.get("poll_after") or POLL_AFTER.get(job.modality, 2.0)),
             )
+        if status == "succeeded" and job.modality == "text":
+            output = prediction.get("output")
+            text = "".join(output) if isinstance(output, list) else str(output or "")
+            return ProviderResult(status=ProviderResult.SUCCEEDED, text=text, upstream_id=prediction_id,
+                                  usage=_token_usage(prediction.get("metrics") or {}), progress=100)
         if status == "succeeded":
             outputs = self._outputs(prediction.get("output"))
             if not outputs:
