@@ -90,7 +90,7 @@ def derivatives_for(output: Output, produced: OutputFile) -> None:
         output.thumbnail.save(f"{output.index}-thumb.webp", ContentFile(thumb), save=False)
         output.cover.save(f"{output.index}-poster.webp",
                           ContentFile(webp_bytes(info.poster, max_side=WEB_MAX, quality=85)), save=False)
-    elif output.kind == "audio":
+    elif output.kind == "audio" and output.mime.split(";")[0].strip().lower() not in RAW_AUDIO:
         output.duration = audio_duration(produced.data)
 
 
@@ -101,6 +101,15 @@ SAFE_DEMUXERS = {
     "video": "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm",
     "audio": "mp3,wav,ogg,flac,aac,mov,mp4,m4a,3gp,3g2,mj2,matroska,webm",
 }
+# Decoders allowed on upstream bytes: the codecs real providers deliver, not FFmpeg's hundreds.
+SAFE_CODECS = {
+    "video": {"h264", "hevc", "vp8", "vp9", "av1", "libdav1d", "mpeg4", "prores", "mjpeg"},
+    "audio": {"mp3", "mp3float", "aac", "flac", "vorbis", "libvorbis", "opus", "libopus", "alac", "pcm_s16le",
+              "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8", "pcm_mulaw", "pcm_alaw"},
+}
+# Headerless sample streams (OpenAI/ElevenLabs "pcm", μ-law): nothing to probe, so the
+# upstream's stated duration stands.
+RAW_AUDIO = {"audio/pcm", "audio/l16", "audio/basic", "audio/raw"}
 MAX_VIDEO_SIDE = 8192
 MAX_POSTER_DECODE_FRAMES = 600  # enough to reach the middle frame after a keyframe seek
 MAX_AUDIO_SECONDS = 4 * 3600
@@ -131,10 +140,19 @@ def _seconds(stream, container) -> float | None:
     return None
 
 
+def _check_codec(stream, kind: str) -> None:
+    name = stream.codec_context.name
+    if name not in SAFE_CODECS[kind]:
+        raise ValueError(f"The upstream returned {kind} in an unsupported codec ({name}).")
+
+
 def _poster_frame(container, stream, target: float):
     """The first frame at or after `target` seconds (the last one decoded if the clip is shorter)."""
     if target > 0 and stream.time_base:
-        container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
+        try:
+            container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
+        except av.error.FFmpegError:
+            container.seek(0)  # no usable index: decode from the start instead
     chosen = None
     for count, frame in enumerate(container.decode(stream)):
         chosen = frame
@@ -150,6 +168,7 @@ def video_probe(data: bytes) -> VideoInfo:
         if not container.streams.video:
             raise ValueError("The upstream returned a video file without a video stream.")
         stream = container.streams.video[0]
+        _check_codec(stream, "video")
         width, height = stream.codec_context.width, stream.codec_context.height
         if not (0 < width <= MAX_VIDEO_SIDE and 0 < height <= MAX_VIDEO_SIDE):
             raise ValueError(f"The upstream returned a video of unusable size {width}x{height}.")
@@ -175,6 +194,7 @@ def audio_duration(data: bytes) -> float:
         if not container.streams.audio:
             raise ValueError("The upstream returned an audio file without an audio stream.")
         stream = container.streams.audio[0]
+        _check_codec(stream, "audio")
         samples, rate = 0, stream.rate or 0
         for frame in container.decode(stream):
             samples += frame.samples

@@ -97,3 +97,47 @@ def test_a_truncated_video_is_a_value_error():
 def test_an_audio_file_sent_as_video_is_refused():
     with pytest.raises(ValueError, match="without a video stream|unreadable"):
         video_probe(tone_mp3(1.0))
+
+
+def test_headerless_pcm_keeps_the_stated_duration(output_of):
+    output = output_of("audio", "audio/pcm")
+    derivatives_for(output, OutputFile(mime="audio/pcm", data=b"\x00\x01" * 24000, duration=1.0))
+    assert output.duration is None  # untouched: outputs_store already took the stated 1.0
+
+
+@pytest.mark.parametrize("codec, container_format, mime", [("pcm_s16le", "wav", "audio/wav"),
+                                                           ("aac", "adts", "audio/aac"),
+                                                           ("flac", "flac", "audio/flac")])
+def test_common_audio_formats_are_measured(output_of, codec, container_format, mime):
+    rate = 24000
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=container_format) as container:
+        stream = container.add_stream(codec, rate=rate, layout="mono")
+        sample_format = stream.codec_context.format.name
+        tone = np.sin(np.arange(rate * 2) / rate * 2 * np.pi * 330) * 0.3
+        data = (tone * 32767).astype(np.int16) if sample_format.startswith("s16") else tone.astype(np.float32)
+        frame = av.AudioFrame.from_ndarray(data.reshape(1, -1), format=sample_format, layout="mono")
+        frame.sample_rate, frame.pts = rate, 0
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    output = output_of("audio", mime)
+    derivatives_for(output, OutputFile(mime=mime, data=buffer.getvalue()))
+    assert output.duration == pytest.approx(2.0, abs=0.05)
+
+
+def test_video_in_a_codec_outside_the_allowlist_is_refused():
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="matroska") as container:
+        stream = container.add_stream("mpeg2video", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        for index in range(4):
+            frame = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
+            frame.pts = index
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    with pytest.raises(ValueError, match="unsupported codec"):
+        video_probe(buffer.getvalue())

@@ -158,16 +158,17 @@ class Plan:
 
 
 def _explicit_key(text: str) -> tuple[int, str] | None:
-    match = re.search(r"\b([a-g])\s*(#|sharp|b|flat)?\s+(major|minor)\b", text.lower())
+    # The note letter must be a capital: "a minor detail" is not in A minor.
+    match = re.search(r"\b([A-G])(#|b|\s*sharp|\s*flat)?\s+([Mm]ajor|[Mm]inor)\b", text)
     if not match:
         return None
-    root = NOTE_NAMES.index(match.group(1).upper())
-    accidental = match.group(2)
+    root = NOTE_NAMES.index(match.group(1))
+    accidental = (match.group(2) or "").strip()
     if accidental in {"#", "sharp"}:
         root += 1
     elif accidental in {"b", "flat"}:
         root -= 1
-    return root % 12, match.group(3)
+    return root % 12, match.group(3).lower()
 
 
 def make_title(prompt: str, seed: int = 0) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import struct
 from urllib.parse import unquote_to_bytes
 
 import httpx
@@ -75,5 +76,6 @@ def load_image(url: str, *, label: str = "Image") -> Image.Image:
             return image.convert("RGB")
     except InvalidInput:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except (OSError, SyntaxError, ValueError, TypeError, IndexError, KeyError, struct.error,
+            Image.DecompressionBombError) as exc:  # what Pillow raises on malformed files
         raise InvalidInput(f"{label} is not a readable image: {exc}") from exc
