@@ -68,10 +68,11 @@ def submit(req: FakeRequest) -> FakeResponse:
     if "/requests/" in f"/{model}/":
         return FakeResponse(status=405, json={"detail": "Method Not Allowed"})
     payload = req.json()
-    if not isinstance(payload, dict) or not str(payload.get("prompt", "")).strip():
+    # Speech models read "text"; everything else a prompt.
+    if not isinstance(payload, dict) or not str(payload.get("prompt") or payload.get("text") or "").strip():
         return FakeResponse(status=422, json={"detail": [{"loc": ["body", "prompt"], "msg": "field required",
                                                           "type": "value_error.missing"}]})
-    if "forbidden" in str(payload["prompt"]).lower():
+    if "forbidden" in str(payload.get("prompt") or payload.get("text")).lower():
         return FakeResponse(status=422, json={"detail": [{
             "loc": ["body", "prompt"], "msg": "The content could not be processed because it contained material "
             "flagged by a content checker.", "type": "content_policy_violation"}]})

@@ -262,3 +262,18 @@ def test_endpoints_and_inputs_follow_each_model_family(fake_upstream, model, par
     assert sent["json"] == {"prompt": "a lighthouse", **expected}
     # Status and result stay under owner/app whatever endpoint took the request.
     assert adapter.poll(the_job, upstream_id).status == ProviderResult.SUCCEEDED
+
+
+def test_speech_and_music_inputs_and_audio_outputs(fake_upstream):
+    fake_upstream.config(instant=True)
+    adapter = adapter_for(fake_upstream)
+    speech = Job(id="gen-6", modality="speech", upstream_model="fal-ai/elevenlabs/tts/multilingual-v2",
+                 params={"input": "Good evening.", "voice": "Rachel", "stability": 0.5}, channel=None)
+    done = adapter.poll(speech, adapter.submit(speech).upstream_id)
+    assert [o.mime for o in done.outputs] == ["audio/mpeg"]
+    music = Job(id="gen-7", modality="music", upstream_model="fal-ai/minimax-music/v1.5",
+                params={"prompt": "lofi", "lyrics": "[verse] la la la"}, channel=None)
+    adapter.submit(music)
+    sent = [r["json"] for r in fake_upstream.requests("fal.submit")]
+    assert sent[0] == {"text": "Good evening.", "voice": "Rachel", "stability": 0.5}
+    assert sent[1] == {"prompt": "lofi", "lyrics_prompt": "[verse] la la la"}

@@ -142,6 +142,10 @@ class FalAdapter(Adapter):
             renames.update(image_url="first_frame_url", end_image_url="last_frame_url")
         if model.startswith("fal-ai/imagen4"):
             renames["image_size"] = "resolution"
+        if job.modality == "speech":
+            renames["input"] = "text"  # fal's speech models read "text"
+        if model.startswith("fal-ai/minimax-music"):
+            renames["lyrics"] = "lyrics_prompt"
         renames.update((self.channel.options.get("input_map") or {}).get(model, {}))
         payload = {}
         for key, value in job.params.items():

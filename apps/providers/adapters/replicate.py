@@ -139,6 +139,8 @@ class ReplicateAdapter(Adapter):
             if (model_name or "").startswith(prefix):
                 renames.update(family)
                 break
+        if job.modality == "speech":
+            renames["input"] = "text"  # Replicate's speech models read "text"
         renames.update((self.channel.options.get("input_map") or {}).get(model_name or "", {}))
         payload = {}
         for key, value in job.params.items():
