@@ -102,3 +102,22 @@ def test_lowering_a_cap_below_current_spend_blocks_further_holds(team, pool, tea
     _cap(team, teammate, 0)
     with pytest.raises(MemberCapExceeded):
         hold_place(wallet=pool, amount=1, member=teammate)
+
+
+def test_submit_over_the_cap_answers_member_cap_exceeded_and_creates_nothing(team, pool, teammate, catalog):
+    from apps.catalog.models import AIModel
+    from apps.generations.errors import SubmitError
+    from apps.generations.models import Generation
+    from apps.generations.services import generation_quote, generation_submit
+
+    model = AIModel.objects.get(slug="sandbox-image") if AIModel.objects.filter(slug="sandbox-image").exists() \
+        else AIModel.objects.filter(enabled=True, modality="image").first()
+    params = {"prompt": "a lighthouse"}
+    price = generation_quote(model=model, raw_params=params).price
+    _cap(team, teammate, 0)
+    with pytest.raises(SubmitError) as info:
+        generation_submit(user=teammate, workspace=team, model=model, raw_params=params)
+    assert (info.value.code, info.value.status) == ("member_cap_exceeded", 402)
+    assert not Generation.objects.exists() and not Hold.objects.exists()
+    pool.refresh_from_db()
+    assert (pool.balance, pool.held) == (500_000, 0) and price > 0
