@@ -46,8 +46,10 @@ def _result(job: dict) -> dict:
     model = job["model"].lower()
     if any(word in model for word in ("video", "veo", "seedance", "kling")):
         url = state.file_url(media.mp4(), "video/mp4", ".mp4")
+        # Some video models also answer a thumbnail image beside the video.
+        thumbnail = state.file_url(media.png(seed="thumb"), "image/png", ".png")
         return {"video": {"url": url, "content_type": "video/mp4", "file_name": "output.mp4",
-                          "file_size": len(media.mp4())}, "seed": 42}
+                          "file_size": len(media.mp4())}, "image": {"url": thumbnail}, "seed": 42}
     if "audio" in model or "music" in model or "tts" in model:
         url = state.file_url(media.audio("mp3"), "audio/mpeg", ".mp3")
         return {"audio": {"url": url, "content_type": "audio/mpeg", "file_name": "output.mp3"}}

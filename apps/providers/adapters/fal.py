@@ -55,6 +55,8 @@ VEO = re.compile(r"^fal-ai/veo3(\.1)?(/fast)?$")
 POLL_AFTER = {"image": 1.0, "video": 5.0, "music": 3.0, "speech": 1.0, "text": 1.0}
 # Where fal models put their files, in the order we look.
 OUTPUT_KEYS = ("images", "image", "video", "videos", "audio", "audio_file", "audio_url", "file", "files", "output")
+MODALITY_KEYS = {"image": ("images", "image"), "video": ("video", "videos"),
+                 "music": ("audio", "audio_file", "audio_url"), "speech": ("audio", "audio_file", "audio_url")}
 PROGRESS = re.compile(r"(\d{1,3})%")
 
 
@@ -227,7 +229,7 @@ class FalAdapter(Adapter):
         if state != "COMPLETED":
             raise http.bad_response(f"unknown queue status {state!r}", provider=self.name)
         result = self._json(self._send("GET", base, final=True))
-        outputs = self._outputs(result)
+        outputs = self._outputs(result, job.modality)
         return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=outputs, upstream_id=upstream_id, progress=100,
                               usage=self._usage(status))
 
@@ -265,7 +267,7 @@ class FalAdapter(Adapter):
             raise ContentFiltered(f"fal: {message}")
         raise PermanentError(f"fal: {message}" + (f" ({kind})" if kind else ""), code="upstream_failed")
 
-    def _outputs(self, result: dict) -> list[OutputFile]:
+    def _outputs(self, result: dict, modality: str) -> list[OutputFile]:
         files: list[dict] = []
 
         def collect(value):
@@ -277,9 +279,12 @@ class FalAdapter(Adapter):
                 for item in value:
                     collect(item)
 
-        for key in OUTPUT_KEYS:
-            if key in result:
-                collect(result[key])
+        # A video model may also return a thumbnail image, a song its artwork: prefer the keys of
+        # the job's own kind when the result has them.
+        preferred = MODALITY_KEYS.get(modality, ())
+        keys = [key for key in preferred if key in result] or [key for key in OUTPUT_KEYS if key in result]
+        for key in keys:
+            collect(result[key])
         flags = result.get("has_nsfw_concepts")
         if isinstance(flags, list) and isinstance(result.get("images"), list) and len(flags) == len(files):
             # The safety checker blacks out flagged images: drop them, and fail if nothing is left.
