@@ -49,6 +49,7 @@ PROVIDER_MODULES = [
 # which key was sent without the log holding the key.
 AUTH_HEADERS = {"authorization", "x-api-key", "xi-api-key", "x-goog-api-key", "api-key", "x-key"}
 
+REQUEST_FAULTS = {"latency", "error_rate", "status", "timeout", "malformed"}  # act on the request itself
 DEFAULT_CONFIG = {"job_seconds": 1.0, "instant": False, "timeout_seconds": 5.0}
 FAULT_KEYS = {"route", "latency", "error_rate", "status", "retry_after", "timeout", "malformed", "never_finish",
               "fail_late", "count", "message", "code"}
@@ -221,7 +222,8 @@ class State:
                 if not _matches(fault["route"], name):
                     continue
                 merged.update({k: v for k, v in fault.items() if k not in {"route", "count"}})
-                if consume and "count" in fault:
+                # A never_finish/fail_late-only fault is counted in jobs (create_job), not requests.
+                if consume and "count" in fault and set(fault) & REQUEST_FAULTS:
                     fault["count"] -= 1
                     if fault["count"] <= 0:
                         self.faults.remove(fault)
@@ -339,9 +341,13 @@ def _apply_faults(req: FakeRequest) -> FakeResponse | None:
 
 
 def dispatch(req: FakeRequest) -> FakeResponse:
-    control = _control(req) if req.path.startswith("/_fake/") else None
-    if control is not None:
-        return control
+    if req.path.startswith("/_fake/"):
+        try:
+            control = _control(req)
+        except BadRequest as exc:
+            return FakeResponse(status=400, json={"error": str(exc)})
+        if control is not None:
+            return control
     allowed = []
     for candidate in ROUTES:
         match = candidate.pattern.search(req.path)
