@@ -1,7 +1,7 @@
 """Recompute every wallet from its ledger and check every hold against its generation."""
 from django.db.models import Count, Q, Sum
 
-from .models import Hold, LedgerEntry, Wallet
+from .models import Hold, LedgerEntry, MemberSpend, Wallet
 
 FINAL_WITHOUT_CHARGE = {"failed", "canceled"}
 
@@ -43,4 +43,30 @@ def wallet_audit() -> list[str]:
             problems.append(f"hold {hold.pk}: generation {generation.pk} {generation.status} but hold is {hold.state}")
         if generation.status in {"queued", "running"} and hold.state != Hold.State.OPEN:
             problems.append(f"hold {hold.pk}: generation {generation.pk} {generation.status} but hold is {hold.state}")
+    problems.extend(_member_spend_problems())
+    return problems
+
+
+def _member_spend_problems() -> list[str]:
+    """Each member's monthly counter must equal their open holds plus captures of that month."""
+    expected: dict[tuple, int] = {}
+    rows = (
+        Hold.objects.filter(spend_month__isnull=False)
+        .exclude(state=Hold.State.RELEASED)
+        .values("wallet", "member", "spend_month", "state")
+        .annotate(held=Sum("amount"), captured=Sum("captured_amount"))
+    )
+    for row in rows:
+        key = (row["wallet"], row["member"], row["spend_month"])
+        counted = row["held"] if row["state"] == Hold.State.OPEN else (row["captured"] or 0)
+        expected[key] = expected.get(key, 0) + counted
+    problems = []
+    for spend in MemberSpend.objects.all().iterator():
+        key = (spend.wallet_id, spend.member_id, spend.month)
+        want = expected.pop(key, 0)
+        if want != spend.amount:
+            problems.append(f"member spend {spend.pk}: {spend.amount} != holds and captures {want}")
+    for key, amount in expected.items():
+        if amount:
+            problems.append(f"wallet {key[0]} member {key[1]} month {key[2]}: {amount} spent but no counter")
     return problems

@@ -121,3 +121,17 @@ def test_submit_over_the_cap_answers_member_cap_exceeded_and_creates_nothing(tea
     assert not Generation.objects.exists() and not Hold.objects.exists()
     pool.refresh_from_db()
     assert (pool.balance, pool.held) == (500_000, 0) and price > 0
+
+
+def test_audit_checks_member_spend_against_holds(team, pool, teammate):
+    from django.core.management import CommandError, call_command
+
+    capture = hold_place(wallet=pool, amount=3_000, member=teammate)
+    hold_capture(hold=capture, amount=1_000)
+    hold_place(wallet=pool, amount=2_000, member=teammate)
+    hold_release(hold=hold_place(wallet=pool, amount=4_000, member=teammate))
+    assert _spent(pool, teammate) == 3_000 and wallet_audit() == []
+    MemberSpend.objects.filter(wallet=pool, member=teammate).update(amount=2_999)
+    assert any("member spend" in p and "!= holds and captures 3000" in p for p in wallet_audit())
+    with pytest.raises(CommandError):
+        call_command("wallet_audit")
