@@ -10,6 +10,7 @@ following it could carry the channel's key to another host."""
 from __future__ import annotations
 
 import json as jsonlib
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -46,6 +47,17 @@ CONTENT_POLICY_MARKERS = (
 
 _clients: dict[str, httpx.Client] = {}
 _clients_lock = threading.Lock()
+
+
+def _forget_clients_in_child() -> None:
+    """A forked worker (Celery prefork) must not share the parent's pooled sockets: it starts
+    with an empty pool. The parent's clients are dropped, not closed, so its sockets live on."""
+    global _clients_lock
+    _clients.clear()
+    _clients_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_clients_in_child)
 
 
 # ---- clients --------------------------------------------------------------------------------

@@ -100,4 +100,5 @@ def sd_models(req: FakeRequest) -> FakeResponse:
     if denied:
         return denied
     return FakeResponse(json=[{"title": "v1-5-pruned-emaonly.safetensors [6ce0161689]",
-                               "model_name": "v1-5-pruned-emaonly", "filename": "/models/v1-5-pruned-emaonly.safetensors"}])
+                               "model_name": "v1-5-pruned-emaonly",
+                               "filename": "/models/v1-5-pruned-emaonly.safetensors"}])

@@ -61,8 +61,8 @@ def _validate(graph: dict) -> tuple[dict, dict]:
             for name in ("width", "height"):
                 value = inputs.get(name)
                 if not isinstance(value, int) or not 16 <= value <= 16384 or value % 8:
-                    node_errors.update(_node_error(node_id, class_type, "value_bigger_than_max" if isinstance(value, int)
-                                                   and value > 16384 else "invalid_input_type",
+                    kind = "value_bigger_than_max" if isinstance(value, int) and value > 16384 else "invalid_input_type"
+                    node_errors.update(_node_error(node_id, class_type, kind,
                                                    "Value out of range or not a multiple of 8", f"{name}: {value}"))
         if class_type == "KSampler":
             for name, choices in (("sampler_name", SAMPLERS), ("scheduler", SCHEDULERS)):

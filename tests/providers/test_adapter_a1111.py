@@ -83,7 +83,8 @@ def test_basic_auth(fake_upstream):
 
 
 @pytest.mark.parametrize("fault, error", [
-    ({"status": 500, "message": "CUDA out of memory"}, TransientError), ({"status": 429, "retry_after": 5}, RateLimited),
+    ({"status": 500, "message": "CUDA out of memory"}, TransientError),
+    ({"status": 429, "retry_after": 5}, RateLimited),
 ])
 def test_fault_mapping(fake_upstream, fault, error):
     fake_upstream.faults("a1111", **fault)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from apps.providers.base import AuthError, ChannelConfig, InvalidInput, Job, PermanentError, RateLimited, TransientError, UpstreamTimeout
+from apps.providers.base import (
+    AuthError, ChannelConfig, InvalidInput, Job, PermanentError, RateLimited, TransientError, UpstreamTimeout,
+)
 from apps.providers.registry import get_adapter
 
 

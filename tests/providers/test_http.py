@@ -201,3 +201,17 @@ def test_a1111_exception_shape_keeps_the_text():
     error = http.error_for(500, {"error": "OutOfMemoryError", "detail": "", "body": "", "errors": "CUDA out of memory"})
     assert isinstance(error, TransientError)
     assert "OutOfMemoryError: CUDA out of memory" in error.message
+
+
+def test_a_forked_child_starts_with_an_empty_pool(fake_upstream):
+    import os
+
+    http.client_for(fake_upstream.url)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report the pool size, then leave without running pytest's teardown
+        os.write(write, str(len(http._clients)).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 16) == b"0"
+    assert len(http._clients) >= 1  # the parent keeps its pool

@@ -96,8 +96,10 @@ class A1111Adapter(Adapter):
             info = json.loads(answer.get("info") or "{}")
         except (TypeError, ValueError):
             info = {}
-        images = answer["images"][int(info.get("index_of_first_image") or 0):] if isinstance(info, dict) else answer["images"]
-        seeds = info.get("all_seeds") or [] if isinstance(info, dict) else []
+        if not isinstance(info, dict):
+            info = {}
+        images = answer["images"][int(info.get("index_of_first_image") or 0):]
+        seeds = info.get("all_seeds") or []
         outputs = []
         for index, encoded in enumerate(images):
             try:

@@ -46,7 +46,8 @@ def txt2img_graph(job: Job, options: dict) -> dict:
     return {
         "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": job.upstream_model}},
         "6": {"class_type": "CLIPTextEncode", "inputs": {"text": params.get("prompt") or "", "clip": ["4", 1]}},
-        "7": {"class_type": "CLIPTextEncode", "inputs": {"text": params.get("negative_prompt") or "", "clip": ["4", 1]}},
+        "7": {"class_type": "CLIPTextEncode",
+              "inputs": {"text": params.get("negative_prompt") or "", "clip": ["4", 1]}},
         "5": {"class_type": "EmptyLatentImage",
               "inputs": {"width": width, "height": height, "batch_size": int(params.get("n") or 1)}},
         "3": {"class_type": "KSampler", "inputs": {
@@ -84,7 +85,8 @@ class ComfyUIAdapter(Adapter):
         if not isinstance(prompt_id, str) or not prompt_id:
             raise http.bad_response("the queued prompt has no prompt_id", provider=self.name)
         if body.get("node_errors"):  # queued, but some nodes were rejected: it would fail later
-            raise InvalidInput(f"comfyui: {http.error_details({'error': 'invalid graph', 'node_errors': body['node_errors']})[0]}")
+            message, _ = http.error_details({"error": "invalid graph", "node_errors": body["node_errors"]})
+            raise InvalidInput(f"comfyui: {message}")
         return ProviderResult(status=ProviderResult.PENDING, upstream_id=prompt_id, poll_after=POLL_AFTER)
 
     def poll(self, job: Job, upstream_id: str) -> ProviderResult:

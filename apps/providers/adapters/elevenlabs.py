@@ -19,7 +19,8 @@ PREMADE_VOICES = {"rachel": "21m00Tcm4TlvDq8ikWAM", "adam": "pNInz6obpgDQGcFmaJg
                   "josh": "TxGEqnHWrfWFTfGW9XTc", "sarah": "EXAVITQu4vr4xnSDxMaL"}
 # Atelier's short format names -> ElevenLabs' codec_samplerate[_bitrate] names.
 FORMATS = {"mp3": "mp3_44100_128", "pcm": "pcm_24000", "wav": "wav_44100", "opus": "opus_48000_128"}
-MIME_BY_CODEC = {"mp3": "audio/mpeg", "pcm": "audio/pcm", "wav": "audio/wav", "opus": "audio/ogg", "ulaw": "audio/basic"}
+MIME_BY_CODEC = {"mp3": "audio/mpeg", "pcm": "audio/pcm", "wav": "audio/wav", "opus": "audio/ogg",
+                 "ulaw": "audio/basic"}
 VOICE_SETTINGS = ("stability", "similarity_boost", "style", "use_speaker_boost", "speed")
 
 

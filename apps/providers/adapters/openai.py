@@ -115,7 +115,8 @@ class OpenAIAdapter(Adapter):
             last = next((m for m in reversed(messages) if m.get("role") == "user"), None)
             if last is None:
                 raise InvalidInput("Images need a user message to attach to")
-            parts = last["content"] if isinstance(last["content"], list) else [{"type": "text", "text": last["content"]}]
+            content = last["content"]
+            parts = content if isinstance(content, list) else [{"type": "text", "text": content}]
             last["content"] = parts + [{"type": "image_url", "image_url": {"url": url}} for url in images]
         body = {"model": job.upstream_model, "messages": messages}
         if params.get("max_tokens") is not None:
@@ -156,7 +157,8 @@ class OpenAIAdapter(Adapter):
                     raise http.bad_response("a stream event is not a JSON object", provider=self.name)
                 if chunk.get("error"):  # some gateways report failures inside the stream
                     error = chunk["error"]
-                    status = error.get("code") if isinstance(error, dict) and isinstance(error.get("code"), int) else 500
+                    code = error.get("code") if isinstance(error, dict) else None
+                    status = code if isinstance(code, int) else 500
                     raise http.error_for(status, chunk, provider=self.name)
                 for choice in chunk.get("choices") or []:
                     delta = (choice.get("delta") or {}).get("content") or ""

@@ -7,7 +7,16 @@ import mimetypes
 import re
 
 from .. import http
-from ..base import ContentFiltered, InvalidInput, Job, ModelUnavailable, NotFound, OutputFile, PermanentError, ProviderResult
+from ..base import (
+    ContentFiltered,
+    InvalidInput,
+    Job,
+    ModelUnavailable,
+    NotFound,
+    OutputFile,
+    PermanentError,
+    ProviderResult,
+)
 from ..registry import register
 from .openai import OpenAIAdapter
 

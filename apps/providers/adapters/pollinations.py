@@ -62,7 +62,8 @@ class PollinationsAdapter(Adapter):
         if job.modality == "video":
             query.update({"duration": params.get("duration"), "aspectRatio": params.get("aspect_ratio"),
                           "audio": _flag(params["generate_audio"]) if "generate_audio" in params else None})
-        response = self._get("image", params.get("prompt") or "", query, read_timeout=600 if job.modality == "video" else 180)
+        read_timeout = 600 if job.modality == "video" else 180
+        response = self._get("image", params.get("prompt") or "", query, read_timeout=read_timeout)
         mime = response.headers.get("content-type", "").split(";")[0].strip()
         wanted = "video/" if job.modality == "video" else "image/"
         if not mime.startswith(wanted) or not response.content:
