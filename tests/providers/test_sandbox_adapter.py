@@ -32,9 +32,11 @@ def test_video_is_pending_then_renders_on_the_first_poll_after_ready(clock):
     submitted = ADAPTER.submit(job("video", **VIDEO))
     assert submitted.status == "pending" and submitted.outputs == []
     assert submitted.upstream_id.startswith("sbx.video.") and 0.5 <= submitted.poll_after <= 2
+    clock["t"] += submitted.poll_after / 2
     early = ADAPTER.poll(job("video", **VIDEO), submitted.upstream_id)
-    assert early.status == "pending" and early.poll_after > 0
-    clock["t"] += submitted.poll_after
+    assert early.status == "pending" and 0 < early.poll_after <= submitted.poll_after / 2 + 0.2
+    assert 40 <= early.progress <= 60
+    clock["t"] += submitted.poll_after / 2
     done = ADAPTER.poll(job("video", **VIDEO), submitted.upstream_id)
     assert done.status == "succeeded"
     output = done.outputs[0]

@@ -88,8 +88,9 @@ class SandboxAdapter(Adapter):
             raise NotFound(f"The sandbox has no task {upstream_id!r} for this job.")
         remaining = int(ready_ms) / 1000 - time.time()
         if remaining > 0:
+            waited = 1 - remaining / READY_AFTER_SECONDS if READY_AFTER_SECONDS else 0
             return ProviderResult(status=ProviderResult.PENDING, upstream_id=upstream_id,
-                                  poll_after=max(0.2, remaining), progress=0)
+                                  poll_after=max(0.2, remaining), progress=max(0, min(99, int(100 * waited))))
         return self._render(job, engine=engine)
 
     def cancel(self, job: Job, upstream_id: str) -> None:
