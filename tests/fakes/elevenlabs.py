@@ -7,11 +7,13 @@ from . import media
 from .core import FakeRequest, FakeResponse, error_format, route
 
 VOICES = {"21m00Tcm4TlvDq8ikWAM": "Rachel", "pNInz6obpgDQGcFmaJgB": "Adam", "ErXwobaYiN019PkySvjV": "Antoni",
-          "TxGEqnHWrfWFTfGW9XTc": "Josh", "EXAVITQu4vr4xnSDxMaL": "Sarah"}
+          "TxGEqnHWrfWFTfGW9XTc": "Josh", "EXAVITQu4vr4xnSDxMaL": "Sarah", "JBFqnCBsd6RMkjVDRZzb": "George",
+          "FGY2WhTYpPnrIDTdsKH5": "Laura", "pFZP5JQG7iQjIQuC4Bku": "Lily"}
 MODELS = {"eleven_multilingual_v2", "eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_v3"}
 FORMATS = {"mp3_22050_32": ("mp3", "audio/mpeg"), "mp3_44100_128": ("mp3", "audio/mpeg"),
-           "mp3_44100_192": ("mp3", "audio/mpeg"), "pcm_24000": ("pcm", "audio/pcm"),
-           "pcm_44100": ("pcm", "audio/pcm"), "wav_44100": ("wav", "audio/wav")}
+           "mp3_44100_192": ("mp3", "audio/mpeg"), "pcm_16000": ("pcm", "audio/pcm"),
+           "pcm_22050": ("pcm", "audio/pcm"), "pcm_24000": ("pcm", "audio/pcm"), "pcm_44100": ("pcm", "audio/pcm"),
+           "wav_44100": ("wav", "audio/wav"), "opus_48000_128": ("opus", "audio/ogg")}
 MAX_CHARACTERS = 10000
 
 

@@ -61,7 +61,9 @@ def _tone(seconds: float, rate: int) -> np.ndarray:
 
 @lru_cache(maxsize=8)
 def audio(fmt: str = "mp3", seconds: float = 0.5, rate: int = 22050) -> bytes:
-    """A short 440 Hz tone as mp3, wav, aac (in mp4/m4a) or raw 16-bit pcm."""
+    """A short 440 Hz tone as mp3, wav, aac (ADTS), flac, opus (in ogg) or raw 16-bit pcm."""
+    if fmt == "opus":
+        rate = 48000  # the only rates Opus takes are divisors of 48 kHz; 48k keeps it simple
     tone = _tone(seconds, rate)
     if fmt == "pcm":
         return (tone * 32767).astype("<i2").tobytes()
@@ -69,12 +71,14 @@ def audio(fmt: str = "mp3", seconds: float = 0.5, rate: int = 22050) -> bytes:
         "mp3": ("libmp3lame", "mp3", "fltp"),
         "wav": ("pcm_s16le", "wav", "s16"),
         "aac": ("aac", "adts", "fltp"),
+        "flac": ("flac", "flac", "s16"),
+        "opus": ("libopus", "ogg", "flt"),
     }[fmt]
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format=container_format) as container:
         stream = container.add_stream(codec, rate=rate)
         stream.layout = "mono"
-        chunk = 1152
+        chunk = 960 if fmt == "opus" else 1152  # Opus frames are 20 ms
         for start in range(0, len(tone), chunk):
             piece = tone[start:start + chunk]
             data = (piece * 32767).astype(np.int16).reshape(1, -1) if sample_fmt == "s16" else piece.reshape(1, -1)
@@ -87,5 +91,6 @@ def audio(fmt: str = "mp3", seconds: float = 0.5, rate: int = 22050) -> bytes:
     return buffer.getvalue()
 
 
-MIME = {"mp3": "audio/mpeg", "wav": "audio/wav", "aac": "audio/aac", "pcm": "audio/pcm",
+MIME = {"mp3": "audio/mpeg", "wav": "audio/wav", "aac": "audio/aac", "pcm": "audio/pcm", "flac": "audio/flac",
+        "opus": "audio/ogg",
         "png": "image/png", "jpeg": "image/jpeg", "mp4": "video/mp4"}

@@ -250,7 +250,7 @@ def speech(req: FakeRequest) -> FakeResponse:
     if fmt not in SPEECH_FORMATS:
         raise BadRequest(f"Invalid value: '{fmt}'. Supported values are: "
                          + ", ".join(f"'{f}'" for f in SPEECH_FORMATS) + ".")
-    data = media.audio(fmt if fmt in {"mp3", "wav", "aac", "pcm"} else "mp3")
+    data = media.audio(fmt)
     return FakeResponse(body=data, content_type=SPEECH_FORMATS[fmt])
 
 

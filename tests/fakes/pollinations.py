@@ -1,5 +1,7 @@
 """pollinations.ai gateway (gen.pollinations.ai): GET /image/{prompt} answers the image (or,
-for video models, the MP4) itself; GET /text/{prompt} answers plain text. Keys come as a
+for video models, the MP4) itself; GET /text/{prompt} answers plain text (or MP3 for the
+openai-audio model). Its OpenAI-compatible POST /v1/chat/completions is served by the openai
+fake module (route openai.chat), which speaks the same wire format. Keys come as a
 Bearer header or ?key=. Errors: {"status", "success": false, "error": {"code", "message", ...}}.
 Keys starting with "bad" are refused (401); ones starting with "broke" have no pollen (402)."""
 from __future__ import annotations
@@ -11,7 +13,8 @@ from .core import FakeRequest, FakeResponse, error_format, route
 
 IMAGE_MODELS = {"flux", "turbo", "gptimage", "kontext", "seedream", "nanobanana", "nanobanana-pro"}
 VIDEO_MODELS = {"veo", "seedance"}
-TEXT_MODELS = {"openai", "openai-fast", "openai-large", "mistral", "gemini", "deepseek", "claude"}
+TEXT_MODELS = {"openai", "openai-fast", "openai-large", "openai-audio", "mistral", "gemini", "deepseek", "claude"}
+VOICES = {"alloy", "echo", "fable", "onyx", "nova", "shimmer", "coral", "sage", "ash"}
 CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 402: "PAYMENT_REQUIRED", 403: "FORBIDDEN", 404: "NOT_FOUND",
          429: "RATE_LIMITED", 500: "INTERNAL_ERROR"}
 
@@ -89,6 +92,11 @@ def text(req: FakeRequest) -> FakeResponse:
     if model not in TEXT_MODELS:
         return pollinations_error(400, f"Model {model} not found", field_errors={"model": ["Invalid enum value"]})
     prompt = unquote(req.match["prompt"])
+    if model == "openai-audio":  # text to speech through the text endpoint
+        voice = req.arg("voice", "alloy")
+        if voice not in VOICES:
+            return pollinations_error(400, f"Voice {voice} not found", field_errors={"voice": ["Invalid enum value"]})
+        return FakeResponse(body=media.audio("mp3"), content_type="audio/mpeg")
     answer = f"Echo: {prompt}"
     if req.arg("system"):
         answer = f"[{unquote(req.arg('system'))}] {answer}"

@@ -104,3 +104,11 @@ def test_timeout(fake_upstream):
     fake_upstream.faults("elevenlabs", timeout=True)
     with pytest.raises(UpstreamTimeout):
         run(fake_upstream, input="hi", options={"timeout": 0.3})
+
+
+def test_catalog_voice_names_and_format_names(fake_upstream):
+    """The catalog offers premade voice names and ElevenLabs' own output_format names."""
+    run(fake_upstream, input="hi", voice="George", response_format="mp3_22050_32")
+    sent = fake_upstream.requests("elevenlabs.tts")[-1]
+    assert sent["path"] == "/v1/text-to-speech/JBFqnCBsd6RMkjVDRZzb"
+    assert sent["query"]["output_format"] == ["mp3_22050_32"]

@@ -50,10 +50,40 @@ def test_video_model_returns_mp4(fake_upstream):
     assert query["duration"] == ["5"] and query["aspectRatio"] == ["16:9"] and query["audio"] == ["true"]
 
 
-def test_text_endpoint(fake_upstream):
-    result = run(fake_upstream, "text", "openai", prompt="hello world", system="terse")
+def test_simple_text_endpoint(fake_upstream):
+    result = run(fake_upstream, "text", "openai", prompt="hello world", system="terse",
+                 options={"text_endpoint": "simple"})
     assert result.text == "[terse] Echo: hello world"
     assert fake_upstream.requests("pollinations.text")[-1]["path"] == "/text/hello%20world"
+
+
+def test_chat_goes_through_the_openai_compatible_endpoint_with_usage(fake_upstream):
+    messages = [{"role": "user", "content": "first"}, {"role": "assistant", "content": "ok"},
+                {"role": "user", "content": "second turn"}]
+    result = run(fake_upstream, "text", "openai", messages=messages, max_tokens=100)
+    assert result.text == "Echo: second turn"
+    assert result.usage == {"input_tokens": 4, "output_tokens": 3}
+    sent = fake_upstream.requests("openai.chat")[-1]
+    assert sent["path"] == "/v1/chat/completions" and sent["json"]["messages"] == messages
+    assert sent["json"]["max_tokens"] == 100
+    assert sent["auth"]["authorization"] == "Bearer ...5678"
+
+
+def test_chat_streams(fake_upstream):
+    channel = ChannelConfig(name="pol", adapter="pollinations", base_url=fake_upstream.url, api_key="sk_x")
+    job = Job(id="g", modality="text", upstream_model="openai", params={"prompt": "a b"}, channel=channel)
+    chunks = list(get_adapter(channel).stream_chat(job))
+    assert "".join(c.delta for c in chunks) == "Echo: a b" and chunks[-1].usage == {"input_tokens": 2,
+                                                                                   "output_tokens": 3}
+
+
+def test_speech_through_the_text_endpoint(fake_upstream):
+    result = run(fake_upstream, "speech", "openai-audio", input="good night", voice="nova")
+    [output] = result.outputs
+    assert output.mime == "audio/mpeg" and result.usage == {"characters": 10}
+    sent = fake_upstream.requests("pollinations.text")[-1]
+    assert sent["path"] == "/text/good%20night"
+    assert sent["query"]["model"] == ["openai-audio"] and sent["query"]["voice"] == ["nova"]
 
 
 def test_400_message_and_safety(fake_upstream):

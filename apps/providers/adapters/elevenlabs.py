@@ -15,8 +15,16 @@ from ..registry import register
 
 DEFAULT_BASE_URL = "https://api.elevenlabs.io"
 VOICE_ID = re.compile(r"^[A-Za-z0-9]{20}$")
-PREMADE_VOICES = {"rachel": "21m00Tcm4TlvDq8ikWAM", "adam": "pNInz6obpgDQGcFmaJgB", "antoni": "ErXwobaYiN019PkySvjV",
-                  "josh": "TxGEqnHWrfWFTfGW9XTc", "sarah": "EXAVITQu4vr4xnSDxMaL"}
+# ElevenLabs' premade voices (names as the catalog offers them, matched case-insensitively).
+PREMADE_VOICES = {
+    "rachel": "21m00Tcm4TlvDq8ikWAM", "sarah": "EXAVITQu4vr4xnSDxMaL", "laura": "FGY2WhTYpPnrIDTdsKH5",
+    "charlie": "IKne3meq5aSn9XLyUdCD", "george": "JBFqnCBsd6RMkjVDRZzb", "callum": "N2lVS1w4EtoT3dr4eOWO",
+    "liam": "TX3LPaxmHKxFdv7VOQHJ", "charlotte": "XB0fDUnXU5powFXDhCwa", "alice": "Xb7hH8MSUJpSbSDYk0k2",
+    "matilda": "XrExE9yKIg1WjnnlVkGX", "will": "bIHbv24MWmeRgasZH58o", "jessica": "cgSgspJ2msm6clMCkdW9",
+    "eric": "cjVigY5qzO86Huf0OWal", "chris": "iP95p4xoKVk53GoZ742B", "brian": "nPczCjzI2devNBz1zQrb",
+    "daniel": "onwK4e9ZLuTAKqWW03F9", "lily": "pFZP5JQG7iQjIQuC4Bku", "adam": "pNInz6obpgDQGcFmaJgB",
+    "antoni": "ErXwobaYiN019PkySvjV", "josh": "TxGEqnHWrfWFTfGW9XTc",
+}
 # Atelier's short format names -> ElevenLabs' codec_samplerate[_bitrate] names.
 FORMATS = {"mp3": "mp3_44100_128", "pcm": "pcm_24000", "wav": "wav_44100", "opus": "opus_48000_128"}
 MIME_BY_CODEC = {"mp3": "audio/mpeg", "pcm": "audio/pcm", "wav": "audio/wav", "opus": "audio/ogg",

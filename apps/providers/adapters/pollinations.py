@@ -1,17 +1,22 @@
-"""pollinations.ai gateway: GET /image/{prompt} (images, and video for its video models) and
-GET /text/{prompt}; both answer the result itself, synchronously.
-
-Chat with token usage is better served by the same gateway's OpenAI-compatible endpoint
-(an openai_compat channel with base_url https://gen.pollinations.ai/v1); this adapter covers
-what only the simple endpoints do. options: private (default true: keep users' prompts out of
-the public feed), nologo (default true), safe, enhance, timeout."""
+"""pollinations.ai gateway, synchronous:
+    image, video: GET /image/{prompt} answers the file itself (video for its video models)
+    speech:       GET /text/{input}?model=openai-audio&voice=... answers MP3
+    text:         POST /v1/chat/completions (the gateway's OpenAI-compatible chat), because it
+                  reports token usage (Atelier captures what was used, not the hold) and keeps
+                  whole conversations; options.text_endpoint = "simple" uses GET /text/{prompt}
+                  instead (one prompt, no usage: the hold is captured in full).
+options: private (default true: keep users' prompts out of the public feed), nologo (default
+true), safe, enhance, timeout."""
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Iterator
 from urllib.parse import quote
 
 from .. import http
-from ..base import Adapter, InvalidInput, Job, ModelUnavailable, OutputFile, ProviderResult
+from ..base import Adapter, ChatChunk, InvalidInput, Job, ModelUnavailable, OutputFile, ProviderResult
 from ..registry import register
+from .openai_compat import OpenAICompatAdapter
 
 DEFAULT_BASE_URL = "https://gen.pollinations.ai"
 MAX_PROMPT_CHARS = 6000  # the prompt travels in the URL path
@@ -21,6 +26,12 @@ ASPECTS = {"1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344), "4:3":
 
 def _flag(value) -> str:
     return "true" if value else "false"
+
+
+class _PollinationsChat(OpenAICompatAdapter):
+    """The gateway's OpenAI-compatible chat (not registered: reached through PollinationsAdapter)."""
+
+    name = "pollinations"
 
 
 @register
@@ -40,9 +51,35 @@ class PollinationsAdapter(Adapter):
     def submit(self, job: Job) -> ProviderResult:
         if job.modality in ("image", "video"):
             return self._media(job)
+        if job.modality == "speech":
+            return self._speech(job)
         if job.modality == "text":
-            return self._text(job)
+            return self._text(job) if self._simple_text() else self._chat().submit(job)
         raise ModelUnavailable(f"The pollinations adapter does not serve {job.modality} models")
+
+    def stream_chat(self, job: Job) -> Iterator[ChatChunk]:
+        if self._simple_text():
+            yield from super().stream_chat(job)
+        else:
+            yield from self._chat().stream_chat(job)
+
+    def _simple_text(self) -> bool:
+        return (self.channel.options or {}).get("text_endpoint") == "simple"
+
+    def _chat(self) -> _PollinationsChat:
+        base = (self.channel.base_url or DEFAULT_BASE_URL).rstrip("/") + "/v1"
+        return _PollinationsChat(replace(self.channel, base_url=base))
+
+    def _speech(self, job: Job) -> ProviderResult:
+        params = job.params
+        text = params.get("input") or params.get("text") or params.get("prompt") or ""
+        query = {"model": job.upstream_model, "voice": params.get("voice") or "alloy", "private": "true"}
+        response = self._get("text", text, query, read_timeout=180)
+        mime = response.headers.get("content-type", "").split(";")[0].strip()
+        if not mime.startswith("audio/") or not response.content:
+            raise http.bad_response(f"expected audio, got {mime or 'nothing'!r}", provider=self.name)
+        return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=[OutputFile(mime=mime, data=response.content)],
+                              usage={"characters": len(text)})
 
     def _media(self, job: Job) -> ProviderResult:
         params, options = job.params, self.channel.options or {}
