@@ -1,14 +1,29 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import views
+
+
+class ModelIdConverter:
+    """Model ids are slugs that may carry version dots: gpt-4.1, gemini-2.5-flash."""
+
+    regex = r"[-a-zA-Z0-9_.]+"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(ModelIdConverter, "model_id")
 
 app_name = "studio"
 
 urlpatterns = [
     path("", views.gallery, name="gallery"),
-    path("models/<slug:slug>/", views.model_page, name="model"),
-    path("models/<slug:slug>/price", views.model_price, name="price"),
-    path("models/<slug:slug>/generate", views.generate, name="generate"),
+    path("models/<model_id:slug>/", views.model_page, name="model"),
+    path("models/<model_id:slug>/price", views.model_price, name="price"),
+    path("models/<model_id:slug>/generate", views.generate, name="generate"),
     path("history/", views.history, name="history"),
     path("generations/<uuid:pk>/", views.generation_detail, name="generation"),
     path("generations/<uuid:pk>/cancel", views.generation_cancel_view, name="cancel"),
