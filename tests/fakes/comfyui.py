@@ -8,7 +8,8 @@ from __future__ import annotations
 from . import media
 from .core import FakeRequest, FakeResponse, error_format, route, state
 
-CHECKPOINTS = ["sd_xl_base_1.0.safetensors", "v1-5-pruned-emaonly.safetensors", "flux1-schnell-fp8.safetensors"]
+CHECKPOINTS = ["sd_xl_base_1.0.safetensors", "v1-5-pruned-emaonly.safetensors", "flux1-schnell.safetensors",
+               "flux1-dev.safetensors", "ace_step_v1_3.5b.safetensors"]
 SAMPLERS = ["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_sde", "ddim", "uni_pc"]
 SCHEDULERS = ["normal", "karras", "exponential", "sgm_uniform", "simple"]
 # class_type -> required inputs (links are [node_id, output_index]).
@@ -20,8 +21,15 @@ NODES = {
                  "latent_image"],
     "VAEDecode": ["samples", "vae"],
     "SaveImage": ["images"],
+    "LoadImage": ["image"],
+    "VAEEncode": ["pixels", "vae"],
+    "TextEncodeAceStepAudio": ["tags", "lyrics", "lyrics_strength", "clip"],
+    "ConditioningZeroOut": ["conditioning"],
+    "EmptyAceStepLatentAudio": ["seconds", "batch_size"],
+    "VAEDecodeAudio": ["samples", "vae"],
+    "SaveAudio": ["audio"],
 }
-OUTPUT_NODES = {"SaveImage"}
+OUTPUT_NODES = {"SaveImage", "SaveAudio"}
 
 
 @error_format("comfyui")
@@ -64,6 +72,10 @@ def _validate(graph: dict) -> tuple[dict, dict]:
                     kind = "value_bigger_than_max" if isinstance(value, int) and value > 16384 else "invalid_input_type"
                     node_errors.update(_node_error(node_id, class_type, kind,
                                                    "Value out of range or not a multiple of 8", f"{name}: {value}"))
+        if class_type == "LoadImage" and f"comfyui:input/{inputs.get('image')}" not in state.files:
+            node_errors.update(_node_error(node_id, class_type, "custom_validation_failed",
+                                           "Custom validation failed for node", f"image - Invalid image file: "
+                                           f"{inputs.get('image')}"))
         if class_type == "KSampler":
             for name, choices in (("sampler_name", SAMPLERS), ("scheduler", SCHEDULERS)):
                 if inputs.get(name) not in choices:
@@ -100,24 +112,33 @@ def queue_prompt(req: FakeRequest) -> FakeResponse:
     return FakeResponse(json={"prompt_id": job["id"], "number": number, "node_errors": {}})
 
 
+def _save(subfolder: str, filename: str, data: bytes, mime: str) -> dict:
+    with state.lock:
+        state.files[f"comfyui:output/{subfolder + '/' if subfolder else ''}{filename}"] = (data, mime)
+    return {"filename": filename, "subfolder": subfolder, "type": "output"}
+
+
 def _finish(job: dict) -> None:
-    """Write the SaveImage outputs of a finished job (once)."""
+    """Write the SaveImage / SaveAudio outputs of a finished job (once)."""
     if job.get("outputs") is not None:
         return
     outputs = {}
+    nodes = job["graph"].values()
     for node_id, node in job["graph"].items():
-        if node["class_type"] != "SaveImage":
-            continue
-        latent = next(n for n in job["graph"].values() if n["class_type"] == "EmptyLatentImage")["inputs"]
         prefix = node["inputs"].get("filename_prefix", "ComfyUI")
-        images = []
-        for index in range(int(latent.get("batch_size", 1))):
-            filename = f"{prefix}_{job['number'] * 8 + index + 1:05d}_.png"
-            data = media.png(max(8, latent["width"] // 16), max(8, latent["height"] // 16), f"{job['id']}{index}")
-            with state.lock:
-                state.files[f"comfyui:output/{filename}"] = (data, "image/png")
-            images.append({"filename": filename, "subfolder": "", "type": "output"})
-        outputs[node_id] = {"images": images}
+        subfolder, _, prefix = prefix.rpartition("/")
+        if node["class_type"] == "SaveAudio":
+            filename = f"{prefix}_{job['number'] + 1:05d}_.flac"
+            outputs[node_id] = {"audio": [_save(subfolder, filename, media.audio("flac"), "audio/flac")]}
+        elif node["class_type"] == "SaveImage":
+            latent = next((n["inputs"] for n in nodes if n["class_type"] == "EmptyLatentImage"),
+                          {"width": 512, "height": 512, "batch_size": 1})  # img2img: the source's size
+            images = []
+            for index in range(int(latent.get("batch_size", 1))):
+                filename = f"{prefix}_{job['number'] * 8 + index + 1:05d}_.png"
+                data = media.png(max(8, latent["width"] // 16), max(8, latent["height"] // 16), f"{job['id']}{index}")
+                images.append(_save(subfolder, filename, data, "image/png"))
+            outputs[node_id] = {"images": images}
     job["outputs"] = outputs
 
 
@@ -151,6 +172,21 @@ def history(req: FakeRequest) -> FakeResponse:
         outputs = {}
     return FakeResponse(json={job["id"]: {"prompt": [job["number"], job["id"], job["graph"], {}, ["9"]],
                                           "outputs": outputs, "status": status, "meta": {}}})
+
+
+@route("POST", r"^/upload/image$", name="comfyui.upload")
+def upload(req: FakeRequest) -> FakeResponse:
+    denied = _auth(req)
+    if denied:
+        return denied
+    fields, files = req.multipart()
+    if not files.get("image"):
+        return FakeResponse(status=400, body=b"", content_type="text/plain")
+    name, data, mime = files["image"][0]
+    subfolder = fields.get("subfolder", "")
+    with state.lock:
+        state.files[f"comfyui:input/{subfolder + '/' if subfolder else ''}{name}"] = (data, mime)
+    return FakeResponse(json={"name": name, "subfolder": subfolder, "type": fields.get("type", "input")})
 
 
 @route("GET", r"^/view$", name="comfyui.view")

@@ -22,6 +22,8 @@ Control endpoints (used by the FakeUpstream client below, also handy with curl):
 """
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import importlib
 import json
 import random
@@ -88,6 +90,23 @@ class FakeRequest:
             return json.loads(self.body or b"null")
         except ValueError:
             raise BadRequest("request body is not valid JSON") from None
+
+    def multipart(self) -> tuple[dict, dict]:
+        """(fields, files) of a multipart/form-data body; files maps name -> [(filename, bytes, type)]."""
+        content_type = self.headers.get("content-type", "")
+        if not content_type.startswith("multipart/form-data"):
+            raise BadRequest("Expected a multipart/form-data body.")
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + self.body)
+        fields, files = {}, {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True) or b""
+            if part.get_filename() is not None:
+                files.setdefault(name, []).append((part.get_filename(), payload, part.get_content_type()))
+            else:
+                fields[name] = payload.decode()
+        return fields, files
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)

@@ -7,8 +7,6 @@ with "bad"."""
 from __future__ import annotations
 
 import base64
-import email.parser
-import email.policy
 import io
 import time
 
@@ -193,30 +191,12 @@ def images(req: FakeRequest) -> FakeResponse:
     return _images_response(body, _family(body.get("model") or "dall-e-2"))
 
 
-def parse_multipart(req: FakeRequest) -> tuple[dict, dict]:
-    """(fields, files) of a multipart/form-data body; files maps name -> [(filename, bytes, type)]."""
-    content_type = req.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data"):
-        raise BadRequest("Expected a multipart/form-data body.")
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + req.body)
-    fields, files = {}, {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
-        if part.get_filename() is not None:
-            files.setdefault(name, []).append((part.get_filename(), payload, part.get_content_type()))
-        else:
-            fields[name] = payload.decode()
-    return fields, files
-
-
 @route("POST", PREFIX + r"/images/edits$", name="openai.images_edit")
 def images_edit(req: FakeRequest) -> FakeResponse:
     denied = _auth(req)
     if denied:
         return denied
-    fields, files = parse_multipart(req)
+    fields, files = req.multipart()
     uploads = files.get("image[]") or files.get("image") or []
     if not uploads:
         raise BadRequest("Missing required parameter: 'image'.")
@@ -276,7 +256,7 @@ def video_create(req: FakeRequest) -> FakeResponse:
     if denied:
         return denied
     if req.headers.get("content-type", "").startswith("multipart/"):
-        body, files = parse_multipart(req)
+        body, files = req.multipart()
     else:
         body, files = req.json() or {}, {}
     _require(body, "prompt")

@@ -150,3 +150,73 @@ def test_timeout(fake_upstream):
     adapter, channel = comfy(fake_upstream, timeout=0.3)
     with pytest.raises(UpstreamTimeout):
         adapter.submit(job(channel))
+
+
+def test_flux_checkpoint_gets_flux_sampling_and_aspect_size(fake_upstream):
+    adapter, channel = comfy(fake_upstream)
+    adapter.submit(job(channel, model="flux1-schnell.safetensors", aspect_ratio="16:9", num_inference_steps=3))
+    graph = fake_upstream.requests("comfyui.prompt")[-1]["json"]["prompt"]
+    sampler = graph["3"]["inputs"]
+    assert (sampler["steps"], sampler["cfg"], sampler["scheduler"]) == (3, 1.0, "simple")
+    assert (graph["5"]["inputs"]["width"], graph["5"]["inputs"]["height"]) == (1344, 768)
+
+
+def test_img2img_uploads_the_source_then_loads_it(fake_upstream):
+    from tests.fakes import media
+    from tests.fakes.core import state
+
+    fake_upstream.config(instant=True)
+    adapter, channel = comfy(fake_upstream)
+    source = state.file_url(media.png(16, 16, "src"), "image/png")
+    the_job = job(channel, model="flux1-dev.safetensors", image_url=source, prompt_strength=0.6)
+    submitted = adapter.submit(the_job)
+    upload = fake_upstream.requests("comfyui.upload")[-1]
+    assert upload["headers"]["content-type"].startswith("multipart/form-data")
+    graph = fake_upstream.requests("comfyui.prompt")[-1]["json"]["prompt"]
+    assert graph["10"]["class_type"] == "LoadImage" and graph["10"]["inputs"]["image"].startswith("atelier-")
+    assert graph["3"]["inputs"]["latent_image"] == ["11", 0] and graph["3"]["inputs"]["denoise"] == 0.6
+    assert "5" not in graph  # no empty latent: the source is the starting point
+    assert adapter.poll(the_job, submitted.upstream_id).status == "succeeded"
+
+
+def test_ace_step_music_graph_and_flac_output(fake_upstream):
+    fake_upstream.config(instant=True)
+    adapter, channel = comfy(fake_upstream)
+    the_job = Job(id="song", modality="music", upstream_model="ace_step_v1_3.5b.safetensors",
+                  params={"prompt": "synthwave, female vocals", "lyrics": "[verse]\nneon rain", "duration": 45},
+                  channel=channel)
+    submitted = adapter.submit(the_job)
+    graph = fake_upstream.requests("comfyui.prompt")[-1]["json"]["prompt"]
+    assert graph["6"]["inputs"]["tags"] == "synthwave, female vocals"
+    assert graph["6"]["inputs"]["lyrics"] == "[verse]\nneon rain"
+    assert graph["5"]["inputs"]["seconds"] == 45.0
+    assert graph["3"]["inputs"]["steps"] == 50
+    done = adapter.poll(the_job, submitted.upstream_id)
+    [output] = done.outputs
+    assert output.mime == "audio/flac" and output.data[:4] == b"fLaC"
+    assert fake_upstream.requests("comfyui.view")[-1]["query"]["subfolder"] == ["audio"]
+
+
+def test_instrumental_music_uses_the_inst_tag(fake_upstream):
+    adapter, channel = comfy(fake_upstream)
+    adapter.submit(Job(id="s", modality="music", upstream_model="ace_step_v1_3.5b.safetensors",
+                       params={"prompt": "lofi", "instrumental": True}, channel=channel))
+    assert fake_upstream.requests("comfyui.prompt")[-1]["json"]["prompt"]["6"]["inputs"]["lyrics"] == "[inst]"
+
+
+def test_channel_workflow_template_is_filled_per_job(fake_upstream):
+    from apps.providers.adapters.comfyui import image_graph
+
+    template_job = Job(id="t", modality="image", upstream_model=CHECKPOINT, params={"prompt": "x"},
+                       channel=ChannelConfig(name="t", adapter="comfyui"))
+    template = image_graph(template_job, {})
+    template["6"]["inputs"]["text"] = "$prompt"
+    template["3"]["inputs"]["seed"] = "$seed"
+    template["5"]["inputs"]["width"] = "$width"
+    template["9"]["inputs"]["filename_prefix"] = "custom"
+    adapter, channel = comfy(fake_upstream, workflows={CHECKPOINT: template})
+    adapter.submit(job(channel, prompt="a custom graph", seed=11, size="640x512"))
+    graph = fake_upstream.requests("comfyui.prompt")[-1]["json"]["prompt"]
+    assert graph["6"]["inputs"]["text"] == "a custom graph"
+    assert graph["3"]["inputs"]["seed"] == 11 and graph["5"]["inputs"]["width"] == 640
+    assert graph["9"]["inputs"]["filename_prefix"] == "custom"

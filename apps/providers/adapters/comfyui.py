@@ -1,14 +1,23 @@
-"""A ComfyUI server (usually a local GPU box): txt2img through its HTTP API, asynchronously.
+"""A ComfyUI server (usually a local GPU box), through its HTTP API, asynchronously.
 
-submit: POST /prompt with an API-format graph (CheckpointLoaderSimple -> CLIPTextEncode x2 ->
-EmptyLatentImage -> KSampler -> VAEDecode -> SaveImage; the checkpoint file is the route's
-upstream model) -> prompt_id. poll: GET /history/{prompt_id} ({} until it has run), then each
-SaveImage output is downloaded from GET /view. Validation failures (400 with node_errors)
-are InvalidInput. cancel: drop it from the queue and interrupt it if running.
-options: steps, cfg, sampler_name, scheduler (defaults for the graph), timeout."""
+submit: POST /prompt with an API-format graph built from the params -> prompt_id. The route's
+upstream model is the checkpoint file. Built-in graphs:
+    image: CheckpointLoaderSimple -> CLIPTextEncode x2 -> EmptyLatentImage -> KSampler ->
+           VAEDecode -> SaveImage; with image_url the source is uploaded (POST /upload/image)
+           and LoadImage -> VAEEncode replaces the empty latent (denoise = prompt_strength).
+           FLUX checkpoints get FLUX's sampler defaults (cfg 1, simple scheduler).
+    music: ACE-Step (TextEncodeAceStepAudio, EmptyAceStepLatentAudio, VAEDecodeAudio, SaveAudio).
+A channel can replace the graph for a model: options.workflows = {checkpoint: API-format graph}
+whose string inputs "$prompt", "$negative_prompt", "$seed", "$width", "$height", "$steps",
+"$cfg", "$n", "$duration", "$lyrics", "$image" are filled in (typed) per job.
+poll: GET /history/{prompt_id} ({} until it has run); saved files come from GET /view.
+Validation failures (400 with node_errors) are InvalidInput. cancel: drop it from the queue
+and interrupt it if running. options: steps, cfg, sampler_name, scheduler, workflows, timeout."""
 from __future__ import annotations
 
+import copy
 import hashlib
+import mimetypes
 import uuid
 
 from .. import http
@@ -17,14 +26,23 @@ from ..registry import register
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8188"
 DEFAULTS = {"steps": 20, "cfg": 7.0, "sampler_name": "euler", "scheduler": "normal"}
+FLUX_DEFAULTS = {"steps": 20, "cfg": 1.0, "sampler_name": "euler", "scheduler": "simple"}
+ACE_DEFAULTS = {"steps": 50, "cfg": 5.0, "sampler_name": "euler", "scheduler": "simple"}
 POLL_AFTER = 1.0
 CLIENT_ID = str(uuid.uuid4())  # ComfyUI groups websocket progress by client; one id per process is enough
+# About one megapixel, sides multiples of 64 (what SDXL and FLUX were trained on).
+ASPECT_SIZES = {"1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344), "21:9": (1536, 640),
+                "9:21": (640, 1536), "3:2": (1216, 832), "2:3": (832, 1216), "4:3": (1152, 896),
+                "3:4": (896, 1152), "5:4": (1152, 896), "4:5": (896, 1152)}
+OUTPUT_KINDS = {"images": "image/", "audio": "audio/", "gifs": "video/", "videos": "video/"}
 
 
 def _dimensions(params: dict) -> tuple[int, int]:
     width, _, height = str(params.get("size") or "").partition("x")
     if width.isdigit() and height.isdigit():
         return int(width), int(height)
+    if params.get("aspect_ratio") in ASPECT_SIZES:
+        return ASPECT_SIZES[params["aspect_ratio"]]
     return int(params.get("width") or 1024), int(params.get("height") or 1024)
 
 
@@ -35,28 +53,94 @@ def _seed(job: Job) -> int:
     return int.from_bytes(hashlib.sha256(job.id.encode()).digest()[:6], "big")
 
 
-def txt2img_graph(job: Job, options: dict) -> dict:
+def _sampling(job: Job, options: dict) -> dict:
+    """steps, cfg, sampler_name, scheduler: params win over channel options over model defaults."""
+    checkpoint = job.upstream_model.lower()
+    if job.modality == "music":
+        defaults = ACE_DEFAULTS
+    elif "flux" in checkpoint:
+        defaults = dict(FLUX_DEFAULTS, steps=4 if "schnell" in checkpoint else 20)
+    else:
+        defaults = DEFAULTS
+    params = job.params
+    aliases = {"steps": ("steps", "num_inference_steps"), "cfg": ("cfg", "cfg_scale", "guidance_scale"),
+               "sampler_name": ("sampler", "sampler_name"), "scheduler": ("scheduler",)}
+    setting = {}
+    for name, default in defaults.items():
+        given = next((params[alias] for alias in aliases[name] if params.get(alias) is not None), None)
+        setting[name] = given if given is not None else options.get(name, default)
+    return {"steps": int(setting["steps"]), "cfg": float(setting["cfg"]), "sampler_name": setting["sampler_name"],
+            "scheduler": setting["scheduler"]}
+
+
+def _ksampler(job: Job, sampling: dict, latent: list, negative: list, denoise: float = 1.0) -> dict:
+    return {"class_type": "KSampler", "inputs": {
+        "seed": _seed(job), **sampling, "denoise": denoise, "model": ["4", 0], "positive": ["6", 0],
+        "negative": negative, "latent_image": latent}}
+
+
+def image_graph(job: Job, options: dict, source: str | None = None) -> dict:
+    """txt2img, or img2img from an uploaded source image (its name on the server)."""
     params = job.params
     width, height = _dimensions(params)
-    setting = {name: params.get(name, options.get(name, default)) for name, default in DEFAULTS.items()}
-    if params.get("cfg_scale") is not None:
-        setting["cfg"] = params["cfg_scale"]
-    if params.get("sampler"):
-        setting["sampler_name"] = params["sampler"]
-    return {
+    graph = {
         "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": job.upstream_model}},
         "6": {"class_type": "CLIPTextEncode", "inputs": {"text": params.get("prompt") or "", "clip": ["4", 1]}},
         "7": {"class_type": "CLIPTextEncode",
               "inputs": {"text": params.get("negative_prompt") or "", "clip": ["4", 1]}},
-        "5": {"class_type": "EmptyLatentImage",
-              "inputs": {"width": width, "height": height, "batch_size": int(params.get("n") or 1)}},
-        "3": {"class_type": "KSampler", "inputs": {
-            "seed": _seed(job), "steps": int(setting["steps"]), "cfg": float(setting["cfg"]),
-            "sampler_name": setting["sampler_name"], "scheduler": setting["scheduler"], "denoise": 1.0,
-            "model": ["4", 0], "positive": ["6", 0], "negative": ["7", 0], "latent_image": ["5", 0]}},
         "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
         "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "atelier", "images": ["8", 0]}},
     }
+    if source:
+        strength = params.get("prompt_strength", params.get("strength"))
+        graph["10"] = {"class_type": "LoadImage", "inputs": {"image": source}}
+        graph["11"] = {"class_type": "VAEEncode", "inputs": {"pixels": ["10", 0], "vae": ["4", 2]}}
+        graph["3"] = _ksampler(job, _sampling(job, options), ["11", 0], ["7", 0],
+                               denoise=float(strength if strength is not None else 0.8))
+    else:
+        graph["5"] = {"class_type": "EmptyLatentImage",
+                      "inputs": {"width": width, "height": height, "batch_size": int(params.get("n") or 1)}}
+        graph["3"] = _ksampler(job, _sampling(job, options), ["5", 0], ["7", 0])
+    return graph
+
+
+def _lyrics(params: dict) -> str:
+    # ACE-Step marks an instrumental track with the [inst] tag instead of lyrics.
+    return "[inst]" if params.get("instrumental") or not params.get("lyrics") else params["lyrics"]
+
+
+def music_graph(job: Job, options: dict) -> dict:
+    """ACE-Step text to music: tags (the prompt) and lyrics in, a FLAC file out."""
+    params = job.params
+    return {
+        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": job.upstream_model}},
+        "6": {"class_type": "TextEncodeAceStepAudio", "inputs": {
+            "tags": params.get("prompt") or "", "lyrics": _lyrics(params), "lyrics_strength": 0.99, "clip": ["4", 1]}},
+        "7": {"class_type": "ConditioningZeroOut", "inputs": {"conditioning": ["6", 0]}},
+        "5": {"class_type": "EmptyAceStepLatentAudio",
+              "inputs": {"seconds": float(params.get("duration") or 30), "batch_size": 1}},
+        "3": _ksampler(job, _sampling(job, options), ["5", 0], ["7", 0]),
+        "8": {"class_type": "VAEDecodeAudio", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+        "9": {"class_type": "SaveAudio", "inputs": {"filename_prefix": "audio/atelier", "audio": ["8", 0]}},
+    }
+
+
+def fill_workflow(template: dict, job: Job, options: dict, source: str | None) -> dict:
+    """A channel's own graph with "$name" inputs replaced by this job's values."""
+    params = job.params
+    width, height = _dimensions(params)
+    sampling = _sampling(job, options)
+    values = {"prompt": params.get("prompt") or "", "negative_prompt": params.get("negative_prompt") or "",
+              "seed": _seed(job), "width": width, "height": height, "steps": sampling["steps"],
+              "cfg": sampling["cfg"], "n": int(params.get("n") or 1),
+              "duration": float(params.get("duration") or 30), "lyrics": _lyrics(params), "image": source or ""}
+    graph = copy.deepcopy(template)
+    for node in graph.values():
+        inputs = node.get("inputs") or {}
+        for name, value in inputs.items():
+            if isinstance(value, str) and value.startswith("$") and value[1:] in values:
+                inputs[name] = values[value[1:]]
+    return graph
 
 
 @register
@@ -75,11 +159,11 @@ class ComfyUIAdapter(Adapter):
         return http.json_body(self._call(method, path, **kwargs), provider=self.name)
 
     def submit(self, job: Job) -> ProviderResult:
-        if job.modality != "image":
-            raise ModelUnavailable("The comfyui adapter only serves image models")
+        if job.modality not in ("image", "music"):
+            raise ModelUnavailable(f"The comfyui adapter does not serve {job.modality} models")
         if not job.params.get("prompt"):
             raise InvalidInput("A prompt is required")
-        graph = txt2img_graph(job, self.channel.options or {})
+        graph = self.graph(job)
         body = self._json("POST", "prompt", json={"prompt": graph, "client_id": CLIENT_ID}, read_timeout=30)
         prompt_id = body.get("prompt_id") if isinstance(body, dict) else None
         if not isinstance(prompt_id, str) or not prompt_id:
@@ -88,6 +172,28 @@ class ComfyUIAdapter(Adapter):
             message, _ = http.error_details({"error": "invalid graph", "node_errors": body["node_errors"]})
             raise InvalidInput(f"comfyui: {message}")
         return ProviderResult(status=ProviderResult.PENDING, upstream_id=prompt_id, poll_after=POLL_AFTER)
+
+    def graph(self, job: Job) -> dict:
+        options = self.channel.options or {}
+        source = self._upload(job.params["image_url"]) if job.params.get("image_url") else None
+        template = (options.get("workflows") or {}).get(job.upstream_model)
+        if template:
+            return fill_workflow(template, job, options, source)
+        if job.modality == "music":
+            return music_graph(job, options)
+        return image_graph(job, options, source)
+
+    def _upload(self, url: str) -> str:
+        """Put a source image in ComfyUI's input folder; returns the name LoadImage takes."""
+        data, mime = http.fetch_source(url)
+        mime = mime if mime.startswith("image/") else "image/png"
+        extension = mimetypes.guess_extension(mime) or ".png"
+        name = f"atelier-{hashlib.sha256(data).hexdigest()[:16]}{extension}"  # same bytes, same file
+        answer = self._json("POST", "upload/image", files={"image": (name, data, mime)},
+                            data={"type": "input", "overwrite": "true"}, read_timeout=60)
+        if not isinstance(answer, dict) or not answer.get("name"):
+            raise http.bad_response("the upload answer has no name", provider=self.name)
+        return f"{answer['subfolder']}/{answer['name']}" if answer.get("subfolder") else answer["name"]
 
     def poll(self, job: Job, upstream_id: str) -> ProviderResult:
         history = self._json("GET", f"history/{upstream_id}", read_timeout=30)
@@ -103,22 +209,28 @@ class ComfyUIAdapter(Adapter):
         if not status.get("completed"):
             return ProviderResult(status=ProviderResult.PENDING, upstream_id=upstream_id, poll_after=POLL_AFTER)
         outputs = []
-        width, height = _dimensions(job.params)
+        width, height = _dimensions(job.params) if job.modality == "image" else (None, None)
         for node_output in (entry.get("outputs") or {}).values():
-            for image in node_output.get("images") or []:
-                if image.get("type") != "output":
-                    continue  # previews and temp files are intermediate
-                response = self._call("GET", "view", params={"filename": image.get("filename", ""),
-                                                             "subfolder": image.get("subfolder", ""),
-                                                             "type": "output"}, read_timeout=60)
-                mime = response.headers.get("content-type", "").split(";")[0].strip()
-                if not mime.startswith("image/"):
-                    raise http.bad_response(f"/view answered {mime or 'nothing'!r}", provider=self.name)
-                outputs.append(OutputFile(mime=mime, data=response.content, width=width, height=height,
-                                          meta={"filename": image.get("filename")}))
+            for kind, prefix in OUTPUT_KINDS.items():
+                for saved in node_output.get(kind) or []:
+                    if saved.get("type") != "output":
+                        continue  # previews and temp files are intermediate
+                    outputs.append(self._download(saved, prefix, width, height))
         if not outputs:
-            raise PermanentError("comfyui finished without any saved image", code="upstream_no_output")
+            raise PermanentError("comfyui finished without any saved file", code="upstream_no_output")
         return ProviderResult(status=ProviderResult.SUCCEEDED, upstream_id=upstream_id, outputs=outputs, progress=100)
+
+    def _download(self, saved: dict, prefix: str, width, height) -> OutputFile:
+        response = self._call("GET", "view", params={"filename": saved.get("filename", ""),
+                                                     "subfolder": saved.get("subfolder", ""), "type": "output"},
+                              read_timeout=120)
+        mime = response.headers.get("content-type", "").split(";")[0].strip()
+        if mime in ("", "application/octet-stream"):  # older servers do not type /view answers
+            mime = mimetypes.guess_type(saved.get("filename", ""))[0] or ""
+        if not mime.startswith(prefix) or not response.content:
+            raise http.bad_response(f"/view answered {mime or 'nothing'!r}", provider=self.name)
+        return OutputFile(mime=mime, data=response.content, width=width, height=height,
+                          meta={"filename": saved.get("filename")})
 
     def _not_in_history(self, upstream_id: str) -> ProviderResult:
         """Not run yet, or lost: a prompt neither queued nor in history will never finish
