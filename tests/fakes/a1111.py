@@ -16,7 +16,7 @@ from PIL import Image
 from . import media
 from .core import FakeRequest, FakeResponse, error_format, route
 
-SAMPLERS = {"Euler", "Euler a", "DPM++ 2M", "DPM++ 2M Karras", "DPM++ SDE", "DDIM", "UniPC"}
+SAMPLERS = {"Euler", "Euler a", "Heun", "DPM++ 2M", "DPM++ 2M Karras", "DPM++ SDE", "DDIM", "PLMS", "UniPC"}
 
 
 @error_format("a1111")

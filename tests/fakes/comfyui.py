@@ -10,8 +10,8 @@ from .core import FakeRequest, FakeResponse, error_format, route, state
 
 CHECKPOINTS = ["sd_xl_base_1.0.safetensors", "v1-5-pruned-emaonly.safetensors", "flux1-schnell.safetensors",
                "flux1-dev.safetensors", "ace_step_v1_3.5b.safetensors"]
-SAMPLERS = ["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_sde", "ddim", "uni_pc"]
-SCHEDULERS = ["normal", "karras", "exponential", "sgm_uniform", "simple"]
+SAMPLERS = ["euler", "euler_ancestral", "heun", "dpmpp_2m", "dpmpp_2m_sde", "ddim", "uni_pc"]
+SCHEDULERS = ["normal", "karras", "exponential", "sgm_uniform", "simple", "ddim_uniform"]
 # class_type -> required inputs (links are [node_id, output_index]).
 NODES = {
     "CheckpointLoaderSimple": ["ckpt_name"],
@@ -22,6 +22,7 @@ NODES = {
     "VAEDecode": ["samples", "vae"],
     "SaveImage": ["images"],
     "LoadImage": ["image"],
+    "FluxGuidance": ["conditioning", "guidance"],
     "VAEEncode": ["pixels", "vae"],
     "TextEncodeAceStepAudio": ["tags", "lyrics", "lyrics_strength", "clip"],
     "ConditioningZeroOut": ["conditioning"],

@@ -105,3 +105,14 @@ def test_timeout(fake_upstream):
     fake_upstream.faults("a1111", timeout=True)
     with pytest.raises(UpstreamTimeout):
         run(fake_upstream, options={"timeout": 0.3})
+
+
+def test_catalog_parameter_names_are_translated(fake_upstream):
+    """The SDXL catalog entry speaks diffusers: num_inference_steps, guidance_scale, scheduler, prompt_strength."""
+    source = state.file_url(media.png(24, 24, "s"), "image/png")
+    run(fake_upstream, num_inference_steps=30, guidance_scale=8.5, scheduler="KarrasDPM", image_url=source,
+        prompt_strength=0.3, aspect_ratio="16:9")
+    sent = fake_upstream.requests("a1111.img2img")[-1]["json"]
+    assert (sent["steps"], sent["cfg_scale"], sent["sampler_name"]) == (30, 8.5, "DPM++ 2M Karras")
+    assert sent["denoising_strength"] == 0.3
+    assert (sent["width"], sent["height"]) == (1344, 768)

@@ -220,3 +220,14 @@ def test_channel_workflow_template_is_filled_per_job(fake_upstream):
     assert graph["6"]["inputs"]["text"] == "a custom graph"
     assert graph["3"]["inputs"]["seed"] == 11 and graph["5"]["inputs"]["width"] == 640
     assert graph["9"]["inputs"]["filename_prefix"] == "custom"
+
+
+def test_catalog_scheduler_names_and_flux_guidance(fake_upstream):
+    adapter, channel = comfy(fake_upstream)
+    adapter.submit(job(channel, scheduler="KarrasDPM", guidance_scale=6))
+    sampler = fake_upstream.requests("comfyui.prompt")[-1]["json"]["prompt"]["3"]["inputs"]
+    assert (sampler["sampler_name"], sampler["scheduler"], sampler["cfg"]) == ("dpmpp_2m", "karras", 6.0)
+    adapter.submit(job(channel, model="flux1-dev.safetensors", guidance_scale=3.5))
+    graph = fake_upstream.requests("comfyui.prompt")[-1]["json"]["prompt"]
+    assert graph["12"] == {"class_type": "FluxGuidance", "inputs": {"conditioning": ["6", 0], "guidance": 3.5}}
+    assert graph["3"]["inputs"]["positive"] == ["12", 0] and graph["3"]["inputs"]["cfg"] == 1.0

@@ -22,6 +22,11 @@ from ..registry import register
 
 DEFAULT_BASE_URL = "http://127.0.0.1:7860"
 DEFAULTS = {"steps": 20, "cfg_scale": 7.0, "sampler_name": "Euler a"}
+# The catalog's scheduler names (diffusers/Replicate style) as A1111 sampler names.
+SAMPLERS = {"DPMSolverMultistep": "DPM++ 2M", "K_EULER": "Euler", "K_EULER_ANCESTRAL": "Euler a", "DDIM": "DDIM",
+            "PNDMScheduler": "PLMS", "KarrasDPM": "DPM++ 2M Karras", "HeunDiscrete": "Heun"}
+ASPECT_SIZES = {"1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344), "3:2": (1216, 832),
+                "2:3": (832, 1216), "4:3": (1152, 896), "3:4": (896, 1152), "21:9": (1536, 640), "9:21": (640, 1536)}
 MAGIC = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
 
 
@@ -51,10 +56,12 @@ class A1111Adapter(Adapter):
         body = {
             "prompt": params["prompt"], "negative_prompt": params.get("negative_prompt") or "",
             "seed": int(params["seed"]) if params.get("seed") is not None else -1,
-            "steps": int(params.get("steps") or options.get("steps") or DEFAULTS["steps"]),
+            "steps": int(params.get("steps") or params.get("num_inference_steps") or options.get("steps")
+                         or DEFAULTS["steps"]),
             "cfg_scale": float(params.get("cfg_scale") or params.get("guidance_scale") or options.get("cfg_scale")
                                or DEFAULTS["cfg_scale"]),
-            "sampler_name": params.get("sampler") or options.get("sampler_name") or DEFAULTS["sampler_name"],
+            "sampler_name": (params.get("sampler") or SAMPLERS.get(params.get("scheduler") or "")
+                             or options.get("sampler_name") or DEFAULTS["sampler_name"]),
             "width": width, "height": height, "batch_size": int(params.get("n") or 1), "n_iter": 1,
             "send_images": True, "save_images": False,
         }
@@ -64,7 +71,10 @@ class A1111Adapter(Adapter):
         path = "sdapi/v1/txt2img"
         if params.get("image_url"):
             body["init_images"] = [self._source_b64(params["image_url"])]
-            body["denoising_strength"] = float(params.get("strength") or params.get("denoising_strength") or 0.75)
+            # prompt_strength (1 = ignore the source) is what A1111 calls denoising strength.
+            strength = next((params[n] for n in ("prompt_strength", "strength", "denoising_strength")
+                             if params.get(n) is not None), 0.75)
+            body["denoising_strength"] = float(strength)
             path = "sdapi/v1/img2img"
         url = f"{(self.channel.base_url or DEFAULT_BASE_URL).rstrip('/')}/{path}"
         response = http.request(self.channel, "POST", url, json=body, headers=_auth_headers(self.channel.api_key),
@@ -77,6 +87,8 @@ class A1111Adapter(Adapter):
         width, _, height = str(params.get("size") or "").partition("x")
         if width.isdigit() and height.isdigit():
             return int(width), int(height)
+        if params.get("aspect_ratio") in ASPECT_SIZES:
+            return ASPECT_SIZES[params["aspect_ratio"]]
         return int(params.get("width") or 512), int(params.get("height") or 512)
 
     @staticmethod

@@ -35,6 +35,11 @@ ASPECT_SIZES = {"1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344), "
                 "9:21": (640, 1536), "3:2": (1216, 832), "2:3": (832, 1216), "4:3": (1152, 896),
                 "3:4": (896, 1152), "5:4": (1152, 896), "4:5": (896, 1152)}
 OUTPUT_KINDS = {"images": "image/", "audio": "audio/", "gifs": "video/", "videos": "video/"}
+# The catalog's scheduler names (diffusers/Replicate style) as ComfyUI (sampler, scheduler) pairs.
+SCHEDULERS = {"DPMSolverMultistep": ("dpmpp_2m", "normal"), "K_EULER": ("euler", "normal"),
+              "K_EULER_ANCESTRAL": ("euler_ancestral", "normal"), "DDIM": ("ddim", "ddim_uniform"),
+              "PNDMScheduler": ("euler", "normal"), "KarrasDPM": ("dpmpp_2m", "karras"),
+              "HeunDiscrete": ("heun", "normal")}
 
 
 def _dimensions(params: dict) -> tuple[int, int]:
@@ -53,16 +58,24 @@ def _seed(job: Job) -> int:
     return int.from_bytes(hashlib.sha256(job.id.encode()).digest()[:6], "big")
 
 
+def _is_flux(job: Job) -> bool:
+    return job.modality == "image" and "flux" in job.upstream_model.lower()
+
+
 def _sampling(job: Job, options: dict) -> dict:
     """steps, cfg, sampler_name, scheduler: params win over channel options over model defaults."""
     checkpoint = job.upstream_model.lower()
     if job.modality == "music":
         defaults = ACE_DEFAULTS
-    elif "flux" in checkpoint:
+    elif _is_flux(job):
         defaults = dict(FLUX_DEFAULTS, steps=4 if "schnell" in checkpoint else 20)
     else:
         defaults = DEFAULTS
-    params = job.params
+    params = dict(job.params)
+    if params.get("scheduler") in SCHEDULERS:
+        params["sampler_name"], params["scheduler"] = SCHEDULERS[params["scheduler"]]
+    if _is_flux(job):
+        params.pop("guidance_scale", None)  # FLUX takes guidance through a FluxGuidance node, not cfg
     aliases = {"steps": ("steps", "num_inference_steps"), "cfg": ("cfg", "cfg_scale", "guidance_scale"),
                "sampler_name": ("sampler", "sampler_name"), "scheduler": ("scheduler",)}
     setting = {}
@@ -73,9 +86,10 @@ def _sampling(job: Job, options: dict) -> dict:
             "scheduler": setting["scheduler"]}
 
 
-def _ksampler(job: Job, sampling: dict, latent: list, negative: list, denoise: float = 1.0) -> dict:
+def _ksampler(job: Job, sampling: dict, latent: list, negative: list, denoise: float = 1.0,
+              positive: list | None = None) -> dict:
     return {"class_type": "KSampler", "inputs": {
-        "seed": _seed(job), **sampling, "denoise": denoise, "model": ["4", 0], "positive": ["6", 0],
+        "seed": _seed(job), **sampling, "denoise": denoise, "model": ["4", 0], "positive": positive or ["6", 0],
         "negative": negative, "latent_image": latent}}
 
 
@@ -91,16 +105,21 @@ def image_graph(job: Job, options: dict, source: str | None = None) -> dict:
         "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
         "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "atelier", "images": ["8", 0]}},
     }
+    positive = ["6", 0]
+    if _is_flux(job) and params.get("guidance_scale") is not None:
+        graph["12"] = {"class_type": "FluxGuidance",
+                       "inputs": {"conditioning": ["6", 0], "guidance": float(params["guidance_scale"])}}
+        positive = ["12", 0]
     if source:
         strength = params.get("prompt_strength", params.get("strength"))
         graph["10"] = {"class_type": "LoadImage", "inputs": {"image": source}}
         graph["11"] = {"class_type": "VAEEncode", "inputs": {"pixels": ["10", 0], "vae": ["4", 2]}}
         graph["3"] = _ksampler(job, _sampling(job, options), ["11", 0], ["7", 0],
-                               denoise=float(strength if strength is not None else 0.8))
+                               denoise=float(strength if strength is not None else 0.8), positive=positive)
     else:
         graph["5"] = {"class_type": "EmptyLatentImage",
                       "inputs": {"width": width, "height": height, "batch_size": int(params.get("n") or 1)}}
-        graph["3"] = _ksampler(job, _sampling(job, options), ["5", 0], ["7", 0])
+        graph["3"] = _ksampler(job, _sampling(job, options), ["5", 0], ["7", 0], positive=positive)
     return graph
 
 
