@@ -150,78 +150,90 @@ def _camera(rng: random.Random, *, starts_wide: bool) -> Camera:
 
 @dataclass
 class _Sprite:
-    image: Image.Image
+    # Blending in 8.8 fixed point: out = (pixel * keep + tint + 128) >> 8, with keep = 256 - alpha
+    # and tint = colour * alpha precomputed, so a frame costs two integer multiply-adds per pixel.
+    keep: np.ndarray  # (size, size, 1) uint16
+    tint: np.ndarray  # (size, size, 3) uint16
     x: float
     y: float
     vx: float
     vy: float
 
 
-def _sprites(picture: Image.Image, rng: random.Random, spec: VideoSpec) -> list[_Sprite]:
+def _sprites(picture: np.ndarray, rng: random.Random, spec: VideoSpec) -> list[_Sprite]:
     """Soft discs in colours taken from the picture, each with its own drift across the frame."""
-    small = np.asarray(picture.resize((16, 16), Image.Resampling.BILINEAR))
+    small = np.asarray(Image.fromarray(picture).resize((16, 16), Image.Resampling.BILINEAR))
     unit = min(spec.width, spec.height)
     sprites = []
     for _ in range(5 + rng.randrange(5)):
-        colour = tuple(int(c) for c in small[rng.randrange(16), rng.randrange(16)])
+        colour = small[rng.randrange(16), rng.randrange(16)].astype(np.uint16)
         radius = max(4, int(unit * (0.03 + rng.random() * 0.09)))
         pad = radius // 2
-        disc = Image.new("RGBA", (2 * (radius + pad),) * 2, colour + (0,))
-        ImageDraw.Draw(disc).ellipse([pad, pad, pad + 2 * radius, pad + 2 * radius],
-                                     fill=colour + (int(70 + rng.random() * 90),))
+        disc = Image.new("L", (2 * (radius + pad),) * 2, 0)
+        ImageDraw.Draw(disc).ellipse([pad, pad, pad + 2 * radius, pad + 2 * radius], fill=int(70 + rng.random() * 90))
         disc = disc.filter(ImageFilter.GaussianBlur(radius=max(1, radius // 3)))
         speed = unit * (0.04 + rng.random() * 0.12)  # pixels per second
         angle = rng.random() * 2 * math.pi
-        sprites.append(_Sprite(disc, rng.random() * spec.width, rng.random() * spec.height,
+        alpha = (np.asarray(disc, dtype=np.uint16) * 256 // 255)[:, :, None]
+        sprites.append(_Sprite(256 - alpha, alpha * colour, rng.random() * spec.width, rng.random() * spec.height,
                                speed * math.cos(angle), speed * math.sin(angle)))
     return sprites
 
 
-def _paste_sprites(crop: Image.Image, sprites: list[_Sprite], seconds: float, scale: float) -> None:
-    """Paste the discs onto a crop of the source; `scale` is crop pixels per output pixel."""
-    span_w, span_h = crop.width / scale, crop.height / scale
+def _paste_sprites(crop: np.ndarray, sprites: list[_Sprite], seconds: float, scale: float) -> None:
+    """Blend the discs into a crop of the source; `scale` is crop pixels per output pixel."""
+    height, width = crop.shape[:2]
+    span_w, span_h = width / scale, height / scale
     for sprite in sprites:
-        size = sprite.image.width
+        size = sprite.keep.shape[0]
         # Wrap around the frame (plus the sprite's size) so discs leave one side and come back on the other.
-        x = (sprite.x + sprite.vx * seconds) % (span_w + size) - size
-        y = (sprite.y + sprite.vy * seconds) % (span_h + size) - size
-        crop.paste(sprite.image, (int(x * scale), int(y * scale)), sprite.image)
+        x = int(((sprite.x + sprite.vx * seconds) % (span_w + size) - size) * scale)
+        y = int(((sprite.y + sprite.vy * seconds) % (span_h + size) - size) * scale)
+        x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + size, width), min(y + size, height)
+        if x0 >= x1 or y0 >= y1:
+            continue
+        inside = (slice(y0 - y, y1 - y), slice(x0 - x, x1 - x))
+        region = crop[y0:y1, x0:x1]
+        region[:] = (region * sprite.keep[inside] + sprite.tint[inside] + 128) >> 8
 
 
-def _crop(source: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
+def _crop(source: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
     left, top, right, bottom = (int(round(v)) for v in box)
-    return source.crop((left, top, max(right, left + 2), max(bottom, top + 2)))
+    # Always a copy: sprites are painted into it, and a full-width slice would be the source itself.
+    return source[top:max(bottom, top + 2), left:max(right, left + 2)].copy()
 
 
-def _scaled(crop: Image.Image, spec: VideoSpec, pixel_format: str) -> av.VideoFrame:
+def _scaled(crop: np.ndarray, spec: VideoSpec) -> av.VideoFrame:
     # FFmpeg's scaler resizes and converts to the encoder's pixel format in one pass, about
     # twice as fast as resizing with Pillow first. Crops are whole pixels; the source is
     # rendered OVERSCAN times larger, so the rounding is under half an output pixel.
-    return av.VideoFrame.from_image(crop).reformat(width=spec.width, height=spec.height, format=pixel_format,
-                                                   interpolation="BILINEAR")
+    return av.VideoFrame.from_ndarray(crop, format="rgb24").reformat(
+        width=spec.width, height=spec.height, format="yuv420p", interpolation="BILINEAR")
 
 
-def _frames(spec: VideoSpec, start: Image.Image, end: Image.Image | None, camera: Camera,
+def _frames(spec: VideoSpec, start: np.ndarray, end: np.ndarray | None, camera: Camera,
             end_camera: Camera | None, sprites: list[_Sprite]) -> Iterator[av.VideoFrame]:
     last = max(1, spec.frame_count - 1)
+    start_h, start_w = start.shape[:2]
     for index in range(spec.frame_count):
         t = index / last
         # The end frame fades in over the second half of the clip and is reached on the last frame.
         weight = _smoothstep((t - 0.35) / 0.65) if end is not None else 0.0
         if end is None or weight <= 0.0:
-            crop = _crop(start, camera.box(t, start.width, start.height))
+            crop = _crop(start, camera.box(t, start_w, start_h))
             if sprites:
-                _paste_sprites(crop, sprites, index / spec.fps, crop.width / spec.width)
-            yield _scaled(crop, spec, "yuv420p")
-        elif weight >= 1.0:
-            yield _scaled(_crop(end, end_camera.box(t, end.width, end.height)), spec, "yuv420p")
-        else:
-            # Blending the YUV planes equals blending RGB (the conversion is affine) at half the bytes.
-            early = _scaled(_crop(start, camera.box(t, start.width, start.height)), spec, "yuv420p").to_ndarray()
-            late = _scaled(_crop(end, end_camera.box(t, end.width, end.height)), spec, "yuv420p").to_ndarray()
-            share = int(round(weight * 256))
-            mixed = (early.astype(np.uint16) * (256 - share) + late.astype(np.uint16) * share + 128) >> 8
-            yield av.VideoFrame.from_ndarray(mixed.astype(np.uint8), format="yuv420p")
+                _paste_sprites(crop, sprites, index / spec.fps, crop.shape[1] / spec.width)
+            yield _scaled(crop, spec)
+            continue
+        late = _scaled(_crop(end, end_camera.box(t, end.shape[1], end.shape[0])), spec)
+        if weight >= 1.0:
+            yield late
+            continue
+        # Blending the YUV planes equals blending RGB (the conversion is affine) at half the bytes.
+        early = _scaled(_crop(start, camera.box(t, start_w, start_h)), spec).to_ndarray()
+        share = int(round(weight * 256))
+        mixed = (early.astype(np.uint16) * (256 - share) + late.to_ndarray().astype(np.uint16) * share + 128) >> 8
+        yield av.VideoFrame.from_ndarray(mixed.astype(np.uint8), format="yuv420p")
 
 
 def _encode(frames: Iterator[av.VideoFrame], spec: VideoSpec, audio: np.ndarray | None) -> bytes:
@@ -273,15 +285,16 @@ def render_video(params: dict) -> tuple[bytes, VideoSpec]:
     end = end_camera = None
     sprites: list[_Sprite] = []
     if params.get("image_url"):
-        start = _cover(load_image(params["image_url"], label="Start frame (image_url)"), *source_size)
+        start = np.asarray(_cover(load_image(params["image_url"], label="Start frame (image_url)"), *source_size))
         camera = _camera(rng, starts_wide=True)
         if params.get("end_image_url"):
-            end = _cover(load_image(params["end_image_url"], label="End frame (end_image_url)"), *source_size)
+            end = np.asarray(_cover(load_image(params["end_image_url"], label="End frame (end_image_url)"),
+                                    *source_size))
             forward = _camera(rng, starts_wide=True)
             # Played backwards, so the end frame settles on the whole picture.
             end_camera = Camera(forward.zoom_to, forward.zoom_from, forward.focus_x, forward.focus_y)
     else:
-        start = render_image(prompt, seed=seed, width=source_size[0], height=source_size[1])
+        start = np.asarray(render_image(prompt, seed=seed, width=source_size[0], height=source_size[1]).convert("RGB"))
         camera = _camera(rng, starts_wide=False)
         sprites = _sprites(start, rng, spec)
     audio = None
