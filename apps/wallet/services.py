@@ -34,22 +34,68 @@ def wallet_create(*, workspace) -> Wallet:
     return wallet
 
 
-def _apply(*, wallet_id: int, amount: int = 0, held_delta: int = 0) -> tuple[int, int] | None:
-    """Move balance and held in one conditional UPDATE that keeps balance >= held afterwards.
+_ENTRY_COLUMNS = ("wallet", "kind", "amount", "held_delta", "balance_after", "held_after", "hold", "generation",
+                  "actor", "reason", "created_at")
 
-    Returns (balance, held) after the change, or None when the guard refused it. RETURNING
-    (PostgreSQL, SQLite >= 3.35) hands back the new values without a second query, which keeps
-    the time the hot wallet row stays locked as short as it can be."""
-    table = connection.ops.quote_name(Wallet._meta.db_table)
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+
+def _move(
+    *, wallet_id: int, kind: str, amount: int = 0, held_delta: int = 0, hold_id=None, generation_id=None,
+    actor_id=None, reason: str = "",
+) -> int | None:
+    """Move balance and held with one conditional UPDATE that keeps balance >= held afterwards,
+    and append the ledger entry recording it. Returns the entry id, or None (nothing written)
+    when the guard refused the change. Must run inside the caller's transaction.
+
+    The wallet row stays locked from this UPDATE until COMMIT, and on a shared team pool every
+    request queues on that lock, so the locked window is kept as small as possible:
+    - PostgreSQL: one statement (a data-modifying CTE) updates the wallet and inserts the
+      entry, so no client round trip happens while the row is locked except the COMMIT.
+    - SQLite: the IMMEDIATE transaction already serialises writers, so UPDATE ... RETURNING
+      followed by the INSERT is just as good. Same arithmetic, same guard, same rows."""
+    quote = connection.ops.quote_name
+    wallet_table, entry_table = quote(Wallet._meta.db_table), quote(LedgerEntry._meta.db_table)
+    now = timezone.now()
+    update = (
+        f"UPDATE {wallet_table} SET balance = balance + %s, held = held + %s, updated_at = %s "
+        f"WHERE id = %s AND balance >= held + %s RETURNING id, balance, held"
+    )
+    update_params = [
+        amount, held_delta, Wallet._meta.get_field("updated_at").get_db_prep_save(now, connection),
+        wallet_id, held_delta - amount,
+    ]
+    fields = [LedgerEntry._meta.get_field(name) for name in _ENTRY_COLUMNS]
+    columns = ", ".join(quote(field.column) for field in fields)
+
+    def prep(values: dict) -> list:
+        return [field.get_db_prep_save(values[field.name], connection) for field in fields[:4] + fields[6:]]
+
+    values = {"kind": kind, "amount": amount, "held_delta": held_delta, "hold": hold_id, "generation": generation_id,
+              "actor": actor_id, "reason": reason, "created_at": now}
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET balance = balance + %s, held = held + %s, updated_at = %s "
-            f"WHERE id = %s AND balance >= held + %s RETURNING balance, held",
-            [amount, held_delta, now, wallet_id, held_delta - amount],
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH w AS ({update}) INSERT INTO {entry_table} ({columns}) "
+                f"SELECT w.id, %s, %s, %s, w.balance, w.held, %s, %s, %s, %s, %s FROM w RETURNING id",
+                update_params + prep({"wallet": None, **values})[1:],
+            )
+            row = cursor.fetchone()
+            return row[0] if row else None
+        cursor.execute(update, update_params)
         row = cursor.fetchone()
-    return (row[0], row[1]) if row else None
+        if row is None:
+            return None
+        _, balance, held = row
+        params = prep({"wallet": wallet_id, **values})
+        params[4:4] = [balance, held]
+        cursor.execute(
+            f"INSERT INTO {entry_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id", params
+        )
+        return cursor.fetchone()[0]
+
+
+def _record(*, wallet: Wallet, kind: str, amount: int, reason: str, actor) -> LedgerEntry | None:
+    entry_id = _move(wallet_id=wallet.pk, kind=kind, amount=amount, actor_id=actor.pk if actor else None, reason=reason)
+    return LedgerEntry.objects.get(pk=entry_id) if entry_id else None
 
 
 @transaction.atomic
@@ -58,10 +104,7 @@ def wallet_grant(*, wallet: Wallet, amount: int, reason: str, actor=None, kind: 
         raise ValueError("A grant must be positive.")
     if not reason.strip():
         raise ValueError("A reason is required.")
-    balance, held = _apply(wallet_id=wallet.pk, amount=amount)
-    return LedgerEntry.objects.create(
-        wallet_id=wallet.pk, kind=kind, amount=amount, balance_after=balance, held_after=held, actor=actor, reason=reason
-    )
+    return _record(wallet=wallet, kind=kind, amount=amount, reason=reason, actor=actor)
 
 
 @transaction.atomic
@@ -71,19 +114,10 @@ def wallet_adjust(*, wallet: Wallet, amount: int, reason: str, actor) -> LedgerE
         raise ValueError("An adjustment cannot be zero.")
     if not reason.strip():
         raise ValueError("A reason is required.")
-    result = _apply(wallet_id=wallet.pk, amount=amount)
-    if result is None:
+    entry = _record(wallet=wallet, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount, reason=reason, actor=actor)
+    if entry is None:
         raise InsufficientCredits("The adjustment would take the balance below zero or below what is held.")
-    balance, held = result
-    return LedgerEntry.objects.create(
-        wallet_id=wallet.pk,
-        kind=LedgerEntry.Kind.ADJUSTMENT,
-        amount=amount,
-        balance_after=balance,
-        held_after=held,
-        actor=actor,
-        reason=reason,
-    )
+    return entry
 
 
 # ---- member caps on team pools ------------------------------------------------------------
@@ -141,25 +175,17 @@ def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None) -> 
         raise ValueError("A hold must be positive.")
     spend_month = _spend_take(wallet=wallet, member=member, amount=amount) if member is not None else None
     # The hold row goes in before the wallet UPDATE so the wallet row stays locked only for the
-    # UPDATE, one ledger INSERT and the commit.
+    # UPDATE-and-INSERT and the commit.
     hold = Hold.objects.create(
         wallet_id=wallet.pk, generation=generation, member=member, amount=amount, spend_month=spend_month
     )
-    result = _apply(wallet_id=wallet.pk, held_delta=amount)
-    if result is None:
-        raise InsufficientCredits("Not enough credits for this generation.")
-    balance, held = result
-    LedgerEntry.objects.create(
-        wallet_id=wallet.pk,
-        kind=LedgerEntry.Kind.HOLD,
-        held_delta=amount,
-        balance_after=balance,
-        held_after=held,
-        hold=hold,
-        generation=generation,
-        actor=member,
-        reason="Hold for generation",
+    entry_id = _move(
+        wallet_id=wallet.pk, kind=LedgerEntry.Kind.HOLD, held_delta=amount, hold_id=hold.pk,
+        generation_id=generation.pk if generation is not None else None,
+        actor_id=member.pk if member is not None else None, reason="Hold for generation",
     )
+    if entry_id is None:
+        raise InsufficientCredits("Not enough credits for this generation.")
     return hold
 
 
@@ -172,18 +198,11 @@ def _settle(*, hold: Hold, state: str, captured: int | None, reason: str) -> boo
         if not flipped:
             return False
         _spend_give_back(hold=hold, amount=hold.amount - (captured or 0))
-        balance, held = _apply(wallet_id=hold.wallet_id, amount=-(captured or 0), held_delta=-hold.amount)
-        LedgerEntry.objects.create(
+        _move(
             wallet_id=hold.wallet_id,
             kind=LedgerEntry.Kind.CAPTURE if state == Hold.State.CAPTURED else LedgerEntry.Kind.RELEASE,
-            amount=-(captured or 0),
-            held_delta=-hold.amount,
-            balance_after=balance,
-            held_after=held,
-            hold=hold,
-            generation_id=hold.generation_id,
-            actor=hold.member,
-            reason=reason,
+            amount=-(captured or 0), held_delta=-hold.amount, hold_id=hold.pk, generation_id=hold.generation_id,
+            actor_id=hold.member_id, reason=reason,
         )
         return True
 
