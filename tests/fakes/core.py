@@ -388,6 +388,9 @@ def dispatch(req: FakeRequest) -> FakeResponse:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so adapters' pooled connections are exercised
+    # Headers and body go out as separate writes; with Nagle on, the body waits for the client's
+    # delayed ACK (40 ms on Linux) on every keep-alive request.
+    disable_nagle_algorithm = True
     server_version = "AtelierFakeUpstream/1"
 
     def log_message(self, format, *args):  # quiet: tests read /_fake/requests instead
