@@ -127,3 +127,15 @@ def test_music_speech_and_text_pricing():
     assert clean["max_tokens"] == 100 and quote(text["pricing"], clean) > 0
     with pytest.raises(ValidationFailed):
         validate_params(music["schema"], {"prompt": "x", "instrumental": True, "lyrics": "la la"})
+
+
+def test_sandbox_text_takes_a_prompt_or_messages_but_not_both():
+    schema = ENTRIES["sandbox-text"]["schema"]
+    chat = [{"role": "user", "content": "What is a haiku?"}]
+    clean = validate_params(schema, {"messages": chat, "max_tokens": 30})
+    result = ADAPTER.submit(job("text", **clean))
+    assert "haiku" in result.text and result.usage["output_tokens"] <= 30
+    with pytest.raises(ValidationFailed):
+        validate_params(schema, {"messages": chat, "prompt": "And a sonnet?"})
+    with pytest.raises(ValidationFailed):
+        validate_params(schema, {"max_tokens": 30})
