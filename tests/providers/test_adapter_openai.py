@@ -238,3 +238,19 @@ def test_speech_malformed_answer_is_transient(fake_upstream):
     with pytest.raises(TransientError) as caught:
         run(fake_upstream, "speech", "tts-1", input="hi")
     assert caught.value.code == "upstream_bad_response"
+
+
+def test_stream_cut_before_the_end_is_transient(fake_upstream):
+    from tests.fakes.core import FakeResponse, route, sse
+
+    @route("POST", r"^/cut-v9/chat/completions$", name="openai.chat_cut")
+    def _cut(req):
+        chunk = {"choices": [{"index": 0, "delta": {"content": "half"}, "finish_reason": None}]}
+        return FakeResponse(stream=sse([chunk], done=False))
+
+    channel = make_channel(fake_upstream, base_path="/cut-v9")  # a path the openai.chat route does not match
+    stream = get_adapter(channel).stream_chat(make_job(channel, "text", "gpt-4o-mini", prompt="x"))
+    assert next(stream).delta == "half"
+    with pytest.raises(TransientError) as caught:
+        next(stream)
+    assert caught.value.code == "upstream_bad_response"

@@ -146,6 +146,7 @@ class OpenAIAdapter(Adapter):
         with http.stream(self.channel, "POST", f"{self.base_url()}/chat/completions", json=body,
                          headers={**self.headers(), "Accept": "text/event-stream"}, read_timeout=120,
                          provider=self.name) as response:
+            finished = False
             for _, data in http.iter_sse(response):
                 if data.strip() == "[DONE]":
                     return
@@ -165,10 +166,13 @@ class OpenAIAdapter(Adapter):
                     finish = choice.get("finish_reason")
                     if finish == "content_filter":
                         raise ContentFiltered(f"{self.name}: the answer was withheld by the provider's content filter")
+                    finished = finished or bool(finish)
                     if delta or finish:
                         yield ChatChunk(delta=delta, finish_reason=finish)
                 if chunk.get("usage"):
                     yield ChatChunk(usage=usage_from(chunk["usage"]))
+            if not finished:  # the connection closed mid-answer: what arrived is not the whole reply
+                raise http.bad_response("the stream ended before the answer was finished", provider=self.name)
 
     # ---- images -----------------------------------------------------------------------------
     @staticmethod
