@@ -36,7 +36,7 @@ def test_serves_requests_concurrently(fake_upstream):
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(lambda _: httpx.get(fake_upstream.url + "/_core/ping", timeout=5).json(), range(8)))
     assert answers == [{"pong": True}] * 8
-    assert time.monotonic() - started < 1.6  # 8 x 0.4 s in sequence would be 3.2 s
+    assert time.monotonic() - started < 2.4  # 8 x 0.4 s in sequence would be 3.2 s (margin for a loaded box)
 
 
 def test_count_limits_a_fault_and_prefix_matching(fake_upstream):
