@@ -8,8 +8,8 @@
 
 Settings are read from top-level fields or from --commands in the prompt text, not both (like
 Ark's strict check). Errors are {"error": {"code", "message", "param", "type"}}. A bearer key
-containing "invalid" is refused; a model id containing "missing" does not exist; a prompt
-containing "forbidden" is refused at creation (InputTextSensitiveContentDetected); one
+containing "invalid" or starting with "bad" is refused; a model id containing "missing" does
+not exist; a prompt containing "forbidden" is refused at creation (InputTextSensitiveContentDetected); one
 containing "unsafe video" fails late with OutputVideoSensitiveContentDetected; fail_late fails
 with InternalServiceError. A task is "queued" until its first poll, then "running"."""
 from __future__ import annotations
@@ -42,7 +42,7 @@ def ark_error(status: int, message: str, code: str = "", param: str = "") -> Fak
 
 def _refused(req: FakeRequest) -> FakeResponse | None:
     token = req.bearer()
-    if not token or "invalid" in token:
+    if not token or "invalid" in token or token.startswith("bad"):
         return ark_error(401, "The API key or AK/SK in the request is missing or invalid.", "AuthenticationError")
     return None
 

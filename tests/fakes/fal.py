@@ -8,12 +8,12 @@
 The real host (queue.fal.run) serves model ids at its root; here they live under /fal (a channel's
 base_url is fake.url + "/fal") so fal's catch-all model paths cannot shadow other providers' routes.
 
-Auth is `Authorization: Key <key>`; a key containing "invalid" is refused (401). Model errors
-are 422 {"detail": [{"loc", "msg", "type"}]}: a missing prompt, and a prompt containing
-"forbidden" (type content_policy_violation). Requests that fail late complete with `error` /
-`error_type` in their status, and their result answers 500 {"detail", "error_type"}.
-Models with video/veo/seedance/kling in their id answer {"video": {...}}, audio ones {"audio": {...}}, all other
-ones {"images": [...], "has_nsfw_concepts": [...]}."""
+Auth is `Authorization: Key <key>`; a key containing "invalid" or starting with "bad" is refused
+(401). Model errors are 422 {"detail": [{"loc", "msg", "type"}]}: a missing prompt, and a prompt
+containing "forbidden" (type content_policy_violation). Requests that fail late complete with
+`error` / `error_type` in their status, and their result answers 503 {"detail", "error_type"}.
+Models with video/veo/seedance/kling in their id answer {"video": {...}} (plus a thumbnail
+"image"), audio ones {"audio": {...}}, all others {"images": [...], "has_nsfw_concepts": [...]}."""
 from __future__ import annotations
 
 from . import media
@@ -32,7 +32,7 @@ def fal_error(status: int, message: str, code: str = "") -> FakeResponse:
 
 def _refused(req: FakeRequest) -> FakeResponse | None:
     value = req.headers.get("authorization", "")
-    if not value.startswith("Key ") or "invalid" in value:
+    if not value.startswith("Key ") or "invalid" in value or value.startswith("Key bad"):
         return FakeResponse(status=401, json={"detail": "Invalid authentication credentials"})
     return None
 

@@ -3,9 +3,9 @@
     POST /v1beta/models/{model}:generateContent   (x-goog-api-key header or ?key=)
 
 Answers synchronously with base64 PNGs in candidates[0].content.parts[].inlineData. Errors are
-Google's {"error": {"code", "message", "status", "details"}}; a key containing "invalid" is a
-400 with reason API_KEY_INVALID, as the real API answers. Prompts steer the other outcomes:
-"forbidden" -> promptFeedback.blockReason, "unsafe image" -> finishReason IMAGE_SAFETY,
+Google's {"error": {"code", "message", "status", "details"}}; a key containing "invalid" or
+starting with "bad" is a 400 with reason API_KEY_INVALID, as the real API answers. Prompts steer
+the other outcomes: "forbidden" -> promptFeedback.blockReason, "unsafe image" -> finishReason IMAGE_SAFETY,
 "just talk" -> a text-only answer, "quota" -> 429 with RetryInfo. "pro" models also send a
 draft image in a thought part first, like the thinking image models do.
 
@@ -44,7 +44,7 @@ def refused(req: FakeRequest) -> FakeResponse | None:
         return google_error(403, "Method doesn't allow unregistered callers (callers without established "
                                  "identity). Please use API Key or other form of API consumer identity to call "
                                  "this API.")
-    if "invalid" in key:
+    if "invalid" in key or key.startswith("bad"):
         return google_error(400, "API key not valid. Please pass a valid API key.", details=[{
             "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
             "domain": "googleapis.com"}])

@@ -5,9 +5,11 @@
     GET  /v1/predictions/{id}                                                  -> prediction
     POST /v1/predictions/{id}/cancel                                           -> prediction
 
-Errors are problem+json bodies {"title", "detail", "status"}. A token containing "invalid" is
-refused (401). A prompt containing "forbidden" fails late with Replicate's NSFW message.
-Models whose name mentions video/veo/kling/wan (or inputs with a duration) answer one MP4 URL; music/audio ones a WAV;
+Errors are problem+json bodies {"title", "detail", "status"}. A token containing "invalid" or
+starting with "bad" is refused (401). A prompt containing "forbidden" fails late with
+Replicate's NSFW message. Models whose name mentions video/veo/kling/wan (or inputs with a
+duration) answer one MP4 URL; music/audio ones a WAV; language models (llama, deepseek, ...) a
+list of text pieces, streamed from /v1/streams/{id} when created with "stream": true;
 everything else a list of `num_outputs` PNG URLs."""
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ def _iso(timestamp: float | None) -> str | None:
 
 def _refused(req: FakeRequest) -> FakeResponse | None:
     token = req.bearer()
-    if not token or "invalid" in token:
+    if not token or "invalid" in token or token.startswith("bad"):
         return problem(401, "You did not pass a valid authentication token")
     return None
 
