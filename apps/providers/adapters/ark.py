@@ -176,7 +176,7 @@ class ArkAdapter(Adapter):
         if status in ("queued", "running"):
             return ProviderResult(status=ProviderResult.PENDING, upstream_id=upstream_id, poll_after=self._poll_after())
         if status == "succeeded":
-            content = task.get("content") or {}
+            content = task.get("content") if isinstance(task.get("content"), dict) else {}
             url = content.get("video_url")
             if not isinstance(url, str) or not url.startswith(("https://", "http://")):
                 raise PermanentError("ark: the task succeeded without a video URL", code="upstream_no_output")

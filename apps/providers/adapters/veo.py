@@ -107,7 +107,7 @@ class VeoAdapter(Adapter):
             raise self._operation_error(operation["error"])
         video_response = (operation.get("response") or {}).get("generateVideoResponse") or {}
         samples = [s for s in video_response.get("generatedSamples") or [] if isinstance(s, dict)]
-        uris = [s.get("video", {}).get("uri") for s in samples]
+        uris = [s["video"].get("uri") for s in samples if isinstance(s.get("video"), dict)]
         uris = [u for u in uris if isinstance(u, str) and u]
         if not uris:
             reasons = "; ".join(str(r) for r in video_response.get("raiMediaFilteredReasons") or [])
