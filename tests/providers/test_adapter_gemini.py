@@ -272,3 +272,32 @@ def test_tts_unknown_voice_is_invalid_input(fake_upstream):
                   params={"input": "Hi.", "voice": "Nobody"})
     with pytest.raises(InvalidInput):
         adapter_for(fake_upstream).submit(the_job)
+
+
+@pytest.mark.django_db
+def test_a_chat_generation_stores_the_text_and_charges_the_reported_tokens(owner, fake_upstream, monkeypatch):
+    from apps.catalog.models import AIModel, Channel
+    from apps.generations.models import Generation
+    from apps.generations.services import generation_run, generation_submit
+
+    monkeypatch.setattr("apps.generations.services._enqueue_run", lambda gid, countdown=None: None)
+    monkeypatch.setattr("apps.generations.services._enqueue_poll", lambda gid, countdown: None)
+    model = AIModel.objects.create(
+        slug="gemini-flash-test", name="Gemini Flash test", vendor="Google", modality="text",
+        schema={"fields": [{"name": "prompt", "type": "text", "required": True},
+                           {"name": "max_tokens", "type": "integer", "min": 1, "max": 1000, "default": 500}]},
+        pricing={"unit": "1k_tokens", "input": "1", "output": "2", "max_output": "max_tokens"},
+    )
+    model.routes.create(adapter="gemini", upstream_model="gemini-2.5-flash")
+    channel = Channel.objects.create(name="gemini-chat", adapter="gemini", base_url=fake_upstream.url + "/v1beta",
+                                     options={"timeout": 5})
+    channel.api_key = "AIzaChat-5555"
+    channel.save()
+    generation, _ = generation_submit(user=owner, workspace=owner.current_workspace, model=model,
+                                      raw_params={"prompt": "hello world"})
+    generation_run(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == Generation.Status.SUCCEEDED, generation.error_message
+    assert generation.result_text == "You said: hello world"
+    assert generation.usage == {"input_tokens": 2, "output_tokens": 7}
+    assert 0 < generation.charged < generation.price  # what was used, not the hold for 500 output tokens
