@@ -183,6 +183,10 @@ def error_details(body) -> tuple[str, str]:
             node_errors = body.get("node_errors")
             if node_errors:
                 message = f"{message} ({_node_error_text(node_errors)})"
+            details = body["error"].get("details") if isinstance(body.get("error"), dict) else None
+            field_errors = details.get("fieldErrors") if isinstance(details, dict) else None
+            if isinstance(field_errors, dict) and field_errors:  # pollinations' zod validation errors
+                message = f"{message} ({'; '.join(f'{name}: {_text(errs)}' for name, errs in field_errors.items())})"
             return message[:MAX_ERROR_MESSAGE], code
     return jsonlib.dumps(body)[:MAX_ERROR_MESSAGE], code
 

@@ -90,6 +90,7 @@ def test_400_message_and_safety(fake_upstream):
     with pytest.raises(InvalidInput) as caught:
         run(fake_upstream, "image", "flux", prompt="x", size="4096x4096")
     assert "check the details" in caught.value.message
+    assert "width: Expected an integer between 16 and 2048" in caught.value.message  # the field errors come along
     with pytest.raises(ContentFiltered):
         run(fake_upstream, "image", "flux", prompt="forbidden", options={"safe": True})
 
