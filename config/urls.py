@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("apps.wallet.urls")),
     path("", include("apps.accounts.urls")),
+    path("", include("apps.api.urls")),
     path("", include("apps.studio.urls")),
 ]
 

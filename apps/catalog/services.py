@@ -87,36 +87,54 @@ def catalog_sync(*, entries: list[dict]) -> SyncResult:
     if problems:
         raise ValueError("Catalog data is invalid:\n" + "\n".join(problems))
     Channel.objects.get_or_create(name="Sandbox", defaults={"adapter": "sandbox", "priority": -100})
+    # Two reads and bulk writes: tests load the whole catalog often, so one query per model adds up.
+    now = timezone.now()
+    existing = {model.slug: model for model in AIModel.objects.all()}
+    fresh, changed = [], []
     for entry in entries:
         values = {name: entry.get(name, AIModel._meta.get_field(name).get_default()) for name in CATALOG_FIELDS}
-        model = AIModel.objects.filter(slug=entry["slug"]).first()
+        model = existing.get(entry["slug"])
         if model is None:
-            model = AIModel.objects.create(slug=entry["slug"], synced_at=timezone.now(), **values)
-            result.created += 1
+            fresh.append(AIModel(slug=entry["slug"], synced_at=now, **values))
         elif any(getattr(model, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(model, name, value)
-            model.synced_at = timezone.now()
-            model.save()
-            result.updated += 1
+            model.synced_at = now
+            changed.append(model)
         else:
             result.unchanged += 1
-        _sync_routes(model, entry.get("routes", []))
+    AIModel.objects.bulk_create(fresh)
+    if changed:
+        AIModel.objects.bulk_update(changed, [*CATALOG_FIELDS, "synced_at"])
+    result.created, result.updated = len(fresh), len(changed)
+    ids = dict(AIModel.objects.filter(slug__in=[e["slug"] for e in entries]).values_list("slug", "pk"))
+    _sync_routes(entries, ids)
     return result
 
 
-def _sync_routes(model: AIModel, routes: list[dict]):
-    wanted = {route["adapter"]: route for route in routes}
-    existing = {route.adapter: route for route in model.routes.all()}
-    for adapter, route in wanted.items():
-        values = {"upstream_model": route["model"], "unsupported": route.get("unsupported", []),
-                  "rules": route.get("rules", [])}
-        current = existing.get(adapter)
-        if current is None:
-            ModelRoute.objects.create(model=model, adapter=adapter, **values)
-        elif any(getattr(current, k) != v for k, v in values.items()):
-            ModelRoute.objects.filter(pk=current.pk).update(**values)
-    model.routes.exclude(adapter__in=wanted).delete()
+def _sync_routes(entries: list[dict], ids: dict[str, int]):
+    current = {(r.model_id, r.adapter): r for r in ModelRoute.objects.filter(model_id__in=ids.values())}
+    wanted, create, update = set(), [], []
+    for entry in entries:
+        model_id = ids[entry["slug"]]
+        for route in entry.get("routes", []):
+            key = (model_id, route["adapter"])
+            wanted.add(key)
+            values = {"upstream_model": route["model"], "unsupported": route.get("unsupported", []),
+                      "rules": route.get("rules", [])}
+            row = current.get(key)
+            if row is None:
+                create.append(ModelRoute(model_id=model_id, adapter=route["adapter"], **values))
+            elif any(getattr(row, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(row, k, v)
+                update.append(row)
+    ModelRoute.objects.bulk_create(create)
+    if update:
+        ModelRoute.objects.bulk_update(update, ["upstream_model", "unsupported", "rules"])
+    stale = [row.pk for key, row in current.items() if key not in wanted]
+    if stale:
+        ModelRoute.objects.filter(pk__in=stale).delete()
 
 
 def model_find(*, slug_or_alias: str, include_disabled: bool = False) -> AIModel | None:

@@ -1,0 +1,145 @@
+"""JSON shapes of the public API (catalog entries, generations, balance)."""
+from __future__ import annotations
+
+from django.conf import settings
+
+from apps.catalog.models import AIModel, Channel
+from apps.catalog.pricing import price_summary
+from apps.generations.models import Generation
+from apps.wallet.money import format_credits
+
+OUTPUT_MODALITY = {"image": "image", "video": "video", "music": "audio", "speech": "audio", "text": "text"}
+IMAGE_INPUT = {"image-to-image", "image-to-video", "end-frame", "media-to-video", "vision"}
+
+
+def credits(milli: int | None) -> str | None:
+    """Money as a decimal string of credits: exact, unlike a JSON float."""
+    return None if milli is None else format_credits(milli).replace(",", "")
+
+
+def absolute(url: str) -> str:
+    if not url or url.startswith(("http://", "https://")):
+        return url
+    return settings.SITE_URL.rstrip("/") + url
+
+
+def upstream_adapters() -> set[str]:
+    """Adapters with at least one enabled channel: the rest of a model's routes are idle."""
+    return set(Channel.objects.filter(enabled=True).exclude(adapter="sandbox").values_list("adapter", flat=True))
+
+
+def served_by_sandbox(model: AIModel, live: set[str]) -> bool:
+    """True when only the local sandbox engine can serve the model right now."""
+    return model.is_local or not ({route.adapter for route in model.routes.all()} & live)
+
+
+def _pricing(model: AIModel) -> dict:
+    summary = price_summary(model.effective_pricing, model.schema)
+    return {
+        "currency": "credits",
+        "unit": summary["unit"],
+        "from": credits(summary["from"]),
+        "rates": {name: credits(value) for name, value in summary["rates"].items()},
+        "rule": model.effective_pricing,
+    }
+
+
+def model_list_item(model: AIModel) -> dict:
+    created = int(model.synced_at.timestamp()) if model.synced_at else 0
+    return {"id": model.slug, "object": "model", "created": created,
+            "owned_by": model.vendor, "name": model.name, "modality": model.modality}
+
+
+def model_detail(model: AIModel, live: set[str]) -> dict:
+    return {
+        **model_list_item(model),
+        "description": model.description,
+        "capabilities": model.capabilities,
+        "aliases": model.aliases,
+        "input_modalities": input_modalities(model),
+        "output_modalities": [OUTPUT_MODALITY[model.modality]],
+        "schema": model.schema,
+        "pricing": _pricing(model),
+        "limits": model.limits,
+        "routes": [route.adapter for route in model.routes.all()],
+        "served_by_sandbox": served_by_sandbox(model, live),
+    }
+
+
+def input_modalities(model: AIModel) -> list[str]:
+    found = ["text"]
+    if IMAGE_INPUT & set(model.capabilities) or any(
+            spec["type"] in {"url", "url_list"} and "image" in spec["name"] for spec in model.schema.get("fields", [])):
+        found.append("image")
+    if any(spec["name"] == "audio_url" for spec in model.schema.get("fields", [])):
+        found.append("audio")
+    return found
+
+
+def pollinations_item(model: AIModel) -> dict:
+    """One entry of GET /image/models or /text/models, in the shape pollinations.ai uses."""
+    fields = {spec["name"]: spec for spec in model.schema.get("fields", [])}
+    summary = price_summary(model.effective_pricing, model.schema)
+    pricing = {name: credits(value) for name, value in summary["rates"].items()}
+    pricing["currency"] = "credits"
+    item = {
+        "name": model.slug,
+        "aliases": model.aliases,
+        "pricing": pricing,
+        "description": f"{model.name} - {model.description}",
+        "input_modalities": input_modalities(model),
+        "output_modalities": [OUTPUT_MODALITY[model.modality]],
+        "tools": False,
+        "reasoning": "reasoning" in model.capabilities,
+        "is_specialized": model.modality in {"video", "speech"},
+    }
+    if "context_window" in model.limits:
+        item["context_window"] = model.limits["context_window"]
+    if "voice" in fields and fields["voice"].get("choices"):
+        item["voices"] = [str(v) for v in fields["voice"]["choices"]]
+    return item
+
+
+def generation_json(generation: Generation) -> dict:
+    attempts = list(generation.attempts.all())
+    submits = [a for a in attempts if a.phase == "submit"]
+    error = {"code": generation.error_code, "message": generation.error_message} if generation.error_code else None
+    outputs = []
+    for output in generation.outputs.all():
+        outputs.append({
+            "index": output.index,
+            "kind": output.kind,
+            "mime": output.mime,
+            "url": absolute(output.file.url) if output.file else None,
+            "thumbnail_url": absolute(output.thumbnail.url) if output.thumbnail else None,
+            "optimized_url": absolute(output.web.url) if output.web else None,
+            "cover_url": absolute(output.cover.url) if output.cover else None,
+            "width": output.width,
+            "height": output.height,
+            "duration": output.duration,
+            "size_bytes": output.size_bytes,
+        })
+    return {
+        "id": str(generation.pk),
+        "object": "generation",
+        "model": generation.model.slug,
+        "status": generation.status,
+        "progress": generation.progress,
+        "params": generation.params,
+        "price": credits(generation.price),
+        "charged": credits(generation.charged),
+        "currency": "credits",
+        "outputs": outputs,
+        "text": generation.result_text or None,
+        "usage": generation.usage or None,
+        "error": error,
+        "routing": {
+            "upstream": generation.channel_name or None,
+            "adapter": generation.adapter or None,
+            "failover": len({a.channel_name for a in submits}) > 1,
+            "attempts": len(submits),
+        },
+        "created_at": generation.created_at.isoformat(),
+        "started_at": generation.started_at.isoformat() if generation.started_at else None,
+        "finished_at": generation.finished_at.isoformat() if generation.finished_at else None,
+    }
