@@ -1,7 +1,9 @@
 """Sandbox engine benchmark: render time of each modality on this machine. Prints, asserts nothing.
 
-Each case runs --runs times (after one warm-up) in this process, one core; the figure is the
-median wall time, with the best and worst beside it, and the size of what was made. The
+Each case runs --runs times (after one warm-up) in this process; the figures are the median
+wall time with the best and worst beside it, the median CPU time of this process (x264 uses
+two threads, so CPU can exceed wall; on a busy shared machine CPU is the steadier figure),
+the load average while it ran, and the size of what was made. The
 derivative step (poster frame, thumbnail, duration) that generation_finish runs on the
 result is timed too, since a job pays for both.
 
@@ -110,14 +112,21 @@ def timed(function, *args):
     return time.perf_counter() - started, result
 
 
+def cpu_timed(function):
+    started, cpu = time.perf_counter(), time.process_time()
+    result = function()
+    return time.perf_counter() - started, time.process_time() - cpu, result
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", default="", help="comma-separated case names: " + ", ".join(CASES))
     args = parser.parse_args()
     chosen = [name for name in CASES if not args.only or name in args.only.split(",")]
-    print(f"sandbox engines, {os.cpu_count()} cores (renders use one), median of {args.runs} runs after a warm-up")
-    print(f"{'case':36} {'median':>8} {'best':>8} {'worst':>8}  {'derivatives':>11}  output")
+    print(f"sandbox engines on {os.cpu_count()} cores (x264 uses 2 threads, the rest 1; espeak-ng's CPU is "
+          f"not in 'cpu'), median of {args.runs} runs after a warm-up")
+    print(f"{'case':36} {'median':>8} {'best':>8} {'worst':>8} {'cpu':>8}  {'derivatives':>11}  {'load':>5}  output")
     for name in chosen:
         label, case, derive = CASES[name]
         if name == "speech" and shutil.which("espeak-ng") is None:
@@ -125,13 +134,15 @@ def main():
             continue
         runs = 1 if name == "music_long" else args.runs
         case()  # warm-up: imports, caches, first-call costs
-        times, description, data = [], "", None
+        times, cpus, description, data = [], [], "", None
         for _ in range(runs):
-            seconds, (description, data) = timed(case)
+            seconds, cpu, (description, data) = cpu_timed(case)
             times.append(seconds)
+            cpus.append(cpu)
         derived = f"{timed(derive, data)[0]:10.3f}s" if derive and data else f"{'-':>11}"
-        print(f"{label:36} {statistics.median(times):7.3f}s {min(times):7.3f}s {max(times):7.3f}s  {derived}  "
-              f"{description}")
+        load = os.getloadavg()[0]
+        print(f"{label:36} {statistics.median(times):7.3f}s {min(times):7.3f}s {max(times):7.3f}s "
+              f"{statistics.median(cpus):7.3f}s  {derived}  {load:5.1f}  {description}")
 
 
 if __name__ == "__main__":
