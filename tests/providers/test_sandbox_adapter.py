@@ -1,7 +1,9 @@
 """The sandbox adapter's contract: synchronous image/speech/text, asynchronous video/music."""
+import base64
 import io
 
 import av
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -139,3 +141,19 @@ def test_sandbox_text_takes_a_prompt_or_messages_but_not_both():
         validate_params(schema, {"messages": chat, "prompt": "And a sonnet?"})
     with pytest.raises(ValidationFailed):
         validate_params(schema, {"max_tokens": 30})
+
+
+def test_image_edits_start_from_the_source_image():
+    source = Image.new("RGB", (600, 400), (250, 250, 250))
+    source.paste((10, 10, 10), (0, 0, 300, 400))  # left half black, right half white
+    buffer = io.BytesIO()
+    source.save(buffer, format="PNG")
+    uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    edited = ADAPTER.submit(job("image", prompt="a blue ocean", input_image=uri, aspect_ratio="3:2")).outputs[0]
+    pixels = np.asarray(Image.open(io.BytesIO(edited.data)).convert("L"), dtype=float)
+    assert (edited.width, edited.height) == (1024, 683)
+    assert pixels[:, :400].mean() + 80 < pixels[:, -400:].mean()  # the source's halves show through
+    plain = ADAPTER.submit(job("image", prompt="a blue ocean", aspect_ratio="3:2")).outputs[0]
+    assert plain.data != edited.data
+    with pytest.raises(InvalidInput, match="Source image"):
+        ADAPTER.submit(job("image", prompt="x", image_url="data:image/png;base64,AAAA"))

@@ -9,15 +9,19 @@ no worker ever sleeps."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import time
 from typing import Iterator
 
+from PIL import Image, ImageOps
+
 from ..base import Adapter, ChatChunk, InvalidInput, Job, NotFound, OutputFile, ProviderResult
 from ..registry import register
 from ..sandbox import text as text_engine
-from ..sandbox.image import render_png
+from ..sandbox.image import render_image, render_png
 from ..sandbox.music import render_song
+from ..sandbox.sources import load_image
 from ..sandbox.speech import synthesize_speech
 from ..sandbox.video import render_video, spec_from_params
 
@@ -51,6 +55,30 @@ def _image_size(params: dict) -> tuple[int, int]:
     if ratio >= 1:
         return base, max(16, round(base / ratio))
     return max(16, round(base * ratio)), base
+
+
+SOURCE_IMAGE_FIELDS = ("image_url", "input_image", "image_prompt")
+DEFAULT_PROMPT_STRENGTH = 0.35
+
+
+def _source_image(params: dict) -> str | None:
+    """The image an edit or image-to-image request starts from, under any model's field name."""
+    for name in SOURCE_IMAGE_FIELDS:
+        if params.get(name):
+            return params[name]
+    urls = params.get("image_urls")
+    return urls[0] if isinstance(urls, list) and urls else None
+
+
+def _edited_png(source_url: str, prompt: str, *, seed: int, width: int, height: int, strength: float) -> bytes:
+    """The source image (cover-fitted) with the prompt's picture laid over it at `strength`:
+    the result visibly comes from the source and still changes with the prompt."""
+    source = ImageOps.fit(load_image(source_url, label="Source image"), (width, height),
+                          method=Image.Resampling.BICUBIC)
+    painted = render_image(prompt, seed=seed, width=width, height=height).convert("RGB")
+    buffer = io.BytesIO()
+    Image.blend(source, painted, min(1.0, max(0.0, strength))).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
 
 
 def _image_count(params: dict) -> int:
@@ -124,15 +152,16 @@ class SandboxAdapter(Adapter):
         width, height = _image_size(job.params)
         seed = int(job.params.get("seed") or 0)
         prompt = str(job.params.get("prompt") or "")
-        outputs = [
-            OutputFile(
-                mime="image/png",
-                data=render_png(prompt, seed=seed + index, width=width, height=height),
-                width=width,
-                height=height,
-            )
-            for index in range(_image_count(job.params))
-        ]
+        source = _source_image(job.params)
+        strength = float(job.params.get("prompt_strength") or DEFAULT_PROMPT_STRENGTH)
+
+        def draw(index: int) -> bytes:
+            if source:
+                return _edited_png(source, prompt, seed=seed + index, width=width, height=height, strength=strength)
+            return render_png(prompt, seed=seed + index, width=width, height=height)
+
+        outputs = [OutputFile(mime="image/png", data=draw(index), width=width, height=height)
+                   for index in range(_image_count(job.params))]
         return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=outputs)
 
     def _render_video(self, job: Job) -> ProviderResult:
