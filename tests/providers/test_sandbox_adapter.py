@@ -157,3 +157,11 @@ def test_image_edits_start_from_the_source_image():
     assert plain.data != edited.data
     with pytest.raises(InvalidInput, match="Source image"):
         ADAPTER.submit(job("image", prompt="x", image_url="data:image/png;base64,AAAA"))
+
+
+def test_match_input_image_takes_the_source_aspect_ratio():
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 600), (200, 30, 30)).save(buffer, format="PNG")
+    uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    result = ADAPTER.submit(job("image", prompt="x", input_image=uri, aspect_ratio="match_input_image", n=2))
+    assert [(o.width, o.height) for o in result.outputs] == [(512, 1024), (512, 1024)]

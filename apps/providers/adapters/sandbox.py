@@ -70,11 +70,10 @@ def _source_image(params: dict) -> str | None:
     return urls[0] if isinstance(urls, list) and urls else None
 
 
-def _edited_png(source_url: str, prompt: str, *, seed: int, width: int, height: int, strength: float) -> bytes:
+def _edited_png(source: Image.Image, prompt: str, *, seed: int, width: int, height: int, strength: float) -> bytes:
     """The source image (cover-fitted) with the prompt's picture laid over it at `strength`:
     the result visibly comes from the source and still changes with the prompt."""
-    source = ImageOps.fit(load_image(source_url, label="Source image"), (width, height),
-                          method=Image.Resampling.BICUBIC)
+    source = ImageOps.fit(source, (width, height), method=Image.Resampling.BICUBIC)
     painted = render_image(prompt, seed=seed, width=width, height=height).convert("RGB")
     buffer = io.BytesIO()
     Image.blend(source, painted, min(1.0, max(0.0, strength))).save(buffer, format="PNG", compress_level=1)
@@ -152,11 +151,14 @@ class SandboxAdapter(Adapter):
         width, height = _image_size(job.params)
         seed = int(job.params.get("seed") or 0)
         prompt = str(job.params.get("prompt") or "")
-        source = _source_image(job.params)
+        source_url = _source_image(job.params)
+        source = load_image(source_url, label="Source image") if source_url else None
+        if source is not None and job.params.get("aspect_ratio") == "match_input_image":
+            width, height = _image_size({**job.params, "aspect_ratio": f"{source.width}:{source.height}"})
         strength = float(job.params.get("prompt_strength") or DEFAULT_PROMPT_STRENGTH)
 
         def draw(index: int) -> bytes:
-            if source:
+            if source is not None:
                 return _edited_png(source, prompt, seed=seed + index, width=width, height=height, strength=strength)
             return render_png(prompt, seed=seed + index, width=width, height=height)
 
