@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from apps.catalog.models import AIModel, Channel
+from apps.catalog.models import AIModel
+from apps.catalog.presentation import served_by_sandbox, upstream_adapters  # noqa: F401  (re-exported)
 from apps.catalog.pricing import price_summary
 from apps.generations.models import Generation
 from apps.wallet.money import format_credits
@@ -21,16 +22,6 @@ def absolute(url: str) -> str:
     if not url or url.startswith(("http://", "https://")):
         return url
     return settings.SITE_URL.rstrip("/") + url
-
-
-def upstream_adapters() -> set[str]:
-    """Adapters with at least one enabled channel: the rest of a model's routes are idle."""
-    return set(Channel.objects.filter(enabled=True).exclude(adapter="sandbox").values_list("adapter", flat=True))
-
-
-def served_by_sandbox(model: AIModel, live: set[str]) -> bool:
-    """True when only the local sandbox engine can serve the model right now."""
-    return model.is_local or not ({route.adapter for route in model.routes.all()} & live)
 
 
 def _pricing(model: AIModel) -> dict:

@@ -2,14 +2,14 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from apps.accounts.services import workspace_for_user
-from apps.catalog.models import AIModel, Modality
+from apps.catalog.models import AIModel
+from apps.catalog.presentation import catalog_gallery, model_reference
 from apps.catalog.pricing import starting_price
 from apps.catalog.schema import ValidationFailed
 from apps.generations.errors import SubmitError
@@ -23,15 +23,12 @@ HISTORY_SIZE = 24
 
 
 def gallery(request):
-    models = AIModel.objects.filter(enabled=True)
-    modality = request.GET.get("modality", "")
-    query = request.GET.get("q", "").strip()
-    if modality in Modality.values:
-        models = models.filter(modality=modality)
-    if query:
-        models = models.filter(Q(name__icontains=query) | Q(vendor__icontains=query) | Q(description__icontains=query))
-    cards = [{"model": m, "from_price": format_credits(starting_price(m.effective_pricing, m.schema))} for m in models]
-    context = {"cards": cards, "modalities": Modality.choices, "modality": modality, "q": query}
+    filters = {name: request.GET.get(key, "").strip() for name, key in
+               (("modality", "modality"), ("vendor", "vendor"), ("capability", "capability"), ("query", "q"))}
+    found = catalog_gallery(**filters)
+    context = {"cards": found.cards, "modalities": found.modalities, "vendors": found.vendors,
+               "capabilities": found.capabilities, "modality": filters["modality"], "vendor": filters["vendor"],
+               "capability": filters["capability"], "q": filters["query"]}
     template = "studio/gallery.html#cards" if request.htmx else "studio/gallery.html"
     return render(request, template, context)
 
@@ -70,6 +67,7 @@ def model_page(request, slug):
     price, failure = _price_for(model, {name: spec.get("default") for spec in model.schema.get("fields", [])
                                         for name in [spec["name"]] if spec.get("default") is not None})
     context = _form_context(model, price=price or format_credits(starting_price(model.effective_pricing, model.schema)))
+    context["reference"] = model_reference(model=model, site_url=request.build_absolute_uri("/"))
     if request.user.is_authenticated:
         workspace = workspace_for_user(user=request.user)
         context["history"], context["polling"] = _history(request, workspace, model)

@@ -1,0 +1,81 @@
+"""Gallery filters and the model page's reference sections (they read the catalog)."""
+import json
+import re
+from html import unescape
+
+import pytest
+
+from apps.catalog.models import AIModel, Channel
+from apps.catalog.presentation import api_examples, catalog_gallery, example_params
+from apps.catalog.schema import validate_params
+
+
+def slugs(cards):
+    return {card["model"].slug for card in cards}
+
+
+def test_gallery_filters_combine(catalog):
+    everything = catalog_gallery()
+    assert len(everything.cards) == AIModel.objects.filter(enabled=True).count()
+    assert "Google" in everything.vendors and ("end-frame", "End frame (start and end frames)") in everything.capabilities
+    videos = slugs(catalog_gallery(modality="video").cards)
+    assert {"veo-3", "seedance-2"} <= videos and "gpt-image-1" not in videos
+    google_video = slugs(catalog_gallery(modality="video", vendor="Google").cards)
+    assert google_video == {"veo-3", "veo-3-fast", "veo-3.1"}
+    end_frames = slugs(catalog_gallery(capability="end-frame").cards)
+    assert "kling-2.1" in end_frames and "veo-3" not in end_frames
+    assert slugs(catalog_gallery(query="gemini-2.5-flash-image").cards) == {"nano-banana"}  # alias search
+    assert slugs(catalog_gallery(query="flux kontext").cards) == {"flux-kontext-pro", "flux-kontext-max"}
+    assert catalog_gallery(query="no such thing at all").cards == []
+
+
+def test_gallery_page_and_htmx_partial(client, catalog):
+    page = client.get("/", {"modality": "speech", "vendor": "OpenAI"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "GPT-4o mini TTS" in html and "Veo 3" not in html
+    assert "credits per 1k characters" in html
+    assert 'value="OpenAI" selected' in html
+    partial = client.get("/", {"capability": "lyrics"}, HTTP_HX_REQUEST="true")
+    text = partial.content.decode()
+    assert text.lstrip().startswith('<div id="cards"') and "<html" not in text
+    assert "MiniMax Music 1.5" in text and "Sora 2" not in text
+    texts = client.get("/", {"modality": "text"}).content.decode()
+    assert "credits per 1k tokens in / out" in texts
+
+
+def test_disabled_models_leave_the_gallery(client, catalog):
+    AIModel.objects.filter(slug="dall-e-3").update(enabled=False)
+    assert "dall-e-3" not in slugs(catalog_gallery().cards)
+    assert client.get("/models/dall-e-3/").status_code == 404
+
+
+def test_model_page_shows_parameters_pricing_routes_and_examples(client, catalog):
+    html = unescape(client.get("/models/seedance-2/").content.decode())
+    for text in ["<code>media_urls</code>", "string[] (URL)", "1–12 public URLs", "<code>seed</code>",
+                 "-1 – 4294967295", "image_url required when mode = image-to-video.",
+                 "Base, per second", "generate_audio = true", "resolution = 1080p",
+                 "<code>dreamina-seedance-2-0-260128</code>", "no seed",
+                 "Served by the local sandbox until an upstream channel is configured",
+                 "curl -X POST http://testserver/v1/generations", '"model": "seedance-2"', "Idempotency-Key"]:
+        assert text in html, text
+
+
+def test_sandbox_label_follows_channels(client, catalog):
+    assert "Served by the local sandbox" in client.get("/models/gpt-image-1/").content.decode()
+    Channel.objects.create(name="OpenAI", adapter="openai", priority=10)
+    html = client.get("/models/gpt-image-1/").content.decode()
+    assert "Served by a configured upstream channel" in html and "channel configured" in html
+    assert "Runs on this server" in client.get("/models/sandbox-image/").content.decode()
+
+
+@pytest.mark.parametrize("slug", ["gpt-image-1", "veo-3", "kling-2.1", "minimax-music-1.5", "tts-1", "gpt-4o"])
+def test_api_examples_are_valid_requests_and_python(catalog, slug):
+    model = AIModel.objects.get(slug=slug)
+    validate_params(model.schema, example_params(model))
+    examples = api_examples(model, "https://atelier.example")
+    body = re.search(r"-d '(.*?)'\n", examples["curl"], re.S).group(1)
+    assert json.loads(body)["model"] == slug
+    compile(examples["python"], f"{slug}-example.py", "exec")
+    assert 'API = "https://atelier.example"' in examples["python"]
+    assert f'"model": "{slug}"' in examples["python"]
