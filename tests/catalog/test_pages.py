@@ -79,3 +79,32 @@ def test_api_examples_are_valid_requests_and_python(catalog, slug):
     compile(examples["python"], f"{slug}-example.py", "exec")
     assert 'API = "https://atelier.example"' in examples["python"]
     assert f'"model": "{slug}"' in examples["python"]
+
+
+def test_every_model_page_renders_with_its_tables(client, catalog):
+    for model in AIModel.objects.filter(enabled=True):
+        response = client.get(f"/models/{model.slug}/")
+        assert response.status_code == 200, model.slug
+        html = response.content.decode()
+        assert 'class="table params"' in html and 'class="table pricing"' in html, model.slug
+        assert f'"model": "{model.slug}"' in unescape(html), model.slug
+
+
+@pytest.mark.django_db(transaction=True)
+def test_text_model_from_the_web_form_uses_the_prompt(client, make_user, eager):
+    from apps.accounts.services import user_onboard
+    from apps.catalog.data import all_models
+    from apps.catalog.services import catalog_sync
+    from apps.generations.models import Generation
+
+    catalog_sync(entries=all_models())
+    user = make_user("writer@example.com")
+    user_onboard(user=user)
+    client.force_login(user)
+    response = client.post("/models/gpt-4o-mini/generate", {"prompt": "Say hello", "max_tokens": "64"})
+    assert response.status_code == 302
+    generation = Generation.objects.get()
+    assert generation.params["prompt"] == "Say hello" and "messages" not in generation.params
+    assert generation.status == "succeeded", generation.error_message
+    assert generation.result_text
+    assert generation.charged <= generation.price
