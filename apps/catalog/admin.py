@@ -2,6 +2,9 @@ from django import forms
 from django.contrib import admin
 
 from .models import AIModel, Channel, ModelRoute
+from .pricing import quote
+from .schema import validate_params
+from .services import catalog_sample_params
 
 
 class ModelRouteInline(admin.TabularInline):
@@ -9,8 +12,29 @@ class ModelRouteInline(admin.TabularInline):
     extra = 0
 
 
+class AIModelForm(forms.ModelForm):
+    class Meta:
+        model = AIModel
+        fields = "__all__"
+
+    def clean_price_override(self):
+        """A broken override would make every quote of the model fail: refuse it here instead."""
+        rule = self.cleaned_data.get("price_override")
+        if rule in (None, {}, ""):
+            return None
+        schema = self.cleaned_data.get("schema") or (self.instance.schema if self.instance.pk else {})
+        try:
+            price = quote(rule, validate_params(schema, catalog_sample_params(schema)))
+        except Exception as exc:  # any error in the rule is the admin's to fix
+            raise forms.ValidationError(f"This pricing rule cannot price the model: {exc!r}") from None
+        if price <= 0:
+            raise forms.ValidationError("This pricing rule gives a price of zero.")
+        return rule
+
+
 @admin.register(AIModel)
 class AIModelAdmin(admin.ModelAdmin):
+    form = AIModelForm
     list_display = ("name", "slug", "vendor", "modality", "is_local", "enabled")
     list_filter = ("modality", "vendor", "enabled", "is_local")
     list_editable = ("enabled",)

@@ -1,3 +1,4 @@
+import json
 import time
 from collections import Counter
 from decimal import Decimal
@@ -134,3 +135,27 @@ def test_prices_follow_the_documented_credit_scale():
     assert quote(by_slug["veo-3"]["pricing"], {"duration": 8, "generate_audio": True}) == 320_000
     assert quote(by_slug["tts-1"]["pricing"], {"input": "x" * 1000}) == 1500
     assert Decimal(by_slug["gpt-4o"]["pricing"]["output"]) == Decimal("1")
+
+
+def test_admin_price_override_is_checked_and_survives_sync(admin_client, db):
+    catalog_sync(entries=ENTRIES)
+    model = AIModel.objects.get(slug="flux-schnell")
+    url = f"/admin/catalog/aimodel/{model.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("" if v is None else v) for k, v in data.items()}
+    for name in ("capabilities", "schema", "pricing", "limits", "aliases"):
+        data[name] = json.dumps(getattr(model, name))
+    data.update({"routes-TOTAL_FORMS": "0", "routes-INITIAL_FORMS": "0", "routes-MIN_NUM_FORMS": "0",
+                 "routes-MAX_NUM_FORMS": "1000"})
+    data["enabled"] = ""
+    data["price_override"] = '{"unit": "image", "credits": "abc"}'
+    refused = admin_client.post(url, data)
+    assert refused.status_code == 200
+    assert "cannot price the model" in refused.content.decode()
+    data["price_override"] = '{"unit": "image", "credits": "0.5", "count": "n"}'
+    saved = admin_client.post(url, data)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    catalog_sync(entries=ENTRIES)
+    model.refresh_from_db()
+    assert model.enabled is False and model.price_override["credits"] == "0.5"
