@@ -95,8 +95,9 @@ def generation_json(generation: Generation) -> dict:
     attempts = list(generation.attempts.all())
     submits = [a for a in attempts if a.phase == "submit"]
     error = {"code": generation.error_code, "message": generation.error_message} if generation.error_code else None
-    outputs = []
+    outputs, titles = [], []
     for output in generation.outputs.all():
+        titles.append((output.meta or {}).get("title"))
         outputs.append({
             "index": output.index,
             "kind": output.kind,
@@ -110,7 +111,7 @@ def generation_json(generation: Generation) -> dict:
             "duration": output.duration,
             "size_bytes": output.size_bytes,
         })
-    return {
+    body = {
         "id": str(generation.pk),
         "object": "generation",
         "model": generation.model.slug,
@@ -134,3 +135,13 @@ def generation_json(generation: Generation) -> dict:
         "started_at": generation.started_at.isoformat() if generation.started_at else None,
         "finished_at": generation.finished_at.isoformat() if generation.finished_at else None,
     }
+    if generation.model.modality == "music":
+        # The song view agents know from music tools: audio, title, lyrics, artwork.
+        body["songs"] = [{
+            "audio_url": output["url"],
+            "title": generation.params.get("title") or title or generation.prompt[:60],
+            "lyrics": generation.params.get("lyrics") or "",
+            "image_url": output["cover_url"],
+            "duration": output["duration"],
+        } for output, title in zip(outputs, titles) if output["kind"] == "audio"]
+    return body

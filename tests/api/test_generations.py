@@ -6,7 +6,9 @@ import pytest
 from apps.api.services import api_key_create
 from apps.catalog.models import AIModel
 from apps.generations.models import Generation
+from apps.generations.services import generation_poll
 from apps.wallet.models import Wallet
+from apps.wallet.services import wallet_grant
 
 SUBMIT = {"model": "flux-schnell", "params": {"prompt": "a lighthouse at dusk", "n": 2}}
 
@@ -139,3 +141,24 @@ def test_text_model_accepts_messages(client, auth):
     response = post(client, auth, body)
     assert response.status_code == 202, response.content
     assert response.json()["params"]["messages"] == [{"role": "user", "content": "Say hi"}]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_music_generation_lists_songs(client, member, eager):
+    wallet_grant(wallet=Wallet.objects.get(workspace=member.current_workspace), amount=100_000, reason="test")
+    secret = api_key_create(user=member, workspace=member.current_workspace, name="music").secret
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    body = {"model": "elevenlabs-music", "params": {"prompt": "calm piano for a rainy night", "duration": 10}}
+    created = post(client, headers, body)
+    assert created.status_code == 202, created.content
+    job = client.get(f"/v1/generations/{created.json()['id']}", **headers).json()
+    for _ in range(60):
+        if job["status"] not in ("queued", "running"):
+            break
+        generation_poll(generation_id=job["id"])
+        job = client.get(f"/v1/generations/{job['id']}", **headers).json()
+    assert job["status"] == "succeeded", job["error"]
+    assert job["price"] == "15"  # 1.5 credits per second x 10 s
+    song = job["songs"][0]
+    assert song["audio_url"] == job["outputs"][0]["url"] and song["audio_url"].startswith("http")
+    assert song["title"] and song["lyrics"] == ""
