@@ -42,8 +42,8 @@ class Hold(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
-    # The MemberSpend month this hold counts against (team pools only); settling gives back to
-    # that month's counter, so a hold placed in May and released in June corrects May.
+    # The MemberSpend month this hold counts against (holds placed by a member); settling gives
+    # back to that month's counter, so a hold placed in May and released in June corrects May.
     spend_month = models.DateField(null=True, blank=True)
 
     class Meta:
@@ -57,8 +57,8 @@ class Hold(models.Model):
 
 
 class MemberSpend(models.Model):
-    """What one member has committed from a team pool in one calendar month (UTC): open holds
-    plus captures. hold_place raises it with a conditional UPDATE against the member's cap in
+    """What one member has committed from one wallet in one calendar month (UTC): open holds
+    plus captures. Caps (Membership.monthly_cap) are set on team pools. hold_place raises it with a conditional UPDATE against the member's cap in
     the same transaction as the wallet UPDATE; releases and partial captures give back."""
 
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="member_spend")

@@ -120,39 +120,46 @@ def wallet_adjust(*, wallet: Wallet, amount: int, reason: str, actor) -> LedgerE
     return entry
 
 
-# ---- member caps on team pools ------------------------------------------------------------
+# ---- member spend and caps ------------------------------------------------------------
 def month_start(moment: datetime | None = None) -> date:
     """The spend month a moment belongs to (calendar month, UTC)."""
     moment = moment or timezone.now()
     return moment.astimezone(dt_timezone.utc).date().replace(day=1)
 
 
-def _spend_take(*, wallet: Wallet, member, amount: int) -> date | None:
-    """Count `amount` against the member's monthly spend on a team pool, refusing it with
-    MemberCapExceeded if it would pass their cap. One conditional UPDATE: the check and the
-    increment are one statement, and it runs in the caller's transaction with the wallet UPDATE.
+def _spend_take(*, wallet: Wallet, member, amount: int) -> date:
+    """Count `amount` against the member's spend on this wallet this month, refusing it with
+    MemberCapExceeded if it would pass their cap (Membership.monthly_cap; only team admins set
+    one, so in practice caps apply to team pools). One conditional UPDATE reads the cap and
+    checks and takes in the same statement, in the caller's transaction with the wallet UPDATE;
+    every hold pays one round trip for it, whatever the workspace.
 
-    Returns the month charged, or None when nothing is tracked (personal workspace, non-member)."""
-    from apps.accounts.models import Membership, Workspace
+    Returns the month charged."""
+    from apps.accounts.models import Membership
 
-    row = (
-        Membership.objects.filter(workspace_id=wallet.workspace_id, user=member)
-        .values_list("monthly_cap", "workspace__kind")
-        .first()
-    )
-    if row is None or row[1] != Workspace.Kind.TEAM:
-        return None
-    cap, _ = row
     month = month_start()
-    counter = MemberSpend.objects.filter(wallet_id=wallet.pk, member=member, month=month)
-    guarded = counter if cap is None else counter.filter(amount__lte=cap - amount)
-    if guarded.update(amount=F("amount") + amount):
-        return month
-    if not counter.exists():
-        # First spend of the month: make the row (a concurrent first spend may win; fine) and retry.
-        MemberSpend.objects.bulk_create([MemberSpend(wallet_id=wallet.pk, member=member, month=month)], ignore_conflicts=True)
-        if guarded.update(amount=F("amount") + amount):
+    quote = connection.ops.quote_name
+    spend_table, membership_table = quote(MemberSpend._meta.db_table), quote(Membership._meta.db_table)
+    month_db = MemberSpend._meta.get_field("month").get_db_prep_save(month, connection)
+    # No membership row or no cap: the COALESCE makes the guard always true.
+    sql = (
+        f"UPDATE {spend_table} SET amount = amount + %s "
+        f"WHERE wallet_id = %s AND member_id = %s AND month = %s AND amount + %s <= COALESCE("
+        f"(SELECT monthly_cap FROM {membership_table} WHERE workspace_id = %s AND user_id = %s), amount + %s)"
+    )
+    params = [amount, wallet.pk, member.pk, month_db, amount, wallet.workspace_id, member.pk, amount]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if cursor.rowcount:
             return month
+        if not MemberSpend.objects.filter(wallet_id=wallet.pk, member=member, month=month).exists():
+            # First spend of the month: make the row (a concurrent first spend may win; fine) and retry.
+            MemberSpend.objects.bulk_create(
+                [MemberSpend(wallet_id=wallet.pk, member=member, month=month)], ignore_conflicts=True
+            )
+            cursor.execute(sql, params)
+            if cursor.rowcount:
+                return month
     raise MemberCapExceeded("This would take you over your monthly spending cap on this team's credits.")
 
 

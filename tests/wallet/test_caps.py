@@ -72,10 +72,13 @@ def test_uncapped_member_is_tracked_but_only_limited_by_the_pool(team, pool, own
         hold_place(wallet=pool, amount=100_001, member=owner)
 
 
-def test_personal_wallets_have_no_spend_counter(owner):
+def test_personal_wallets_count_spend_without_a_cap(owner):
     wallet = personal_wallet(owner)
-    hold = hold_place(wallet=wallet, amount=1_000, member=owner)
-    assert hold.spend_month is None and not MemberSpend.objects.exists()
+    hold_place(wallet=wallet, amount=99_000, member=owner)
+    assert _spent(wallet, owner) == 99_000
+    with pytest.raises(InsufficientCredits):
+        hold_place(wallet=wallet, amount=1_001, member=owner)
+    assert _spent(wallet, owner) == 99_000 and wallet_audit() == []
 
 
 def test_month_rollover_starts_a_fresh_counter_and_old_holds_give_back_to_their_month(team, pool, teammate):
