@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from apps.catalog.models import AIModel
-from apps.catalog.presentation import served_by_sandbox, upstream_adapters  # noqa: F401  (re-exported)
+from apps.catalog.presentation import served_by_sandbox
 from apps.catalog.pricing import price_summary
 from apps.generations.models import Generation
 from apps.wallet.money import format_credits

@@ -12,6 +12,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.catalog.models import AIModel, Modality
+from apps.catalog.presentation import upstream_adapters
 from apps.catalog.services import model_find
 from apps.generations.errors import SubmitError
 from apps.generations.models import Generation
@@ -25,7 +26,6 @@ from .presenters import (
     model_detail,
     model_list_item,
     pollinations_item,
-    upstream_adapters,
 )
 from .services import api_key_authenticate
 
