@@ -131,7 +131,7 @@ def main():
             fsync = cursor.fetchone()[0]
         users, hot, separate, pool = _setup(args.workers)
         print(f"PostgreSQL {version} (fsync={fsync}, synchronous_commit={sync}); {os.cpu_count()} CPU cores; "
-              f"{args.workers} worker processes x {args.holds} holds; each hold = INSERT hold, then UPDATE wallet + INSERT ledger in one statement, COMMIT")
+              f"{args.workers} worker processes x {args.holds} holds; each hold = one statement (INSERT hold, UPDATE wallet, INSERT ledger) + COMMIT")
         _run("warm-up (separate wallets)", [(w, None) for w in separate], max(20, args.holds // 10))
         hot_rate = _run(f"hot wallet, {args.workers}-way", [(hot, None)] * args.workers, args.holds)
         separate_rate = _run(f"{args.workers} separate wallets", [(w, None) for w in separate], args.holds)

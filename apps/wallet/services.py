@@ -36,24 +36,32 @@ def wallet_create(*, workspace) -> Wallet:
 
 _ENTRY_COLUMNS = ("wallet", "kind", "amount", "held_delta", "balance_after", "held_after", "hold", "generation",
                   "actor", "reason", "created_at")
+_HOLD_COLUMNS = ("wallet", "generation", "member", "amount", "state", "created_at", "spend_month")
+
+
+def _insert_sql(model, names) -> tuple[str, list]:
+    fields = [model._meta.get_field(name) for name in names]
+    return ", ".join(connection.ops.quote_name(field.column) for field in fields), fields
 
 
 def _move(
     *, wallet_id: int, kind: str, amount: int = 0, held_delta: int = 0, hold_id=None, generation_id=None,
-    actor_id=None, reason: str = "",
-) -> int | None:
+    actor_id=None, reason: str = "", new_hold: dict | None = None,
+) -> tuple[int, int | None] | None:
     """Move balance and held with one conditional UPDATE that keeps balance >= held afterwards,
-    and append the ledger entry recording it. Returns the entry id, or None (nothing written)
-    when the guard refused the change. Must run inside the caller's transaction.
+    and append the ledger entry recording it; with `new_hold` (Hold column values), insert that
+    hold first and link the entry to it. Returns (entry id, hold id), or None when the guard
+    refused the change; the caller then raises, and its transaction takes back anything written.
 
     The wallet row stays locked from this UPDATE until COMMIT, and on a shared team pool every
     request queues on that lock, so the locked window is kept as small as possible:
-    - PostgreSQL: one statement (a data-modifying CTE) updates the wallet and inserts the
-      entry, so no client round trip happens while the row is locked except the COMMIT.
-    - SQLite: the IMMEDIATE transaction already serialises writers, so UPDATE ... RETURNING
-      followed by the INSERT is just as good. Same arithmetic, same guard, same rows."""
+    - PostgreSQL: one statement (data-modifying CTEs) inserts the hold, updates the wallet and
+      inserts the entry, so no client round trip happens while the row is locked except COMMIT.
+    - SQLite: the IMMEDIATE transaction already serialises writers, so the same rows are
+      written by consecutive statements. Same arithmetic, same guard, same rows."""
     quote = connection.ops.quote_name
-    wallet_table, entry_table = quote(Wallet._meta.db_table), quote(LedgerEntry._meta.db_table)
+    postgres = connection.vendor == "postgresql"
+    wallet_table, entry_table, hold_table = (quote(m._meta.db_table) for m in (Wallet, LedgerEntry, Hold))
     now = timezone.now()
     update = (
         f"UPDATE {wallet_table} SET balance = balance + %s, held = held + %s, updated_at = %s "
@@ -63,39 +71,47 @@ def _move(
         amount, held_delta, Wallet._meta.get_field("updated_at").get_db_prep_save(now, connection),
         wallet_id, held_delta - amount,
     ]
-    fields = [LedgerEntry._meta.get_field(name) for name in _ENTRY_COLUMNS]
-    columns = ", ".join(quote(field.column) for field in fields)
-
-    def prep(values: dict) -> list:
-        return [field.get_db_prep_save(values[field.name], connection) for field in fields[:4] + fields[6:]]
-
+    columns, fields = _insert_sql(LedgerEntry, _ENTRY_COLUMNS)
     values = {"kind": kind, "amount": amount, "held_delta": held_delta, "hold": hold_id, "generation": generation_id,
               "actor": actor_id, "reason": reason, "created_at": now}
+    # Everything but wallet, balance_after, held_after and hold, which come from the statements.
+    tail = [f.get_db_prep_save(values[f.name], connection) for f in fields[1:4] + fields[7:]]
+    hold_ref, hold_cte, hold_params = "%s", "", [fields[6].get_db_prep_save(hold_id, connection)]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if new_hold is not None:
+            hold_columns, hold_fields = _insert_sql(Hold, _HOLD_COLUMNS)
+            params = [f.get_db_prep_save(new_hold[f.name], connection) for f in hold_fields]
+            insert_hold = f"INSERT INTO {hold_table} ({hold_columns}) VALUES ({', '.join(['%s'] * len(params))}) RETURNING id"
+            if postgres:
+                hold_ref, hold_cte, hold_params = "h.id", f"h AS ({insert_hold}), ", params
+            else:
+                cursor.execute(insert_hold, params)
+                hold_id = cursor.fetchone()[0]
+                hold_params = [hold_id]
+        if postgres:
             cursor.execute(
-                f"WITH w AS ({update}) INSERT INTO {entry_table} ({columns}) "
-                f"SELECT w.id, %s, %s, %s, w.balance, w.held, %s, %s, %s, %s, %s FROM w RETURNING id",
-                update_params + prep({"wallet": None, **values})[1:],
+                f"WITH {hold_cte}w AS ({update}) INSERT INTO {entry_table} ({columns}) "
+                f"SELECT w.id, %s, %s, %s, w.balance, w.held, {hold_ref}, %s, %s, %s, %s "
+                f"FROM w{', h' if hold_cte else ''} RETURNING id, {quote(fields[6].column)}",
+                (hold_params if hold_cte else []) + update_params + tail[:3] + ([] if hold_cte else hold_params) + tail[3:],
             )
             row = cursor.fetchone()
-            return row[0] if row else None
+            return (row[0], row[1]) if row else None
         cursor.execute(update, update_params)
         row = cursor.fetchone()
         if row is None:
             return None
         _, balance, held = row
-        params = prep({"wallet": wallet_id, **values})
-        params[4:4] = [balance, held]
         cursor.execute(
-            f"INSERT INTO {entry_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id", params
+            f"INSERT INTO {entry_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id",
+            [wallet_id] + tail[:3] + [balance, held] + hold_params + tail[3:],
         )
-        return cursor.fetchone()[0]
+        return cursor.fetchone()[0], hold_id
 
 
 def _record(*, wallet: Wallet, kind: str, amount: int, reason: str, actor) -> LedgerEntry | None:
-    entry_id = _move(wallet_id=wallet.pk, kind=kind, amount=amount, actor_id=actor.pk if actor else None, reason=reason)
-    return LedgerEntry.objects.get(pk=entry_id) if entry_id else None
+    moved = _move(wallet_id=wallet.pk, kind=kind, amount=amount, actor_id=actor.pk if actor else None, reason=reason)
+    return LedgerEntry.objects.get(pk=moved[0]) if moved else None
 
 
 @transaction.atomic
@@ -181,18 +197,22 @@ def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None) -> 
     if amount <= 0:
         raise ValueError("A hold must be positive.")
     spend_month = _spend_take(wallet=wallet, member=member, amount=amount) if member is not None else None
-    # The hold row goes in before the wallet UPDATE so the wallet row stays locked only for the
-    # UPDATE-and-INSERT and the commit.
-    hold = Hold.objects.create(
-        wallet_id=wallet.pk, generation=generation, member=member, amount=amount, spend_month=spend_month
+    values = {
+        "wallet": wallet.pk, "generation": generation.pk if generation is not None else None,
+        "member": member.pk if member is not None else None, "amount": amount, "state": Hold.State.OPEN,
+        "created_at": timezone.now(), "spend_month": spend_month,
+    }
+    moved = _move(
+        wallet_id=wallet.pk, kind=LedgerEntry.Kind.HOLD, held_delta=amount, generation_id=values["generation"],
+        actor_id=values["member"], reason="Hold for generation", new_hold=values,
     )
-    entry_id = _move(
-        wallet_id=wallet.pk, kind=LedgerEntry.Kind.HOLD, held_delta=amount, hold_id=hold.pk,
-        generation_id=generation.pk if generation is not None else None,
-        actor_id=member.pk if member is not None else None, reason="Hold for generation",
-    )
-    if entry_id is None:
+    if moved is None:
         raise InsufficientCredits("Not enough credits for this generation.")
+    hold = Hold(
+        pk=moved[1], wallet_id=wallet.pk, generation=generation, member=member, amount=amount,
+        state=Hold.State.OPEN, created_at=values["created_at"], spend_month=spend_month,
+    )
+    hold._state.adding, hold._state.db = False, connection.alias
     return hold
 
 
