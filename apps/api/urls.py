@@ -11,6 +11,7 @@ urlpatterns = [
     path("v1/models/<str:model_id>", views.model_get, name="model"),
     path("image/models", views.image_models, name="image_models"),
     path("text/models", views.text_models, name="text_models"),
+    path("v1/quote", views.quote, name="quote"),
     path("v1/generations", views.generations, name="generations"),
     path("v1/generations/<str:generation_id>", views.generation_get, name="generation"),
     path("v1/generations/<str:generation_id>/cancel", views.generation_cancel_view, name="generation_cancel"),

@@ -16,7 +16,8 @@ from apps.catalog.presentation import upstream_adapters
 from apps.catalog.services import model_find
 from apps.generations.errors import SubmitError
 from apps.generations.models import Generation
-from apps.generations.services import generation_cancel, generation_submit
+from apps.catalog.schema import ValidationFailed
+from apps.generations.services import generation_cancel, generation_quote, generation_submit
 from apps.wallet.selectors import wallet_summary
 
 from .errors import ApiError, error_response, not_found
@@ -107,12 +108,8 @@ def text_models(request):
     return JsonResponse([pollinations_item(m) for m in _enabled_models(["text", "speech"])], safe=False)
 
 
-# ---- generations ------------------------------------------------------------------------------
-@api_view("POST", "GET")
-def generations(request):
-    if request.method == "GET":
-        return _generations_list(request)
-    body = _json_body(request)
+def _submission(body: dict) -> tuple[AIModel, dict]:
+    """The model and raw params of a {"model", "params"} body, or the error that says what is wrong."""
     unknown = sorted(set(body) - SUBMIT_KEYS)
     if unknown:
         raise ApiError("invalid_request", "The body is {\"model\": ..., \"params\": {...}}; model parameters go "
@@ -126,6 +123,27 @@ def generations(request):
     model = model_find(slug_or_alias=body["model"].strip())
     if model is None:
         raise ApiError("model_not_found", f"Unknown model id {body['model']!r}. See GET /v1/models.", status=404)
+    return model, params
+
+
+@api_view("POST", auth=False)
+def quote(request):
+    """The exact price (what a submit would hold) and the cleaned params, without running anything."""
+    model, params = _submission(_json_body(request))
+    try:
+        quoted = generation_quote(model=model, raw_params=params)
+    except ValidationFailed as failure:
+        raise ApiError("invalid_request", "Some parameters are not valid.", fields=failure.errors) from None
+    return JsonResponse({"object": "quote", "model": model.slug, "price": credits(quoted.price),
+                         "currency": "credits", "params": quoted.params})
+
+
+# ---- generations ------------------------------------------------------------------------------
+@api_view("POST", "GET")
+def generations(request):
+    if request.method == "GET":
+        return _generations_list(request)
+    model, params = _submission(_json_body(request))
     idempotency_key = request.headers.get("Idempotency-Key", "").strip() or None
     if idempotency_key and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
         raise ApiError("invalid_request", f"Idempotency-Key is at most {MAX_IDEMPOTENCY_KEY} characters.")

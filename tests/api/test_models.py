@@ -72,3 +72,17 @@ def test_text_models_in_pollinations_format(client, catalog):
     tts = by_name["tts-1"]
     assert tts["output_modalities"] == ["audio"] and "alloy" in tts["voices"]
     assert "flux-schnell" not in by_name
+
+
+def test_quote_is_exactly_what_a_submit_holds(client, member, auth):
+    import json
+
+    body = {"model": "veo-3-fast", "params": {"prompt": "rain on a window", "duration": 4, "generate_audio": False}}
+    quoted = client.post("/v1/quote", json.dumps(body), content_type="application/json")
+    assert quoted.status_code == 200
+    assert quoted.json()["price"] == "40" and quoted.json()["params"]["resolution"] == "720p"
+    submitted = client.post("/v1/generations", json.dumps(body), content_type="application/json", **auth)
+    assert submitted.json()["price"] == quoted.json()["price"]
+    bad = client.post("/v1/quote", json.dumps({"model": "veo-3-fast", "params": {"prompt": "x", "duration": 5}}),
+                      content_type="application/json")
+    assert bad.status_code == 400 and set(bad.json()["error"]["fields"]) == {"duration"}
