@@ -142,6 +142,8 @@ def _check_messages(spec: dict, value) -> list:
         role = message.get("role")
         if role not in MESSAGE_ROLES:
             raise ValueError(f"{where}: role must be one of {', '.join(MESSAGE_ROLES)} (got {role!r}).")
+        if "name" in message and (not isinstance(message["name"], str) or not 0 < len(message["name"]) <= 64):
+            raise ValueError(f"{where}: name must be text of 1 to 64 characters.")
         content = message.get("content")
         if isinstance(content, str):
             if not content.strip():

@@ -116,6 +116,7 @@ def test_messages_accepts_openai_chat_and_json_text():
     ([{"role": "user", "content": 3}], "Messages item 1: content must be text or a non-empty list of content parts."),
     ([{"role": "user", "content": "hi", "tools": []}], "Messages item 1 has unknown keys: tools."),
     (["hi"], "Messages item 1 must be an object with role and content."),
+    ([{"role": "user", "content": "hi", "name": ""}], "Messages item 1: name must be text of 1 to 64 characters."),
     ([{"role": "user", "content": "a"}] * 4, "Messages accepts at most 3 items (got 4)."),
     ([{"role": "user", "content": "x" * 51}], "Messages must be at most 50 characters in total (got 51)."),
     ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://e.com/a.png"}}]}],
