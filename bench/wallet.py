@@ -9,24 +9,42 @@ Starts its own PostgreSQL (tests/support/servers.start_postgres), migrates, then
   3. hot team pool:   one team wallet, every process is a different member with a monthly
                       cap (the member-spend counter is updated in the same transaction)
 Prints holds/s for each and the hot/separate ratio. The server runs with fsync=off and
-synchronous_commit=off like the test server; --durable turns both back on (sighup settings,
-no restart) so every commit waits for its WAL flush."""
+synchronous_commit=off like the test server; --durable restarts it with PostgreSQL's defaults
+(fsync, synchronous_commit, full_page_writes on), so every commit waits for its WAL flush."""
 from __future__ import annotations
 
 import argparse
 import multiprocessing
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.servers import start_postgres  # noqa: E402
+from tests.support.servers import _as_postgres_user, _pg_bin, start_postgres  # noqa: E402
 
 HOLD = 10  # millicredits: small, so a wallet never runs dry during the run
+
+
+def _make_durable(server, max_connections: int):
+    """Restart the server without the test server's fsync=off / synchronous_commit=off /
+    full_page_writes=off (command-line options outrank ALTER SYSTEM, hence a restart)."""
+    port = urlparse(server.url).port
+    options = (f"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={server.workdir} "
+               f"-c max_connections={max_connections} -c shared_buffers=128MB")
+    data = str(Path(server.workdir) / "data")
+    result = subprocess.run(
+        _as_postgres_user([_pg_bin("pg_ctl"), "-D", data, "-o", options, "-l", str(Path(server.workdir) / "log"),
+                           "-m", "fast", "-w", "restart"]),
+        capture_output=True, text=True, timeout=120,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"restart failed: {result.stderr[-500:]}")
 
 
 def _django(url: str):
@@ -109,19 +127,16 @@ def main():
     parser.add_argument("--durable", action="store_true", help="fsync=on, synchronous_commit=on")
     args = parser.parse_args()
 
-    server = start_postgres(max_connections=max(100, args.workers * 2 + 10))
+    max_connections = max(100, args.workers * 2 + 10)
+    server = start_postgres(max_connections=max_connections)
     try:
+        if args.durable:
+            _make_durable(server, max_connections)
         _django(server.url)
         from django.core.management import call_command
         from django.db import connection
 
         call_command("migrate", verbosity=0)
-        if args.durable:
-            with connection.cursor() as cursor:
-                cursor.execute("ALTER SYSTEM SET fsync = on")
-                cursor.execute("ALTER SYSTEM SET synchronous_commit = on")
-                cursor.execute("ALTER SYSTEM SET full_page_writes = on")
-                cursor.execute("SELECT pg_reload_conf()")
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
             version = cursor.fetchone()[0]
