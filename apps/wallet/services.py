@@ -192,8 +192,9 @@ def _spend_give_back(*, hold: Hold, amount: int) -> None:
 def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None) -> Hold:
     """Reserve `amount` if the available credits cover it, else raise InsufficientCredits.
 
-    On a team pool the member's monthly cap is checked and taken in the same transaction
-    (MemberCapExceeded); whichever refuses, the transaction rolls back and nothing remains."""
+    With a member, their monthly spend is checked against their cap (if any) and taken in the
+    same transaction (MemberCapExceeded); whichever refuses, the transaction rolls back and
+    nothing remains. Returns the hold, built from the written values (no re-read)."""
     if amount <= 0:
         raise ValueError("A hold must be positive.")
     spend_month = _spend_take(wallet=wallet, member=member, amount=amount) if member is not None else None
@@ -225,12 +226,16 @@ def _settle(*, hold: Hold, state: str, captured: int | None, reason: str) -> boo
         if not flipped:
             return False
         _spend_give_back(hold=hold, amount=hold.amount - (captured or 0))
-        _move(
+        moved = _move(
             wallet_id=hold.wallet_id,
             kind=LedgerEntry.Kind.CAPTURE if state == Hold.State.CAPTURED else LedgerEntry.Kind.RELEASE,
             amount=-(captured or 0), held_delta=-hold.amount, hold_id=hold.pk, generation_id=hold.generation_id,
             actor_id=hold.member_id, reason=reason,
         )
+        if moved is None:
+            # Cannot happen while balance >= held (captured <= amount); if the wallet was tampered
+            # with, refuse loudly and roll the flip back rather than settle without an entry.
+            raise RuntimeError(f"wallet {hold.wallet_id} refused settling hold {hold.pk}; run wallet_audit")
         return True
 
 
