@@ -92,7 +92,9 @@ def _run(label: str, targets: list[tuple[int, int | None]], holds: int) -> float
             raise SystemExit(f"{label}: a worker failed (exit {process.exitcode})")
     elapsed = max(end for _, end in spans) - min(begin for begin, _ in spans)
     rate = len(targets) * holds / elapsed
-    print(f"{label:<34} {len(targets) * holds:>6} holds in {elapsed:6.2f} s = {rate:8.0f} holds/s", flush=True)
+    # The machine may be shared: the 1-minute load average says how much else was running.
+    print(f"{label:<34} {len(targets) * holds:>6} holds in {elapsed:6.2f} s = {rate:8.0f} holds/s"
+          f"   (load avg {os.getloadavg()[0]:.1f})", flush=True)
     return rate
 
 
