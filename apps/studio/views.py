@@ -1,3 +1,4 @@
+import json
 import uuid
 
 from django.contrib import messages
@@ -62,11 +63,30 @@ def _price_for(model, raw):
         return None, failure
 
 
+def _params_to_reuse(request, model):
+    """The params of one of the user's own generations of this model (?from=<id>): "Run again"."""
+    if not request.user.is_authenticated or not request.GET.get("from"):
+        return None
+    try:
+        generation = _generation_or_404(request, uuid.UUID(request.GET["from"]))
+    except (ValueError, Http404):
+        return None
+    if generation.model_id != model.pk:
+        return None
+    values = dict(generation.params)
+    for spec in model.schema.get("fields", []):
+        if spec["type"] == "messages" and isinstance(values.get(spec["name"]), list):
+            values[spec["name"]] = json.dumps(values[spec["name"]], ensure_ascii=False)  # the form takes JSON text
+    return values
+
+
 def model_page(request, slug):
     model = _model_or_404(slug)
-    price, failure = _price_for(model, {name: spec.get("default") for spec in model.schema.get("fields", [])
-                                        for name in [spec["name"]] if spec.get("default") is not None})
-    context = _form_context(model, price=price or format_credits(starting_price(model.effective_pricing, model.schema)))
+    values = _params_to_reuse(request, model)
+    price, failure = _price_for(model, values or {name: spec.get("default") for spec in model.schema.get("fields", [])
+                                                  for name in [spec["name"]] if spec.get("default") is not None})
+    context = _form_context(model, values=values,
+                            price=price or format_credits(starting_price(model.effective_pricing, model.schema)))
     context["reference"] = model_reference(model=model, site_url=request.build_absolute_uri("/"))
     if request.user.is_authenticated:
         workspace = workspace_for_user(user=request.user)
@@ -100,7 +120,8 @@ def generate(request, slug):
             idempotency_key=f"web:{token}" if token else None,
         )
         if created:
-            messages.success(request, f"Queued: {format_credits(generation.price)} credits on hold.")
+            messages.success(request, f"Queued: {format_credits(generation.price)} credits on hold. "
+                                      "The result appears under your generations below.")
         else:
             messages.info(request, "This form was already submitted; showing that generation.")
         context = _form_context(model, values=raw, price=format_credits(generation.price))
@@ -109,6 +130,7 @@ def generate(request, slug):
         price, failure = _price_for(model, raw) if exc.code != "invalid_request" else (None, None)
         context = _form_context(model, values=raw, errors=exc.fields, price=price)
         context["submit_token"] = token or context["submit_token"]
+        context["short_of_credits"] = exc.code == "insufficient_credits"
         status = exc.status
     if not request.htmx:
         if status == 200:
@@ -129,7 +151,8 @@ def history(request):
     generations, polling = _history(request, workspace, model)
     context = {"history": generations, "polling": polling, "model": model}
     if request.htmx:
-        response = render(request, "studio/history.html#history", context)
+        # The poll also refreshes the balance badge: a finished job's capture changes it.
+        response = render(request, "studio/history.html#poll", context)
         if not polling:
             # Nothing pending: tell htmx to stop polling (status 286) but still swap the final state.
             return HttpResponseStopPolling(response.content)
@@ -148,10 +171,32 @@ def _generation_or_404(request, pk) -> Generation:
     return generation
 
 
+def _settings_rows(generation) -> list[tuple[str, str]]:
+    """The params a person chose, labelled as on the form (the prompt is shown on its own)."""
+    rows = []
+    for spec in generation.model.schema.get("fields", []):
+        name = spec["name"]
+        if name == "prompt" or name not in generation.params:
+            continue
+        value = generation.params[name]
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif spec["type"] == "messages" and isinstance(value, list):
+            value = f"{len(value)} message{'s' if len(value) != 1 else ''}"
+        elif isinstance(value, list):
+            value = ", ".join(str(item) for item in value)
+        rows.append((spec.get("label") or name.replace("_", " ").capitalize(), str(value)))
+    return rows
+
+
 @login_required
 def generation_detail(request, pk):
     generation = _generation_or_404(request, pk)
-    return render(request, "studio/generation.html", {"generation": generation})
+    context = {"generation": generation, "settings_rows": _settings_rows(generation)}
+    if request.htmx:
+        response = render(request, "studio/generation.html#poll", context)
+        return response if generation.is_pending else HttpResponseStopPolling(response.content)
+    return render(request, "studio/generation.html", context)
 
 
 @login_required

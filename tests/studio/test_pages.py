@@ -109,3 +109,39 @@ def test_outsider_gets_404_for_someone_elses_generation(logged_in, owner, outsid
     assert client.get(f"/generations/{generation.pk}/").status_code == 404
     assert client.post(f"/generations/{generation.pk}/cancel").status_code == 404
     assert "lighthouse" not in client.get("/history/").content.decode()
+
+
+def test_history_poll_refreshes_the_balance_and_cards_link_to_model_and_files(logged_in, owner, no_enqueue):
+    logged_in.post("/models/sandbox-image/generate", form(), **HX)
+    generation = Generation.objects.get()
+    from apps.generations.services import generation_run
+
+    generation_run(generation_id=generation.pk)
+    body = logged_in.get("/history/", **HX).content.decode()
+    assert 'id="balance" class="balance" hx-swap-oob="true"' in body  # the capture shows without a reload
+    assert 'href="/models/sandbox-image/"' in body and " download>Download</a>" in body
+
+
+def test_generation_page_polls_while_pending_and_offers_run_again(logged_in, owner, no_enqueue):
+    logged_in.post("/models/sandbox-image/generate", form(size="512x512", seed="7"), **HX)
+    generation = Generation.objects.get()
+    pending = logged_in.get(f"/generations/{generation.pk}/", **HX)
+    assert pending.status_code == 200 and 'hx-trigger="every 1500ms"' in pending.content.decode()
+    from apps.generations.services import generation_run
+
+    generation_run(generation_id=generation.pk)
+    final = logged_in.get(f"/generations/{generation.pk}/", **HX)
+    assert final.status_code == 286 and "every 1500ms" not in final.content.decode()
+    page = logged_in.get(f"/generations/{generation.pk}/").content.decode()
+    assert "512x512" in page and f"?from={generation.pk}" in page  # settings shown; run again link
+    again = logged_in.get(f"/models/sandbox-image/?from={generation.pk}").content.decode()
+    assert "a lighthouse in fog</textarea>" in again and 'value="7"' in again
+    assert re.search(r'<option value="512x512"\s+selected', again)
+
+
+def test_run_again_ignores_someone_elses_generation(logged_in, owner, outsider, client, no_enqueue):
+    logged_in.post("/models/sandbox-image/generate", form(prompt="secret plan"), **HX)
+    generation = Generation.objects.get()
+    client.force_login(outsider)
+    page = client.get(f"/models/sandbox-image/?from={generation.pk}")
+    assert page.status_code == 200 and "secret plan" not in page.content.decode()
