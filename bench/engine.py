@@ -172,7 +172,7 @@ def start_worker(env: dict, *, concurrency: int, name: str, pool: str = "prefork
 
     log = open(Path(env["ATELIER_VAR_DIR"]) / f"worker-{name}.log", "wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "WARNING", "--pool", pool,
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"), "--pool", pool,
          "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat",
          "-n", f"bench-{name}@%h"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -207,7 +207,7 @@ def peak_memory_kb(pid: int) -> int:
 
 def main():
     args = parse_args()
-    var_dir = tempfile.mkdtemp(prefix="atelier-bench-")
+    var_dir = os.environ.get("BENCH_VAR_DIR") or tempfile.mkdtemp(prefix="atelier-bench-")
     postgres, redis = start_postgres(), start_redis()
     from tests.fakes.core import FakeUpstreamProcess
 

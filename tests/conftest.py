@@ -10,6 +10,16 @@ from apps.wallet.services import wallet_create, wallet_grant
 PASSWORD = "correct-horse-battery-9"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_configs():
+    """Channel names repeat across tests; a config cached by an earlier test must not leak."""
+    from apps.providers.router import forget_channel_configs
+
+    forget_channel_configs()
+    yield
+    forget_channel_configs()
+
+
 @pytest.fixture
 def make_user(db):
     counter = {"n": 0}

@@ -23,7 +23,7 @@ from apps.catalog.schema import ValidationFailed, validate_params
 from apps.providers.base import Job, ModelUnavailable, ProviderError, ProviderResult, RateLimited, TransientError
 from apps.providers.health import channel_record_failure, channel_record_success
 from apps.providers.registry import get_adapter
-from apps.providers.router import RouteChoice, route_choices, unroutable_reason
+from apps.providers.router import RouteChoice, channel_config, route_choices, unroutable_reason
 from apps.wallet.errors import WalletError
 from apps.wallet.models import Hold, Wallet
 from apps.wallet.services import hold_capture, hold_place, hold_release
@@ -271,14 +271,9 @@ def _poll_delay(generation: Generation, hint: float | None) -> float:
     return min(max(hint or 1.0, age * POLL_BACKOFF_RATIO, 0.5), MAX_POLL_DELAY)
 
 def _choice_for(generation: Generation) -> RouteChoice | None:
-    from apps.catalog.models import Channel
-    from apps.providers.base import ChannelConfig
-
-    channel = Channel.objects.filter(name=generation.channel_name).first()
-    if channel is None:
+    config = channel_config(generation.channel_name)
+    if config is None:
         return None
-    config = ChannelConfig(name=channel.name, adapter=channel.adapter, base_url=channel.base_url,
-                           api_key=channel.api_key, options=channel.options or {})
     return RouteChoice(channel=config, upstream_model=generation.upstream_model)
 
 

@@ -5,6 +5,7 @@ is open are skipped (see health.py), and so are routes that cannot take the para
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 
 from apps.catalog.models import AIModel, Channel
@@ -18,6 +19,34 @@ from .health import channel_is_healthy
 class RouteChoice:
     channel: ChannelConfig
     upstream_model: str
+
+
+CHANNEL_CONFIG_TTL = 5.0  # seconds an admin's change to a channel may take to reach running polls
+_config_cache: dict[str, tuple[float, ChannelConfig | None]] = {}
+
+
+def _config(channel: Channel) -> ChannelConfig:
+    return ChannelConfig(name=channel.name, adapter=channel.adapter, base_url=channel.base_url,
+                         api_key=channel.api_key, options=channel.options or {})
+
+
+def channel_config(name: str) -> ChannelConfig | None:
+    """A channel's settings with its key decrypted, cached in-process for a few seconds.
+
+    Every status poll of every job needs them; re-reading the row and re-decrypting the key
+    each time was a fifth of a poll's cost."""
+    now = time.monotonic()
+    cached = _config_cache.get(name)
+    if cached and now - cached[0] < CHANNEL_CONFIG_TTL:
+        return cached[1]
+    channel = Channel.objects.filter(name=name).first()
+    config = _config(channel) if channel else None
+    _config_cache[name] = (now, config)
+    return config
+
+
+def forget_channel_configs() -> None:
+    _config_cache.clear()
 
 
 def _route_refuses(route, params: dict) -> bool:
@@ -47,11 +76,7 @@ def route_choices(*, model: AIModel, params: dict, rng: random.Random | None = N
     for channel in chosen:
         route = routes[channel.adapter]
         upstream = (channel.options or {}).get("model_map", {}).get(model.slug, route.upstream_model)
-        config = ChannelConfig(
-            name=channel.name, adapter=channel.adapter, base_url=channel.base_url, api_key=channel.api_key,
-            options=channel.options or {},
-        )
-        choices.append(RouteChoice(channel=config, upstream_model=upstream))
+        choices.append(RouteChoice(channel=_config(channel), upstream_model=upstream))
     return choices
 
 
