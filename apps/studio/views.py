@@ -47,9 +47,13 @@ def _history(request, workspace, model=None):
 
 
 def _form_context(model, *, values=None, errors=None, price=None, price_error=None):
+    fields = form_fields(model.schema, values, errors)
     return {
         "model": model,
-        "fields": form_fields(model.schema, values, errors),
+        "fields": fields,
+        # Advanced fields fold away under "More settings"; it opens when one of them has an error.
+        "has_advanced": any(field.advanced for field in fields),
+        "advanced_open": any(field.advanced and field.errors for field in fields),
         "submit_token": uuid.uuid4().hex,
         "price": price,
         "price_error": price_error,
