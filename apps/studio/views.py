@@ -46,14 +46,23 @@ def _history(request, workspace, model=None):
     return generations, any(g.is_pending for g in generations)
 
 
+def _changed(field, defaults: dict) -> bool:
+    default = defaults.get(field.name)
+    if isinstance(field.value, bool):
+        return field.value != bool(default)
+    return str(field.value) != ("" if default is None else str(default))
+
+
 def _form_context(model, *, values=None, errors=None, price=None, price_error=None):
     fields = form_fields(model.schema, values, errors)
+    defaults = {spec["name"]: spec.get("default") for spec in model.schema.get("fields", [])}
     return {
         "model": model,
         "fields": fields,
-        # Advanced fields fold away under "More settings"; it opens when one of them has an error.
+        # Advanced fields fold away under "More settings"; it stays open when one of them has an
+        # error or a value other than its default (after a submit, or "Run again").
         "has_advanced": any(field.advanced for field in fields),
-        "advanced_open": any(field.advanced and field.errors for field in fields),
+        "advanced_open": any(field.advanced and (field.errors or _changed(field, defaults)) for field in fields),
         "submit_token": uuid.uuid4().hex,
         "price": price,
         "price_error": price_error,

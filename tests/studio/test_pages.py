@@ -145,3 +145,12 @@ def test_run_again_ignores_someone_elses_generation(logged_in, owner, outsider, 
     client.force_login(outsider)
     page = client.get(f"/models/sandbox-image/?from={generation.pk}")
     assert page.status_code == 200 and "secret plan" not in page.content.decode()
+
+
+def test_more_settings_stay_open_when_an_advanced_value_was_changed(logged_in, no_enqueue, catalog):
+    closed = logged_in.get("/models/sandbox-text/").content.decode()
+    assert '<details class="advanced-fields" >' in closed
+    response = logged_in.post("/models/sandbox-text/generate",
+                              {"prompt": "hi", "max_tokens": "64", "temperature": "0.5",
+                               "submit_token": uuid.uuid4().hex}, **HX)
+    assert '<details class="advanced-fields" open>' in response.content.decode()
