@@ -3,6 +3,8 @@ import os
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
 
+from . import broker  # noqa: F401  (registers the atelierfs:// transport)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("atelier")

@@ -136,14 +136,16 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 else:
-    for sub in ("in", "processed", "control"):
+    for sub in ("in", "processed", "control", "staging"):
         (CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    # kombu's filesystem transport with atomic message writes: see config/broker.py.
+    CELERY_BROKER_URL = "atelierfs://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "in"),
         "data_folder_out": str(CELERY_BROKER_DIR / "in"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "control_folder": str(CELERY_BROKER_DIR / "control"),
+        "staging_folder": str(CELERY_BROKER_DIR / "staging"),
         "store_processed": False,
         "polling_interval": 0.2,
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),

@@ -14,5 +14,5 @@ def test_session_runs_on_the_requested_stack(request):
         assert "RedisCache" in settings.CACHES["default"]["BACKEND"]
     else:
         assert connection.vendor == "sqlite"
-        assert settings.CELERY_BROKER_URL == "filesystem://"
+        assert settings.CELERY_BROKER_URL == "atelierfs://"
         assert connection.settings_dict["TEST"]["NAME"], "the SQLite test database must be a file a worker can open"

@@ -1,6 +1,7 @@
 """Run the web server, one Celery worker and Celery beat together in the foreground.
 
-Ctrl-C (or any one of them dying) stops all three."""
+Ctrl-C stops all three. A worker or beat that dies is restarted (jobs it held are handed on
+by the sweeper); if the web server dies, or a process keeps dying, everything stops."""
 import os
 import signal
 import subprocess
@@ -9,6 +10,9 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+
+MAX_RESTARTS = 5
 
 
 class Command(BaseCommand):
@@ -36,12 +40,19 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        restarts = {name: 0 for name in commands}
         try:
             while not stopping:
-                for name, process in processes.items():
-                    if process.poll() is not None:
+                for name, process in list(processes.items()):
+                    if process.poll() is None or stopping:
+                        continue
+                    if name == "web" or restarts[name] >= MAX_RESTARTS:
                         self.stderr.write(f"{name} exited with {process.returncode}; stopping the others")
                         stopping = True
+                        break
+                    restarts[name] += 1
+                    self.stderr.write(f"{name} exited with {process.returncode}; restarting it ({restarts[name]})")
+                    processes[name] = subprocess.Popen(commands[name], cwd=settings.BASE_DIR, start_new_session=True)
                 time.sleep(0.5)
         finally:
             for process in processes.values():
