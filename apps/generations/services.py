@@ -161,9 +161,17 @@ def generation_run(*, generation_id) -> None:
     if not choices:
         generation_fail(generation=generation, code="model_unavailable", message="No channel can serve this model now.")
         return
+    free = [choice for choice in choices if _has_capacity(choice, generation)]
+    if not free:
+        # Every channel is at its max_concurrent: wait for a slot without spending a failover round.
+        delay = min(_poll_delay(generation, 2.0), MAX_POLL_DELAY)
+        Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
+            next_check_at=timezone.now() + timedelta(seconds=delay))
+        transaction.on_commit(lambda: _enqueue_run(generation.pk, countdown=delay))
+        return
     retry_after = None
     last_error: ProviderError | None = None
-    for choice in choices:
+    for choice in free:
         try:
             result = _call(generation, choice, "submit", lambda adapter, job: adapter.submit(job))
         except ProviderError as exc:
@@ -178,6 +186,16 @@ def generation_run(*, generation_id) -> None:
         _handle_result(generation, choice, result)
         return
     _retry_or_fail(generation, last_error, retry_after)
+
+
+def _has_capacity(choice: RouteChoice, generation: Generation) -> bool:
+    """Below the channel's max_concurrent jobs in flight (approximate: two simultaneous submits
+    may both see the last free slot)."""
+    limit = choice.channel.max_concurrent
+    if not limit:
+        return True
+    in_flight = Generation.objects.filter(status=Generation.Status.RUNNING, channel_name=choice.channel.name)
+    return in_flight.exclude(pk=generation.pk).count() < limit
 
 
 def _retry_or_fail(generation: Generation, error: ProviderError | None, retry_after: float | None):

@@ -123,6 +123,7 @@ class ChannelConfig:
     base_url: str = ""
     api_key: str = ""
     options: dict = field(default_factory=dict)
+    max_concurrent: int = 0  # jobs in flight at this upstream account at once; 0 = no limit
 
 
 @dataclass

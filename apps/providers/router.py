@@ -27,7 +27,8 @@ _config_cache: dict[str, tuple[float, ChannelConfig | None]] = {}
 
 def _config(channel: Channel) -> ChannelConfig:
     return ChannelConfig(name=channel.name, adapter=channel.adapter, base_url=channel.base_url,
-                         api_key=channel.api_key, options=channel.options or {})
+                         api_key=channel.api_key, options=channel.options or {},
+                         max_concurrent=channel.max_concurrent)
 
 
 def channel_config(name: str) -> ChannelConfig | None:

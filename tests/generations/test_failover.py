@@ -137,3 +137,24 @@ def test_channel_with_unknown_adapter_fails_over_instead_of_crashing(owner, flux
     assert generation.status == "succeeded"
     first = generation.attempts.first()
     assert (first.channel_name, first.error_code) == ("stale", "channel_misconfigured")
+
+
+def test_channel_at_max_concurrent_is_skipped_and_a_job_waits_when_all_are_full(owner, flux, fake_upstream, no_enqueue):
+    fake_upstream.config(job_seconds=60)  # jobs stay in flight
+    channels(fake_upstream)
+    Channel.objects.filter(name="primary").update(max_concurrent=1)
+    Channel.objects.filter(name="backup").update(max_concurrent=1)
+    from apps.providers.router import forget_channel_configs
+
+    forget_channel_configs()
+    first, second, third = (submit(owner, flux) for _ in range(3))
+    for generation in (first, second, third):
+        generation_run(generation_id=generation.pk)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert (first.channel_name, second.channel_name) == ("primary", "backup")
+    # No slot left: the third job waits, running, with nothing submitted and no failover round spent.
+    assert third.status == "running" and third.channel_name == "" and third.submit_rounds == 0
+    assert third.attempts.count() == 0
+    assert len(fake_upstream.requests("replicate.create_model")) == 2
