@@ -17,7 +17,7 @@ def redeem(request):
     body = _json_body(request)
     code = body.get("code")
     if not isinstance(code, str) or not code.strip():
-        raise ApiError("invalid_request", "Send {\"code\": \"XXXX-XXXX-XXXX-XXXX\"}.", fields={"code": ["Required."]})
+        raise ApiError("invalid_request", "Send {\"code\": \"K7QM-3XRP-9WHT-4NBV\"}.", fields={"code": ["Required."]})
     key = request.api_key
     wallet = Wallet.objects.get(workspace=key.workspace)
     try:
