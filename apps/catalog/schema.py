@@ -204,7 +204,7 @@ def _check_url(label: str, value) -> str:
     return value
 
 
-def _matches(condition: dict, params: dict) -> bool:
+def condition_matches(condition: dict, params: dict) -> bool:
     for name, expected in condition.items():
         actual = params.get(name)
         if isinstance(expected, list):
@@ -248,7 +248,7 @@ def validate_params(schema: dict, raw: dict) -> dict:
             failure.add(name, str(exc))
     if not failure.errors:
         for rule in schema.get("rules", []):
-            if not _matches(rule.get("if", {}), clean):
+            if not condition_matches(rule.get("if", {}), clean):
                 continue
             one_of = rule.get("one_of", [])
             given = [name for name in one_of if not _is_blank(clean.get(name))]

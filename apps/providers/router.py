@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from apps.catalog.models import AIModel, Channel
-from apps.catalog.schema import _matches
+from apps.catalog.schema import condition_matches
 
 from .base import ChannelConfig
 from .health import channel_is_healthy
@@ -53,7 +53,7 @@ def forget_channel_configs() -> None:
 def _route_refuses(route, params: dict) -> bool:
     if any(params.get(name) not in (None, "", []) for name in route.unsupported):
         return True
-    return any(_matches(rule.get("if", {}), params) for rule in route.rules)
+    return any(condition_matches(rule.get("if", {}), params) for rule in route.rules)
 
 
 def route_choices(*, model: AIModel, params: dict, rng: random.Random | None = None) -> list[RouteChoice]:
@@ -89,7 +89,7 @@ def unroutable_reason(*, model: AIModel, params: dict) -> str | None:
     usable = [r for r in routes if not _route_refuses(r, params)]
     if usable:
         return None
-    messages = [rule.get("message") for r in routes for rule in r.rules if _matches(rule.get("if", {}), params)]
+    messages = [rule.get("message") for r in routes for rule in r.rules if condition_matches(rule.get("if", {}), params)]
     unsupported = sorted({n for r in routes for n in r.unsupported if params.get(n) not in (None, "", [])})
     if messages:
         return messages[0]
