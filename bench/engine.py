@@ -30,6 +30,7 @@ def parse_args():
     parser.add_argument("--jobs", type=int, default=200, help="jobs for part (a), per mode")
     parser.add_argument("--async-jobs", type=int, default=1000, help="concurrent async jobs for part (b)")
     parser.add_argument("--job-seconds", type=float, default=30.0, help="upstream run time of part (b) jobs")
+    parser.add_argument("--threads", type=int, default=16, help="threads of the part (b) worker process")
     parser.add_argument("--skip-a", action="store_true")
     parser.add_argument("--skip-b", action="store_true")
     return parser.parse_args()
@@ -124,11 +125,11 @@ def part_a(user, model, jobs: int, env: dict):
     print(f"(a) ratio workers/inline:          {worker_rate / inline_rate:7.2f}   (target >= 0.5)")
 
 
-def part_b(user, model, count: int, job_seconds: float, fake, env: dict):
+def part_b(user, model, count: int, job_seconds: float, fake, env: dict, threads: int):
     from apps.generations.models import Generation
 
     fake.config(job_seconds=job_seconds, instant=False)
-    worker = start_worker(env, concurrency=16, pool="threads", name="b")
+    worker = start_worker(env, concurrency=threads, pool="threads", name="b")
     try:
         t0 = time.time()
         ids = submit_many(user, model, count, enqueue=True)
@@ -159,7 +160,7 @@ def part_b(user, model, count: int, job_seconds: float, fake, env: dict):
         within += lag <= 2 * interval
     lags.sort()
     succeeded = sum(1 for r in rows if r["status"] == "succeeded")
-    print(f"(b) {count} async jobs of {job_seconds:.0f} s, 1 worker process (16 threads); submitted in {submitted:.1f} s")
+    print(f"(b) {count} async jobs of {job_seconds:.0f} s, 1 worker process ({threads} threads); submitted in {submitted:.1f} s")
     print(f"(b) succeeded: {succeeded}/{count}; finished within two poll intervals ({2 * interval:.1f} s) of upstream completion: {within}/{count}")
     if lags:
         print(f"(b) lag after upstream completion: median {lags[len(lags) // 2]:.2f} s, p95 {lags[int(len(lags) * 0.95) - 1]:.2f} s, max {lags[-1]:.2f} s")
@@ -222,7 +223,7 @@ def main():
         if not args.skip_a:
             part_a(user, image, args.jobs, env)
         if not args.skip_b:
-            part_b(user, slow, args.async_jobs, args.job_seconds, fake, env)
+            part_b(user, slow, args.async_jobs, args.job_seconds, fake, env, args.threads)
         from apps.wallet.audit import wallet_audit
 
         problems = wallet_audit()

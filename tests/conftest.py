@@ -13,11 +13,14 @@ PASSWORD = "correct-horse-battery-9"
 @pytest.fixture(autouse=True)
 def _fresh_channel_configs():
     """Channel names repeat across tests; a config cached by an earlier test must not leak."""
-    from apps.providers.router import forget_channel_configs
+    from apps.catalog.cache import forget_catalog_caches
+    from apps.providers.health import forget_local_health_state
 
-    forget_channel_configs()
+    forget_catalog_caches()
+    forget_local_health_state()
     yield
-    forget_channel_configs()
+    forget_catalog_caches()
+    forget_local_health_state()
 
 
 @pytest.fixture

@@ -49,9 +49,12 @@ def image_derivatives(data: bytes) -> tuple[bytes, bytes, int, int]:
 
 
 def outputs_store(*, generation: Generation, files: list[OutputFile]) -> list[Output]:
-    """Store every main output (with derivatives); a 'cover' file becomes the previous output's cover."""
+    """Store every main output (with derivatives); a 'cover' file becomes the previous output's cover.
+
+    Runs only inside generation_finish's transaction, which also flips the job to succeeded,
+    so a job never has outputs before this: numbering starts at 0."""
     stored: list[Output] = []
-    index = generation.outputs.count()
+    index = 0
     for produced in files:
         if produced.data is None:
             raise ValueError("Output has no bytes; URLs must be downloaded before storing.")

@@ -9,14 +9,15 @@ import hashlib
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from apps.catalog.cache import cached_model
 from apps.catalog.models import AIModel
 from apps.catalog.pricing import quote, token_cost
 from apps.catalog.schema import ValidationFailed, validate_params
@@ -127,25 +128,44 @@ def _enqueue_poll(generation_id, countdown: float):
 
 # ---- claim --------------------------------------------------------------------------------
 def _claim(generation_id, *, from_queued: bool) -> Generation | None:
-    """Take the job for LEASE_SECONDS. 0 rows updated = someone else holds it, or it is done."""
-    now = timezone.now()
-    due = Q(status=Generation.Status.RUNNING, next_check_at__lte=now)
-    if from_queued:
-        due |= Q(status=Generation.Status.QUEUED)
-    updated = Generation.objects.filter(due, pk=generation_id).update(
-        status=Generation.Status.RUNNING, next_check_at=now + timedelta(seconds=LEASE_SECONDS)
-    )
-    if not updated:
+    """Take the job for LEASE_SECONDS. None = someone else holds it, or it is done.
+
+    One UPDATE ... RETURNING (PostgreSQL, SQLite >= 3.35) claims and reads the row, and the
+    model comes from the per-process catalog cache: this runs before every submit and every
+    status poll, so it is kept to one round trip."""
+    try:
+        pk = uuid.UUID(str(generation_id))
+    except ValueError:
         return None
-    generation = Generation.objects.select_related("model").get(pk=generation_id)
-    if generation.started_at is None:
-        Generation.objects.filter(pk=generation_id, started_at__isnull=True).update(started_at=now)
+    now = timezone.now()
+    generation = _claim_row(pk, now, from_queued)
+    if generation is None:
+        return None
+    generation.model = cached_model(generation.model_id)
     if now >= generation.deadline_at:
         _cancel_upstream(generation)
         generation_fail(generation=generation, code="deadline_exceeded",
                         message="The job did not finish within the model's time limit.")
         return None
     return generation
+
+
+def _claim_row(pk: uuid.UUID, now, from_queued: bool) -> Generation | None:
+    meta, quote = Generation._meta, connection.ops.quote_name
+    column = {name: quote(meta.get_field(name).column) for name in ("id", "status", "next_check_at", "started_at")}
+    when = meta.get_field("next_check_at").get_db_prep_value(now, connection)
+    lease = meta.get_field("next_check_at").get_db_prep_value(now + timedelta(seconds=LEASE_SECONDS), connection)
+    due = f"({column['status']} = %s AND {column['next_check_at']} <= %s)"
+    params = [Generation.Status.RUNNING, lease, when, meta.pk.get_db_prep_value(pk, connection),
+              Generation.Status.RUNNING, when]
+    if from_queued:
+        due += f" OR {column['status']} = %s"
+        params.append(Generation.Status.QUEUED)
+    sql = (f"UPDATE {quote(meta.db_table)} SET {column['status']} = %s, {column['next_check_at']} = %s, "
+           f"{column['started_at']} = COALESCE({column['started_at']}, %s) "
+           f"WHERE {column['id']} = %s AND ({due}) RETURNING *")
+    rows = list(Generation.objects.raw(sql, params))
+    return rows[0] if rows else None
 
 
 # ---- run ----------------------------------------------------------------------------------
@@ -182,7 +202,6 @@ def generation_run(*, generation_id) -> None:
             if isinstance(exc, RateLimited) and exc.retry_after:
                 retry_after = max(retry_after or 0, exc.retry_after)
             continue
-        _record_channel(generation, choice, result)
         _handle_result(generation, choice, result)
         return
     _retry_or_fail(generation, last_error, retry_after)
@@ -252,24 +271,22 @@ def _attempt(generation, choice, phase, outcome, started, error: ProviderError |
     )
 
 
-def _record_channel(generation: Generation, choice: RouteChoice, result: ProviderResult):
+def _handle_result(generation: Generation, choice: RouteChoice, result: ProviderResult):
+    """Record which channel took the job, then finish it or schedule its first poll."""
     generation.channel_name = choice.channel.name
     generation.adapter = choice.channel.adapter
     generation.upstream_model = choice.upstream_model
     generation.upstream_id = result.upstream_id or ""
-    Generation.objects.filter(pk=generation.pk).update(
-        channel_name=generation.channel_name, adapter=generation.adapter,
-        upstream_model=generation.upstream_model, upstream_id=generation.upstream_id,
-    )
-
-
-def _handle_result(generation: Generation, choice: RouteChoice, result: ProviderResult):
+    recorded = {"channel_name": generation.channel_name, "adapter": generation.adapter,
+                "upstream_model": generation.upstream_model, "upstream_id": generation.upstream_id}
     if result.status == ProviderResult.SUCCEEDED:
+        # Written first: a download that fails transiently re-polls this upstream task.
+        Generation.objects.filter(pk=generation.pk).update(**recorded)
         generation_finish(generation=generation, result=result, choice=choice)
         return
     delay = min(max(result.poll_after or 2.0, 0.5), MAX_POLL_DELAY)
     Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
-        next_check_at=timezone.now() + timedelta(seconds=delay), progress=result.progress
+        next_check_at=timezone.now() + timedelta(seconds=delay), progress=result.progress, **recorded
     )
     transaction.on_commit(lambda: _enqueue_poll(generation.pk, countdown=delay))
 
@@ -314,8 +331,7 @@ def generation_poll(*, generation_id, claimed: Generation | None = None) -> None
         # The upstream task still exists: transient poll errors back off, they do not fail over.
         result = ProviderResult(status=ProviderResult.PENDING, poll_after=exc.retry_after or min(2.0 * polls, MAX_POLL_DELAY))
     if result.status == ProviderResult.SUCCEEDED:
-        Generation.objects.filter(pk=generation.pk).update(poll_count=polls)
-        generation_finish(generation=generation, result=result, choice=choice)
+        generation_finish(generation=generation, result=result, choice=choice, poll_count=polls)
         return
     delay = _poll_delay(generation, result.poll_after)
     Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
@@ -333,11 +349,15 @@ def _capture_amount(generation: Generation, result: ProviderResult) -> int:
     return generation.price
 
 
-def generation_finish(*, generation: Generation, result: ProviderResult, choice: RouteChoice | None = None) -> bool:
-    """Store outputs, capture the charge and mark succeeded, exactly once."""
+def generation_finish(*, generation: Generation, result: ProviderResult, choice: RouteChoice | None = None,
+                      poll_count: int | None = None) -> bool:
+    """Store outputs, capture the charge and mark succeeded, exactly once.
+
+    `poll_count` (from a status poll) is written with the outcome rather than on its own."""
     from .fetch import outputs_download
     from .media import outputs_store
 
+    counted = {"poll_count": poll_count} if poll_count is not None else {}
     try:
         files = outputs_download(result.outputs)
         with transaction.atomic():
@@ -345,7 +365,7 @@ def generation_finish(*, generation: Generation, result: ProviderResult, choice:
             charged = _capture_amount(generation, result)
             flipped = Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
                 status=Generation.Status.SUCCEEDED, charged=charged, finished_at=timezone.now(), progress=100,
-                result_text=result.text or "", usage=result.usage or {}, next_check_at=None,
+                result_text=result.text or "", usage=result.usage or {}, next_check_at=None, **counted,
             )
             if not flipped:
                 transaction.set_rollback(True)
@@ -356,7 +376,7 @@ def generation_finish(*, generation: Generation, result: ProviderResult, choice:
             # The upstream still holds the result: fetch it again on a later poll.
             delay = _poll_delay(generation, exc.retry_after or 5.0)
             Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
-                next_check_at=timezone.now() + timedelta(seconds=delay))
+                next_check_at=timezone.now() + timedelta(seconds=delay), **counted)
             _enqueue_poll(generation.pk, countdown=delay)
             return False
         generation_fail(generation=generation, code=exc.code, message=str(exc))

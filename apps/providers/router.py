@@ -5,14 +5,14 @@ is open are skipped (see health.py), and so are routes that cannot take the para
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass
 
-from apps.catalog.models import AIModel, Channel
+from apps.catalog.cache import TTLCache
+from apps.catalog.models import AIModel, Channel, ModelRoute
 from apps.catalog.schema import condition_matches
 
 from .base import ChannelConfig
-from .health import channel_is_healthy
+from .health import channels_healthy
 
 
 @dataclass
@@ -21,8 +21,16 @@ class RouteChoice:
     upstream_model: str
 
 
-CHANNEL_CONFIG_TTL = 5.0  # seconds an admin's change to a channel may take to reach running polls
-_config_cache: dict[str, tuple[float, ChannelConfig | None]] = {}
+@dataclass(frozen=True)
+class _EnabledChannel:
+    config: ChannelConfig
+    priority: int
+    weight: int
+
+
+_channel_configs: TTLCache[ChannelConfig | None] = TTLCache()
+_enabled_channels: TTLCache[list[_EnabledChannel]] = TTLCache()
+_model_routes: TTLCache[list[ModelRoute]] = TTLCache()
 
 
 def _config(channel: Channel) -> ChannelConfig:
@@ -32,22 +40,26 @@ def _config(channel: Channel) -> ChannelConfig:
 
 
 def channel_config(name: str) -> ChannelConfig | None:
-    """A channel's settings with its key decrypted, cached in-process for a few seconds.
+    """A channel's settings with its key decrypted (cached in-process, see catalog/cache.py).
 
     Every status poll of every job needs them; re-reading the row and re-decrypting the key
     each time was a fifth of a poll's cost."""
-    now = time.monotonic()
-    cached = _config_cache.get(name)
-    if cached and now - cached[0] < CHANNEL_CONFIG_TTL:
-        return cached[1]
-    channel = Channel.objects.filter(name=name).first()
-    config = _config(channel) if channel else None
-    _config_cache[name] = (now, config)
-    return config
+    def load():
+        channel = Channel.objects.filter(name=name).first()
+        return _config(channel) if channel else None
+
+    return _channel_configs.get(name, load)
 
 
-def forget_channel_configs() -> None:
-    _config_cache.clear()
+def _enabled() -> list[_EnabledChannel]:
+    return _enabled_channels.get("all", lambda: [
+        _EnabledChannel(config=_config(c), priority=c.priority, weight=c.weight)
+        for c in Channel.objects.filter(enabled=True)
+    ])
+
+
+def _routes(model: AIModel) -> list[ModelRoute]:
+    return _model_routes.get(model.pk, lambda: list(model.routes.all()))
 
 
 def _route_refuses(route, params: dict) -> bool:
@@ -58,32 +70,32 @@ def _route_refuses(route, params: dict) -> bool:
 
 def route_choices(*, model: AIModel, params: dict, rng: random.Random | None = None) -> list[RouteChoice]:
     rng = rng or random.Random()
-    routes = {route.adapter: route for route in model.routes.all() if not _route_refuses(route, params)}
-    channels = list(Channel.objects.filter(enabled=True, adapter__in=routes))
-    by_priority: dict[int, list[Channel]] = {}
-    for channel in channels:
-        by_priority.setdefault(channel.priority, []).append(channel)
-    ordered: list[Channel] = []
+    routes = {route.adapter: route for route in _routes(model) if not _route_refuses(route, params)}
+    by_priority: dict[int, list[_EnabledChannel]] = {}
+    for channel in _enabled():
+        if channel.config.adapter in routes:
+            by_priority.setdefault(channel.priority, []).append(channel)
+    ordered: list[ChannelConfig] = []
     for priority in sorted(by_priority, reverse=True):
-        group = by_priority[priority]
+        group = list(by_priority[priority])
         while group:  # weighted shuffle: draw without replacement by weight
             pick = rng.choices(group, weights=[max(1, c.weight) for c in group])[0]
             group.remove(pick)
-            ordered.append(pick)
-    healthy = [c for c in ordered if channel_is_healthy(c.name)]
+            ordered.append(pick.config)
+    healthy = channels_healthy([c.name for c in ordered])
     # If every channel's circuit is open, still try them: failing fast everywhere helps nobody.
-    chosen = healthy or ordered
+    chosen = [c for c in ordered if c.name in healthy] or ordered
     choices = []
-    for channel in chosen:
-        route = routes[channel.adapter]
-        upstream = (channel.options or {}).get("model_map", {}).get(model.slug, route.upstream_model)
-        choices.append(RouteChoice(channel=_config(channel), upstream_model=upstream))
+    for config in chosen:
+        route = routes[config.adapter]
+        upstream = config.options.get("model_map", {}).get(model.slug, route.upstream_model)
+        choices.append(RouteChoice(channel=config, upstream_model=upstream))
     return choices
 
 
 def unroutable_reason(*, model: AIModel, params: dict) -> str | None:
     """Why no channel can take these params (for a validation message), or None."""
-    routes = list(model.routes.all())
+    routes = _routes(model)
     if not routes:
         return "No channel serves this model."
     usable = [r for r in routes if not _route_refuses(r, params)]

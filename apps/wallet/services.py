@@ -218,8 +218,12 @@ def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None) -> 
 
 
 def _settle(*, hold: Hold, state: str, captured: int | None, reason: str) -> bool:
-    """Flip the hold from open exactly once; returns False if it was already settled."""
-    with transaction.atomic():
+    """Flip the hold from open exactly once; returns False if it was already settled.
+
+    No savepoint when a caller's transaction is open (generation_finish, generation_fail): its
+    RELEASE would be one more round trip while the wallet row is locked, and an error here
+    fails the caller's whole transaction anyway."""
+    with transaction.atomic(savepoint=False):
         flipped = Hold.objects.filter(pk=hold.pk, state=Hold.State.OPEN).update(
             state=state, captured_amount=captured, settled_at=timezone.now()
         )

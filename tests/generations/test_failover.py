@@ -144,9 +144,9 @@ def test_channel_at_max_concurrent_is_skipped_and_a_job_waits_when_all_are_full(
     channels(fake_upstream)
     Channel.objects.filter(name="primary").update(max_concurrent=1)
     Channel.objects.filter(name="backup").update(max_concurrent=1)
-    from apps.providers.router import forget_channel_configs
+    from apps.catalog.cache import forget_catalog_caches
 
-    forget_channel_configs()
+    forget_catalog_caches()
     first, second, third = (submit(owner, flux) for _ in range(3))
     for generation in (first, second, third):
         generation_run(generation_id=generation.pk)

@@ -124,3 +124,47 @@ def test_countdowns_stay_well_under_the_visibility_timeout(owner, monkeypatch):
         services.generation_poll(generation_id=generation.pk)
     polls = [c for c in countdowns if c]
     assert polls and max(polls) <= services.MAX_POLL_DELAY < visibility
+
+
+def test_a_saved_channel_reaches_routing_at_once_and_an_unsignalled_edit_within_the_ttl(model, monkeypatch):
+    from apps.catalog import cache as catalog_cache
+
+    clock = [100.0]
+    monkeypatch.setattr(catalog_cache.time, "monotonic", lambda: clock[0])
+    first = Channel.objects.create(name="first", adapter="alpha", priority=10)
+    Channel.objects.create(name="second", adapter="beta")
+    assert names(route_choices(model=model, params={})) == ["first", "second"]
+    first.enabled = False
+    first.save()  # post_save: this process forgets its cached channels
+    assert names(route_choices(model=model, params={})) == ["second"]
+    # A bulk UPDATE sends no signal (like an edit made by another process): cached until the TTL.
+    Channel.objects.filter(name="first").update(enabled=True)
+    assert names(route_choices(model=model, params={})) == ["second"]
+    clock[0] += catalog_cache.TTL + 0.1
+    assert names(route_choices(model=model, params={})) == ["first", "second"]
+
+
+def test_a_success_clears_failures_at_most_once_a_second_unless_this_process_saw_a_failure(monkeypatch):
+    clock = [500.0]
+    monkeypatch.setattr(health.time, "monotonic", lambda: clock[0])
+    failures = health._key("busy", "failures")
+    health.channel_record_success("busy")
+    cache.set(failures, 3)  # counted by another worker
+    health.channel_record_success("busy")  # within CLEAR_INTERVAL: no cache write
+    assert cache.get(failures) == 3
+    clock[0] += health.CLEAR_INTERVAL
+    health.channel_record_success("busy")
+    assert cache.get(failures) is None
+    health.channel_record_failure("busy")  # seen here: the next success clears at once
+    health.channel_record_success("busy")
+    assert cache.get(failures) is None
+
+
+def test_channels_healthy_answers_for_many_channels_in_one_cache_read(monkeypatch):
+    for _ in range(health.FAILURE_THRESHOLD):
+        health.channel_record_failure("down")
+    reads = []
+    real_get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(keys) or real_get_many(keys))
+    assert health.channels_healthy(["up", "down", "other"]) == {"up", "other"}
+    assert len(reads) == 1
