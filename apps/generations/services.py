@@ -293,17 +293,33 @@ def _handle_result(generation: Generation, choice: RouteChoice, result: Provider
 
 # ---- poll ---------------------------------------------------------------------------------
 POLL_BACKOFF_RATIO = 0.2
+# How far an upstream's reported progress may move the next poll from the age-based interval:
+# up to this many times sooner (about to finish) or later (far from done).
+PROGRESS_TRUST = 4.0
 
 
-def _poll_delay(generation: Generation, hint: float | None) -> float:
+def _poll_delay(generation: Generation, hint: float | None, progress: int | None = None) -> float:
     """The upstream's hint, stretched as the job ages: a 30 s job is polled every ~6 s by the end.
 
     The stretch keeps the poll load of many long jobs bounded (it falls as 1/age) while a result
     is still picked up within a fraction of the job's own run time; a busy worker that falls
-    behind polls less often, not more."""
+    behind polls less often, not more.
+
+    When the upstream reports progress (Replicate's log bars, OpenAI video, fal), its pace says
+    when the job should be done, and the next poll goes there: sooner for a job about to
+    finish (the last poll lands just after completion instead of up to a whole interval
+    later), later for one far from done (no status calls spent on it meanwhile). Progress is
+    only an estimate, so it moves the poll at most PROGRESS_TRUST times either way: a job
+    sitting at 99% cannot cause a poll storm, and one whose bar crawls and then jumps is
+    still looked at."""
     started = generation.started_at or generation.created_at
     age = max(0.0, (timezone.now() - started).total_seconds())
-    return min(max(hint or 1.0, age * POLL_BACKOFF_RATIO, 0.5), MAX_POLL_DELAY)
+    delay = min(max(hint or 1.0, age * POLL_BACKOFF_RATIO, 0.5), MAX_POLL_DELAY)
+    if progress and 0 < progress < 100 and age > 0:
+        remaining = age * (100 - progress) / progress
+        soonest = max(delay / PROGRESS_TRUST, hint or 1.0, 0.5)
+        delay = min(max(remaining, soonest), delay * PROGRESS_TRUST, MAX_POLL_DELAY)
+    return delay
 
 def _choice_for(generation: Generation) -> RouteChoice | None:
     config = channel_config(generation.channel_name)
@@ -333,7 +349,7 @@ def generation_poll(*, generation_id, claimed: Generation | None = None) -> None
     if result.status == ProviderResult.SUCCEEDED:
         generation_finish(generation=generation, result=result, choice=choice, poll_count=polls)
         return
-    delay = _poll_delay(generation, result.poll_after)
+    delay = _poll_delay(generation, result.poll_after, result.progress)
     Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
         next_check_at=timezone.now() + timedelta(seconds=delay), progress=result.progress, poll_count=polls
     )

@@ -69,3 +69,20 @@ def test_the_claim_takes_a_due_job_once_and_keeps_its_start_time(tracked):
 def test_a_finished_job_is_never_claimed_again(tracked):
     Generation.objects.filter(pk=tracked.pk).update(status="failed", next_check_at=None)
     assert _claim(tracked.pk, from_queued=True) is None
+
+
+@pytest.mark.parametrize("age, progress, expected", [
+    (28.0, None, 5.6),    # no progress reported: the age-stretched interval
+    (28.0, 50, 22.4),     # half way after 28 s: 28 s to go, but at most 4x the 5.6 s interval
+    (10.0, 10, 8.0),      # 10% after 10 s: far from done, 4x the 2 s interval
+    (28.0, 93, 2.108),    # 93% after 28 s: done in ~2.1 s, so look then
+    (100.0, 99, 5.0),     # sitting at 99%: never sooner than a quarter of the 20 s interval
+    (3.0, 90, 1.0),       # never sooner than the upstream's own hint
+])
+def test_reported_progress_moves_the_next_poll_towards_completion_within_bounds(age, progress, expected):
+    from datetime import timedelta
+
+    from apps.generations.services import _poll_delay
+
+    generation = Generation(started_at=timezone.now() - timedelta(seconds=age))
+    assert _poll_delay(generation, 1.0, progress) == pytest.approx(expected, abs=0.05)
