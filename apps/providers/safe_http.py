@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
+from collections import OrderedDict
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -26,44 +28,82 @@ def _allowed_hosts() -> set[str]:
 
 
 def check_url(url: str) -> None:
+    """Refuse URLs that are not http(s) or whose host resolves to a non-public address."""
+    _pinned_address(url)
+
+
+def _pinned_address(url: str) -> str | None:
+    """The checked address to connect to for `url`, or None for an allow-listed host.
+
+    Every address the name resolves to must be public. The connection then goes to the
+    checked address itself: letting the HTTP client resolve the name again would open a
+    DNS-rebinding window (a public answer for the check, a private one for the connect)."""
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise FetchRefused(f"only http(s) URLs are fetched, not {url[:80]!r}")
     host = parts.hostname
     port = parts.port or (443 if parts.scheme == "https" else 80)
     if f"{host}:{port}" in _allowed_hosts() or host in _allowed_hosts():
-        return
+        return None
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise FetchRefused(f"cannot resolve {host}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
+    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    if not addresses:
+        raise FetchRefused(f"cannot resolve {host}")
+    for address in addresses:
         if not address.is_global or address.is_multicast:
             raise FetchRefused(f"{host} resolves to a non-public address")
+    return str(addresses[0])
 
 
-_client: httpx.Client | None = None
+def _pinned_request(url: str, headers: dict) -> tuple[str, dict, dict]:
+    """(URL to send, headers, request extensions) that reach the checked address of `url`,
+    with the original name in the Host header and in TLS (SNI and certificate check)."""
+    address = _pinned_address(url)
+    if address is None:
+        return url, headers, {}
+    parts = urlsplit(url)
+    literal = f"[{address}]" if ":" in address else address
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    host_header = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    return parts._replace(netloc=netloc).geturl(), {**headers, "Host": host_header}, extensions
+
+
+# One client per host name, sharing one TLS context (loading the CA bundle takes ~50 ms).
+# Per name because connections go to pinned addresses: a pooled connection to an address
+# must only carry requests for the name its TLS session was verified for.
+MAX_CLIENTS = 64
+_clients: OrderedDict[str, httpx.Client] = OrderedDict()
 _client_lock = threading.Lock()
+_tls: ssl.SSLContext | None = None
 
 
-def _shared_client() -> httpx.Client:
-    # One client per process: building one loads the CA bundle (~50 ms), and a shared pool
-    # reuses connections to the same output host across downloads. httpx.Client is thread-safe.
-    global _client
+def _client_for(url: str) -> httpx.Client:
+    global _tls
+    host = urlsplit(url).hostname or ""
     with _client_lock:
-        if _client is None:
-            _client = httpx.Client(timeout=TIMEOUT, follow_redirects=False,
-                                   limits=httpx.Limits(max_connections=64, max_keepalive_connections=16))
-        return _client
+        client = _clients.get(host)
+        if client is not None:
+            _clients.move_to_end(host)
+            return client
+        if _tls is None:
+            _tls = httpx.create_ssl_context()
+        client = httpx.Client(timeout=TIMEOUT, follow_redirects=False, verify=_tls,
+                              limits=httpx.Limits(max_connections=32, max_keepalive_connections=8))
+        _clients[host] = client
+        if len(_clients) > MAX_CLIENTS:
+            _clients.popitem(last=False)  # dropped, not closed: another thread may be mid-download
+        return client
 
 
 def safe_get(url: str, *, max_bytes: int, headers: dict | None = None) -> tuple[bytes, str]:
     """GET with redirects followed by hand (each hop checked). Returns (body, content type)."""
-    client = _shared_client()
     for _ in range(MAX_REDIRECTS + 1):
-        check_url(url)
-        with client.stream("GET", url, headers=headers or {}) as response:
+        target, request_headers, extensions = _pinned_request(url, headers or {})
+        with _client_for(url).stream("GET", target, headers=request_headers, extensions=extensions) as response:
             if response.is_redirect:
                 url = urljoin(url, response.headers.get("location", ""))
                 continue
