@@ -44,6 +44,24 @@ def wallet_audit() -> list[str]:
         if generation.status in {"queued", "running"} and hold.state != Hold.State.OPEN:
             problems.append(f"hold {hold.pk}: generation {generation.pk} {generation.status} but hold is {hold.state}")
     problems.extend(_member_spend_problems())
+    problems.extend(_refund_problems())
+    return problems
+
+
+def _refund_problems() -> list[str]:
+    """Refunds belong to captured holds and never add up to more than the capture."""
+    problems = []
+    refunds = (LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REFUND).values("hold")
+               .annotate(total=Sum("amount"), entries=Count("id")))
+    holds = Hold.objects.in_bulk([row["hold"] for row in refunds if row["hold"] is not None])
+    for row in refunds:
+        hold = holds.get(row["hold"])
+        if hold is None:
+            problems.append(f"{row['entries']} refund entries without a hold")
+        elif hold.state != Hold.State.CAPTURED:
+            problems.append(f"hold {hold.pk}: refunded but {hold.state}")
+        elif row["total"] > (hold.captured_amount or 0) or row["total"] <= 0:
+            problems.append(f"hold {hold.pk}: refunds {row['total']} exceed the capture {hold.captured_amount}")
     return problems
 
 

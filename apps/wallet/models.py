@@ -92,6 +92,8 @@ class LedgerEntry(models.Model):
         CAPTURE = "capture", "Capture"
         RELEASE = "release", "Release"
         ADJUSTMENT = "adjustment", "Adjustment"
+        # Credits given back for a finished generation, by an admin, with a reason (refunds.py).
+        REFUND = "refund", "Refund"
 
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=16, choices=Kind.choices)
