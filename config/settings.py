@@ -161,6 +161,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15)
 CELERY_BEAT_SCHEDULE = {
     "sweep-generations": {"task": "apps.generations.tasks.sweep_generations", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+    # Emails workspace owners whose available credits fell below the threshold they set.
+    "low-balance-alerts": {"task": "apps.studio.tasks.send_low_balance_alerts", "schedule": 300.0},
 }
 
 # --- Auth (django-allauth, email login) ---
@@ -214,6 +216,8 @@ USE_TZ = True
 SIGNUP_GRANT_CREDITS = env_int("SIGNUP_GRANT_CREDITS", 100)
 # How long a worker's claim on a job lasts before the sweeper hands the job to another worker.
 GENERATION_LEASE_SECONDS = env_int("GENERATION_LEASE_SECONDS", 120)
+# Largest file a member may upload as a model input (studio and API), in megabytes.
+UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 50)
 
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 

@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Generation(models.Model):
@@ -51,6 +52,11 @@ class Generation(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # Creator-side state. A deleted job is hidden from its workspace (history, downloads,
+    # inputs); the row stays because its hold and ledger entries point at it.
+    favorite = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -60,7 +66,20 @@ class Generation(models.Model):
                 name="idempotency_key_once_per_workspace",
             )
         ]
-        indexes = [models.Index(fields=["workspace", "-created_at"])]
+        indexes = [
+            models.Index(fields=["workspace", "-created_at"]),
+            # History pages walk these newest first with a keyset cursor (see selectors.py):
+            # a page costs the same with 1,000 or 100,000 jobs in the workspace.
+            models.Index(fields=["workspace", "-created_at", "-id"], condition=models.Q(deleted_at__isnull=True),
+                         name="gen_visible_recent"),
+            models.Index(fields=["workspace", "model", "-created_at"], condition=models.Q(deleted_at__isnull=True),
+                         name="gen_visible_model_recent"),
+            models.Index(fields=["workspace", "-created_at"], condition=models.Q(favorite=True, deleted_at__isnull=True),
+                         name="gen_favorites_recent"),
+            # The run-time estimate reads a model's latest successful runs.
+            models.Index(fields=["model", "-finished_at"], condition=models.Q(status="succeeded"),
+                         name="gen_model_succeeded_recent"),
+        ]
 
     def __str__(self):
         return f"{self.model_id}:{self.id} ({self.status})"
@@ -118,3 +137,40 @@ class Output(models.Model):
     class Meta:
         ordering = ["index"]
         constraints = [models.UniqueConstraint(fields=["generation", "index"], name="one_output_per_index")]
+
+
+def upload_path(instance, filename):
+    # The name is ours, never the client's: the workspace and the upload id locate it (the
+    # input resolver reads the id back from the path) and nothing a user types reaches a path.
+    return f"uploads/{instance.workspace_id}/{instance.created_at:%Y/%m}/{instance.id}/{filename}"
+
+
+class Upload(models.Model):
+    """A file a member gave as input (a start frame, a reference clip, a track), owned by the
+    workspace, stored through Django's storage like outputs. Created by uploads.upload_create."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", "Image"
+        VIDEO = "video", "Video"
+        AUDIO = "audio", "Audio"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.PROTECT, related_name="uploads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="uploads")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    mime = models.CharField(max_length=64)  # detected from the content, not the client's claim
+    file = models.FileField(upload_to=upload_path, max_length=300)
+    thumbnail = models.FileField(upload_to=upload_path, max_length=300, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)  # display only
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["workspace", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.kind} upload {self.id}"

@@ -31,6 +31,7 @@ from apps.wallet.services import hold_capture, hold_place, hold_release
 
 from .errors import SubmitError
 from .models import Attempt, Generation
+from .sources import SourceRefused, sources_check, sources_inline
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,11 @@ def generation_submit(
         quoted = generation_quote(model=model, raw_params=raw_params)
     except ValidationFailed as failure:
         raise SubmitError("invalid_request", "Some parameters are not valid.", fields=failure.errors) from None
+    # Atelier URLs (uploads, outputs) must name files of this workspace; they are read from
+    # storage when the job runs, never fetched.
+    foreign = sources_check(schema=model.schema, params=quoted.params, workspace_id=workspace.pk)
+    if foreign:
+        raise SubmitError("invalid_request", "Some parameters are not valid.", fields=foreign)
     request_hash = _request_hash(model, quoted.params)
     if idempotency_key:
         existing = Generation.objects.filter(workspace=workspace, idempotency_key=idempotency_key).first()
@@ -189,11 +195,14 @@ def generation_run(*, generation_id) -> None:
             next_check_at=timezone.now() + timedelta(seconds=delay))
         transaction.on_commit(lambda: _enqueue_run(generation.pk, countdown=delay))
         return
+    params = _job_params(generation)
+    if params is None:
+        return
     retry_after = None
     last_error: ProviderError | None = None
     for choice in free:
         try:
-            result = _call(generation, choice, "submit", lambda adapter, job: adapter.submit(job))
+            result = _call(generation, choice, "submit", lambda adapter, job: adapter.submit(job), params=params)
         except ProviderError as exc:
             last_error = exc
             if exc.permanent and exc.code not in CHANNEL_SCOPED_CODES:
@@ -205,6 +214,17 @@ def generation_run(*, generation_id) -> None:
         _handle_result(generation, choice, result)
         return
     _retry_or_fail(generation, last_error, retry_after)
+
+
+def _job_params(generation: Generation) -> dict | None:
+    """The params the adapter gets: the workspace's own files inlined from storage. None when
+    one of them cannot be used any more (deleted, gone): the job has then failed."""
+    try:
+        return sources_inline(schema=generation.model.schema, params=generation.params,
+                              workspace_id=generation.workspace_id)
+    except SourceRefused as exc:
+        generation_fail(generation=generation, code="invalid_source", message=str(exc))
+        return None
 
 
 def _has_capacity(choice: RouteChoice, generation: Generation) -> bool:
@@ -232,7 +252,7 @@ def _retry_or_fail(generation: Generation, error: ProviderError | None, retry_af
     generation_fail(generation=generation, code=code, message=f"All channels failed. Last error: {message}")
 
 
-def _call(generation: Generation, choice: RouteChoice, phase: str, action) -> ProviderResult:
+def _call(generation: Generation, choice: RouteChoice, phase: str, action, params: dict | None = None) -> ProviderResult:
     try:
         adapter = get_adapter(choice.channel)
     except LookupError as exc:  # a channel names an adapter this install does not have
@@ -240,7 +260,7 @@ def _call(generation: Generation, choice: RouteChoice, phase: str, action) -> Pr
         _attempt(generation, choice, phase, "permanent", time.monotonic(), error)
         raise error from exc
     job = Job(id=str(generation.pk), modality=generation.model.modality, upstream_model=choice.upstream_model,
-              params=generation.params, channel=choice.channel)
+              params=generation.params if params is None else params, channel=choice.channel)
     started = time.monotonic()
     try:
         result = action(adapter, job)
@@ -338,8 +358,12 @@ def generation_poll(*, generation_id, claimed: Generation | None = None) -> None
         generation_fail(generation=generation, code="channel_removed", message="The channel running this job was removed.")
         return
     polls = generation.poll_count + 1
+    params = _job_params(generation)  # as at submit: some adapters (the sandbox) re-read them
+    if params is None:
+        return
     try:
-        result = _call(generation, choice, "poll", lambda adapter, job: adapter.poll(job, generation.upstream_id))
+        result = _call(generation, choice, "poll", lambda adapter, job: adapter.poll(job, generation.upstream_id),
+                       params=params)
     except ProviderError as exc:
         if exc.permanent:
             generation_fail(generation=generation, code=exc.code, message=exc.message)
@@ -371,11 +395,12 @@ def generation_finish(*, generation: Generation, result: ProviderResult, choice:
 
     `poll_count` (from a status poll) is written with the outcome rather than on its own."""
     from .fetch import outputs_download
+    from .formats import outputs_in_requested_format
     from .media import outputs_store
 
     counted = {"poll_count": poll_count} if poll_count is not None else {}
     try:
-        files = outputs_download(result.outputs)
+        files = outputs_in_requested_format(outputs_download(result.outputs), generation.params)
         with transaction.atomic():
             stored = outputs_store(generation=generation, files=files)
             charged = _capture_amount(generation, result)

@@ -332,6 +332,9 @@ def fetch_source(url: str, *, max_bytes: int = MAX_SOURCE_BYTES, field: str = "i
     A refused URL is the user's mistake (InvalidInput); a failed download may work later."""
     from .safe_http import FetchRefused, safe_get
 
+    if url.startswith("data:"):
+        # Atelier's own uploads and outputs arrive inlined (apps/generations/sources.py).
+        return _data_uri(url, max_bytes=max_bytes, field=field)
     try:
         data, content_type = safe_get(url, max_bytes=max_bytes)
     except FetchRefused as exc:
@@ -339,3 +342,21 @@ def fetch_source(url: str, *, max_bytes: int = MAX_SOURCE_BYTES, field: str = "i
     except (OSError, httpx.HTTPError) as exc:
         raise TransientError(f"{field}: could not download the source file ({exc})"[:MAX_ERROR_MESSAGE]) from exc
     return data, content_type.split(";")[0].strip()
+
+
+def _data_uri(url: str, *, max_bytes: int, field: str) -> tuple[bytes, str]:
+    import base64
+    import binascii
+    from urllib.parse import unquote_to_bytes
+
+    header, comma, payload = url.partition(",")
+    mime = header[5:].split(";")[0].strip().lower()
+    if not comma or not mime.startswith(("image/", "audio/", "video/")):
+        raise InvalidInput(f"{field}: not a media data: URI", code="invalid_source_url")
+    if len(payload) > max_bytes * 4 // 3 + 4:
+        raise InvalidInput(f"{field}: the file is over {max_bytes} bytes", code="invalid_source_url")
+    try:
+        data = base64.b64decode(payload) if header.lower().endswith(";base64") else unquote_to_bytes(payload)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput(f"{field}: broken base64 data", code="invalid_source_url") from exc
+    return data, mime
