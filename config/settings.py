@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.accounts.context_processors.workspace",
+                "apps.studio.context_processors.low_balance",
             ],
             "builtins": ["template_partials.templatetags.partials", "apps.studio.templatetags.atelier"],
         },

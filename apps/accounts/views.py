@@ -164,13 +164,18 @@ def team_leave(request, pk):
     return redirect("teams:list")
 
 
-@login_required
 def invitation_view(request, token):
-    """GET shows who invites you where; POST accepts."""
+    """GET shows who invites you where; POST accepts. A logged-out invitee is sent to sign up
+    (or log in) and back here; a different logged-in account is told to switch, and sees
+    neither the team nor the inviter."""
     try:
         invitation = invitation_for_token(token=token)
     except TeamError:
         raise Http404 from None
+    if not request.user.is_authenticated:
+        return render(request, "teams/invitation_welcome.html", {"invited_email": invitation.email})
+    if invitation.email.lower() != request.user.email.lower():
+        return render(request, "teams/invitation_other_account.html", {"invited_email": invitation.email}, status=403)
     if request.method == "POST":
         try:
             invitation_accept(token=token, user=request.user)

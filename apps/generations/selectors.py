@@ -235,3 +235,22 @@ def recent_media(*, workspace, kind: str = "", limit: int = 24) -> list:
     picked += list(uploads.order_by("-created_at")[:limit])
     picked.sort(key=lambda item: getattr(item, "created_at", None) or item.generation.created_at, reverse=True)
     return picked[:limit]
+
+
+POPULAR_DAYS = 30
+POPULAR_CACHE_SECONDS = 600
+
+
+def popular_model_counts() -> dict[int, int]:
+    """{model id: jobs in the last 30 days, all workspaces}: the gallery's "popular" order.
+    One aggregate over the created_at index, cached for ten minutes."""
+    from django.db.models import Count
+
+    key = "generations:popular-models"
+    counts = cache.get(key)
+    if counts is None:
+        since = timezone.now() - timedelta(days=POPULAR_DAYS)
+        counts = dict(Generation.objects.filter(created_at__gte=since).values("model_id")
+                      .annotate(n=Count("id")).values_list("model_id", "n"))
+        cache.set(key, counts, POPULAR_CACHE_SECONDS)
+    return counts

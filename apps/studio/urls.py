@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views
+from . import views, views_history, views_workspace
 
 
 class ModelIdConverter:
@@ -21,10 +21,22 @@ app_name = "studio"
 
 urlpatterns = [
     path("", views.gallery, name="gallery"),
+    path("pricing/", views.pricing, name="pricing"),
     path("models/<model_id:slug>/", views.model_page, name="model"),
     path("models/<model_id:slug>/price", views.model_price, name="price"),
     path("models/<model_id:slug>/generate", views.generate, name="generate"),
-    path("history/", views.history, name="history"),
-    path("generations/<uuid:pk>/", views.generation_detail, name="generation"),
-    path("generations/<uuid:pk>/cancel", views.generation_cancel_view, name="cancel"),
+    path("history/", views_history.history, name="history"),
+    path("history/more", views_history.history_more, name="history_more"),
+    path("history/updates", views_history.history_updates, name="history_updates"),
+    path("generations/<uuid:pk>/", views_history.generation_detail, name="generation"),
+    path("generations/<uuid:pk>/cancel", views_history.generation_cancel_view, name="cancel"),
+    path("generations/<uuid:pk>/favorite", views_history.generation_favorite, name="favorite"),
+    path("generations/<uuid:pk>/delete", views_history.generation_delete_view, name="delete"),
+    path("generations/<uuid:pk>/files/<int:index>", views_history.output_download, name="download"),
+    path("generations/<uuid:pk>/files.zip", views_history.outputs_zip, name="download_zip"),
+    path("uploads", views_workspace.upload, name="upload"),
+    path("uploads/picker", views_workspace.media_picker, name="picker"),
+    path("usage/", views_workspace.usage, name="usage"),
+    path("usage.csv", views_workspace.usage_csv, name="usage_csv"),
+    path("workspace/low-balance", views_workspace.low_balance, name="low_balance"),
 ]

@@ -1,227 +1,261 @@
-import json
+"""Studio pages: the model gallery, a studio per model (form beside a live feed), the live
+price, submitting, and the public pricing page. Thin views over services and selectors;
+request shapes are Django forms (forms.py). The history, downloads and library actions are
+in views_history.py, uploads and workspace pages in views_workspace.py."""
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.files.storage import default_storage
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseStopPolling
 
-from apps.accounts.services import workspace_for_user
-from apps.catalog.models import AIModel
+from apps.catalog.models import AIModel, Modality
 from apps.catalog.presentation import catalog_gallery, model_reference
-from apps.catalog.pricing import starting_price
+from apps.catalog.pricing import price_summary, starting_price
 from apps.catalog.schema import ValidationFailed
-from apps.generations.errors import SubmitError
-from apps.generations.models import Generation
-from apps.generations.services import generation_cancel, generation_quote, generation_submit
+from apps.generations.errors import SubmitError, UploadError
+from apps.generations.selectors import (
+    generation_get_for_user,
+    latest_thumbnails,
+    output_get_for_user,
+    popular_model_counts,
+    upload_get_for_user,
+)
+from apps.generations.services import generation_quote, generation_submit
+from apps.generations.sources import atelier_url
+from apps.generations.uploads import upload_create, upload_url
 from apps.wallet.money import format_credits
+from apps.wallet.selectors import member_cap_remaining, wallet_summary
 
-from .forms import form_fields, params_from_post
+from .common import current_workspace
+from .forms import GenerationForm, HistoryFilterForm, accepts
+from .models import ModelShowcase
+from .views_history import feed_context
 
-HISTORY_SIZE = 24
+SORTS = [("featured", "Featured"), ("popular", "Popular"), ("newest", "Newest"), ("price", "Price: low to high")]
+MODALITY_ART = {value: f"img/modality-{value}.svg" for value, _ in Modality.choices}
+
+
+# ---- gallery --------------------------------------------------------------------------------
+def _price_key(model: AIModel):
+    summary = price_summary(model.effective_pricing, model.schema)
+    if summary["from"] is not None:
+        return summary["from"]
+    return min(summary["rates"].values(), default=0)
+
+
+def _sorted(cards: list, sort: str) -> list:
+    if sort == "popular":
+        counts = popular_model_counts()
+        return sorted(cards, key=lambda card: -counts.get(card["model"].pk, 0))
+    if sort == "newest":
+        return sorted(cards, key=lambda card: -card["model"].pk)
+    if sort == "price":
+        return sorted(cards, key=lambda card: _price_key(card["model"]))
+    return cards
+
+
+def _use_item(request):
+    """The result or upload a "use as input" link carries (?use=o-<output>|u-<upload>), if it is the user's."""
+    token = request.GET.get("use", "")
+    if not request.user.is_authenticated or "-" not in token:
+        return None
+    prefix, _, ident = token.partition("-")
+    try:
+        if prefix == "o" and ident.isdigit():
+            output = output_get_for_user(user=request.user, pk=int(ident))
+            return {"token": token, "kind": output.kind, "url": atelier_url(output.file),
+                    "thumb": output.thumbnail.url if output.thumbnail else None, "label": output.generation.prompt}
+        if prefix == "u":
+            upload = upload_get_for_user(user=request.user, pk=uuid.UUID(ident))
+            return {"token": token, "kind": upload.kind, "url": upload_url(upload),
+                    "thumb": upload.thumbnail.url if upload.thumbnail else None, "label": upload.original_name}
+    except (ValueError, ObjectDoesNotExist):
+        return None
+    return None
 
 
 def gallery(request):
     filters = {name: request.GET.get(key, "").strip() for name, key in
                (("modality", "modality"), ("vendor", "vendor"), ("capability", "capability"), ("query", "q"))}
+    sort = request.GET.get("sort", "featured")
+    sort = sort if sort in dict(SORTS) else "featured"
+    layout = "compact" if request.GET.get("layout") == "compact" else "grid"
     found = catalog_gallery(**filters)
-    context = {"cards": found.cards, "modalities": found.modalities, "vendors": found.vendors,
+    use = _use_item(request)
+    cards = found.cards
+    if use:
+        # "Use as input": only the models with a field that takes this kind of file.
+        cards = [card for card in cards if any(accepts(spec, use["kind"]) for spec in card["model"].schema.get("fields", []))]
+    cards = _sorted(cards, sort)
+    showcase = dict(ModelShowcase.objects.values_list("model_id", "image"))
+    latest = latest_thumbnails(workspace=current_workspace(request), model_ids=[c["model"].pk for c in cards]) \
+        if request.user.is_authenticated else {}
+    for card in cards:
+        model = card["model"]
+        card["preview"] = ({"kind": "sample", "url": default_storage.url(showcase[model.pk])} if model.pk in showcase else
+                           {"kind": "latest", "url": default_storage.url(latest[model.pk])} if model.pk in latest else
+                           {"kind": "art", "static": MODALITY_ART.get(model.modality, MODALITY_ART["image"])})
+    context = {"cards": cards, "modalities": found.modalities, "vendors": found.vendors,
                "capabilities": found.capabilities, "modality": filters["modality"], "vendor": filters["vendor"],
-               "capability": filters["capability"], "q": filters["query"]}
+               "capability": filters["capability"], "q": filters["query"], "sort": sort, "sorts": SORTS,
+               "layout": layout, "use": use}
     template = "studio/gallery.html#cards" if request.htmx else "studio/gallery.html"
     return render(request, template, context)
 
 
+# ---- a studio per model ---------------------------------------------------------------------
 def _model_or_404(slug: str) -> AIModel:
     return get_object_or_404(AIModel, slug=slug, enabled=True)
 
 
-def _history(request, workspace, model=None):
-    qs = Generation.objects.filter(workspace=workspace).select_related("model").prefetch_related("outputs")
-    if model is not None:
-        qs = qs.filter(model=model)
-    generations = list(qs[:HISTORY_SIZE])
-    return generations, any(g.is_pending for g in generations)
-
-
-def _changed(field, defaults: dict) -> bool:
-    default = defaults.get(field.name)
-    if isinstance(field.value, bool):
-        return field.value != bool(default)
-    return str(field.value) != ("" if default is None else str(default))
-
-
-def _form_context(model, *, values=None, errors=None, price=None, price_error=None):
-    fields = form_fields(model.schema, values, errors)
-    defaults = {spec["name"]: spec.get("default") for spec in model.schema.get("fields", [])}
-    return {
-        "model": model,
-        "fields": fields,
-        # Advanced fields fold away under "More settings"; it stays open when one of them has an
-        # error or a value other than its default (after a submit, or "Run again").
-        "has_advanced": any(field.advanced for field in fields),
-        "advanced_open": any(field.advanced and (field.errors or _changed(field, defaults)) for field in fields),
-        "submit_token": uuid.uuid4().hex,
-        "price": price,
-        "price_error": price_error,
-    }
-
-
-def _price_for(model, raw):
+def _price_state(request, model, raw: dict) -> dict:
+    """The price of these settings and whether the workspace can pay it right now: over the
+    available balance, or over the member's remaining monthly cap on a team pool."""
     try:
-        return format_credits(generation_quote(model=model, raw_params=raw).price), None
+        price = generation_quote(model=model, raw_params=raw).price
     except ValidationFailed as failure:
-        return None, failure
+        return {"price": None, "price_error": failure}
+    state = {"price": format_credits(price), "price_milli": price, "price_error": None}
+    if request.user.is_authenticated:
+        workspace = current_workspace(request)
+        summary = wallet_summary(workspace=workspace)
+        if summary is not None and price > summary.available:
+            state["over_balance"] = format_credits(summary.available)
+        cap_left = member_cap_remaining(workspace=workspace, member=request.user) if workspace.is_team else None
+        if cap_left is not None and price > cap_left:
+            state["over_cap"] = format_credits(cap_left)
+    return state
 
 
-def _params_to_reuse(request, model):
-    """The params of one of the user's own generations of this model (?from=<id>): "Run again"."""
-    if not request.user.is_authenticated or not request.GET.get("from"):
-        return None
-    try:
-        generation = _generation_or_404(request, uuid.UUID(request.GET["from"]))
-    except (ValueError, Http404):
-        return None
-    if generation.model_id != model.pk:
-        return None
-    values = dict(generation.params)
-    for spec in model.schema.get("fields", []):
-        if spec["type"] == "messages" and isinstance(values.get(spec["name"]), list):
-            values[spec["name"]] = json.dumps(values[spec["name"]], ensure_ascii=False)  # the form takes JSON text
+def _reuse_values(request, model) -> dict | None:
+    """Values to start the form with: a job's settings (?from=<id>, "Run again"), and a
+    result or upload put into the first field that takes its kind (?use=...)."""
+    values = None
+    if request.user.is_authenticated and request.GET.get("from"):
+        try:
+            generation = generation_get_for_user(user=request.user, pk=uuid.UUID(request.GET["from"]))
+            if generation.model_id == model.pk:
+                values = dict(generation.params)
+        except (ValueError, ObjectDoesNotExist):
+            values = None
+    use = _use_item(request)
+    if use:
+        values = values or {}
+        for spec in model.schema.get("fields", []):
+            if accepts(spec, use["kind"]):
+                values[spec["name"]] = [use["url"]] if spec["type"] == "url_list" else use["url"]
+                break
     return values
+
+
+def _studio_context(request, model, form: GenerationForm, price_state: dict) -> dict:
+    context = {"model": model, "form": form, "submit_token": uuid.uuid4().hex, **price_state}
+    if request.user.is_authenticated:
+        workspace = current_workspace(request)
+        filters = HistoryFilterForm({"model": model.slug})
+        context.update(feed_context(workspace=workspace, filters=filters, model=model))
+    return context
+
+
+# Where a modality's studio is drawn. A chat page for text models slots in here.
+STUDIO_TEMPLATES = {}
 
 
 def model_page(request, slug):
     model = _model_or_404(slug)
-    values = _params_to_reuse(request, model)
-    price, failure = _price_for(model, values or {name: spec.get("default") for spec in model.schema.get("fields", [])
-                                                  for name in [spec["name"]] if spec.get("default") is not None})
-    context = _form_context(model, values=values,
-                            price=price or format_credits(starting_price(model.effective_pricing, model.schema)))
+    values = _reuse_values(request, model)
+    form = GenerationForm(model=model, values=values)
+    defaults = {spec["name"]: spec["default"] for spec in model.schema.get("fields", []) if spec.get("default") is not None}
+    price_state = _price_state(request, model, {**defaults, **(values or {})})
+    if not price_state["price"]:
+        price_state["price"] = format_credits(starting_price(model.effective_pricing, model.schema))
+    context = _studio_context(request, model, form, price_state)
     context["reference"] = model_reference(model=model, site_url=request.build_absolute_uri("/"))
-    if request.user.is_authenticated:
-        workspace = workspace_for_user(user=request.user)
-        context["history"], context["polling"] = _history(request, workspace, model)
-    return render(request, "studio/model.html", context)
+    return render(request, STUDIO_TEMPLATES.get(model.modality, "studio/model.html"), context)
 
 
 @require_POST
 def model_price(request, slug):
-    """Live price for the current form values (HTMX)."""
+    """Live price and balance check for the current form values (HTMX)."""
     model = _model_or_404(slug)
-    price, failure = _price_for(model, params_from_post(model.schema, request.POST))
-    return render(request, "studio/model.html#price", {"price": price, "price_error": failure, "model": model})
+    form = GenerationForm(request.POST, model=model)
+    form.is_valid()
+    return render(request, "studio/model.html#submit_row", {"model": model, **_price_state(request, model, form.raw_params())})
+
+
+def _store_form_files(request, form: GenerationForm, workspace, raw: dict) -> dict:
+    """Files chosen in the form itself (no JavaScript): stored as uploads, their Atelier URLs
+    put into their fields. Returns per-field upload errors."""
+    errors = {}
+    for spec, file in form.uploaded_files():
+        try:
+            form.put_url(spec, upload_url(upload_create(user=request.user, workspace=workspace, file=file)), raw)
+        except UploadError as exc:
+            errors.setdefault(spec["name"], []).append(exc.message)
+    return errors
 
 
 @login_required
 @require_POST
 def generate(request, slug):
     model = _model_or_404(slug)
-    workspace = workspace_for_user(user=request.user)
-    raw = params_from_post(model.schema, request.POST)
-    token = request.POST.get("submit_token", "")
+    workspace = current_workspace(request)
+    form = GenerationForm(request.POST, request.FILES, model=model)
+    form.is_valid()
+    raw = form.raw_params()
+    upload_errors = _store_form_files(request, form, workspace, raw)
+    token = form.cleaned_data.get("submit_token", "")
     try:
         uuid.UUID(token)
     except ValueError:
         token = ""
-    status = 200
+    status, started = 200, None
     try:
+        if upload_errors:
+            raise SubmitError("invalid_request", "A file could not be used.", fields=upload_errors)
         generation, created = generation_submit(
             user=request.user, workspace=workspace, model=model, raw_params=raw, source="web",
             idempotency_key=f"web:{token}" if token else None,
         )
-        if created:
-            messages.success(request, f"Queued: {format_credits(generation.price)} credits on hold. "
-                                      "The result appears under your generations below.")
-        else:
-            messages.info(request, "This form was already submitted; showing that generation.")
-        context = _form_context(model, values=raw, price=format_credits(generation.price))
+        started = generation
+        if not created:
+            messages.info(request, "This form was already submitted; its result is in the feed.")
+        # A fresh form with the same settings: clicking again starts another job.
+        form = GenerationForm(model=model, values=raw)
+        price_state = _price_state(request, model, raw)
     except SubmitError as exc:
+        form.add_field_errors(exc.fields)
         messages.error(request, exc.message)
-        price, failure = _price_for(model, raw) if exc.code != "invalid_request" else (None, None)
-        context = _form_context(model, values=raw, errors=exc.fields, price=price)
-        context["submit_token"] = token or context["submit_token"]
-        context["short_of_credits"] = exc.code == "insufficient_credits"
+        price_state = _price_state(request, model, raw) if exc.code != "invalid_request" else {"price": None}
+        price_state["short_of_credits"] = exc.code in {"insufficient_credits", "member_cap_exceeded"}
         status = exc.status
     if not request.htmx:
         if status == 200:
             return redirect("studio:model", slug=model.slug)
-        context["history"], context["polling"] = _history(request, workspace, model)
+        context = _studio_context(request, model, form, price_state)
+        context["submit_token"] = token or context["submit_token"]
+        context["reference"] = model_reference(model=model, site_url=request.build_absolute_uri("/"))
         return render(request, "studio/model.html", context, status=status)
-    context["history"], context["polling"] = _history(request, workspace, model)
-    # HTMX swaps only 2xx responses by default; errors come back 200 with the messages inline.
-    return render(request, "studio/model.html#submit_response", context)
+    context = {"model": model, "form": form, "submit_token": uuid.uuid4().hex if started else (token or uuid.uuid4().hex),
+               "started": started, **price_state}
+    # HTMX swaps only 2xx by default: errors come back 200 with the messages inline. A new
+    # job appears in the feed through the watcher, which this event wakes at once.
+    response = render(request, "studio/model.html#submit_response", context)
+    if started:
+        response["HX-Trigger"] = "history-changed"
+    return response
 
 
-@login_required
-def history(request):
-    workspace = workspace_for_user(user=request.user)
-    model = None
-    if request.GET.get("model"):
-        model = get_object_or_404(AIModel, slug=request.GET["model"])
-    generations, polling = _history(request, workspace, model)
-    context = {"history": generations, "polling": polling, "model": model}
-    if request.htmx:
-        # The poll also refreshes the balance badge: a finished job's capture changes it.
-        response = render(request, "studio/history.html#poll", context)
-        if not polling:
-            # Nothing pending: tell htmx to stop polling (status 286) but still swap the final state.
-            return HttpResponseStopPolling(response.content)
-        return response
-    return render(request, "studio/history.html", context)
-
-
-def _generation_or_404(request, pk) -> Generation:
-    workspace_ids = request.user.memberships.values_list("workspace_id", flat=True)
-    generation = (
-        Generation.objects.filter(pk=pk, workspace_id__in=workspace_ids)
-        .select_related("model").prefetch_related("outputs", "attempts").first()
-    )
-    if generation is None:
-        raise Http404("No such generation.")
-    return generation
-
-
-def _settings_rows(generation) -> list[tuple[str, str]]:
-    """The params a person chose, labelled as on the form (the prompt is shown on its own)."""
-    rows = []
-    for spec in generation.model.schema.get("fields", []):
-        name = spec["name"]
-        if name == "prompt" or name not in generation.params:
-            continue
-        value = generation.params[name]
-        if isinstance(value, bool):
-            value = "yes" if value else "no"
-        elif spec["type"] == "messages" and isinstance(value, list):
-            value = f"{len(value)} message{'s' if len(value) != 1 else ''}"
-        elif isinstance(value, list):
-            value = ", ".join(str(item) for item in value)
-        rows.append((spec.get("label") or name.replace("_", " ").capitalize(), str(value)))
-    return rows
-
-
-@login_required
-def generation_detail(request, pk):
-    generation = _generation_or_404(request, pk)
-    context = {"generation": generation, "settings_rows": _settings_rows(generation)}
-    if request.htmx:
-        response = render(request, "studio/generation.html#poll", context)
-        return response if generation.is_pending else HttpResponseStopPolling(response.content)
-    return render(request, "studio/generation.html", context)
-
-
-@login_required
-@require_POST
-def generation_cancel_view(request, pk):
-    generation = _generation_or_404(request, pk)
-    if generation_cancel(generation=generation):
-        messages.success(request, "Canceled; the hold was released.")
-    else:
-        messages.info(request, "This generation had already finished.")
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Refresh"] = "true"
-        return response
-    return redirect("studio:generation", pk=generation.pk)
+# ---- pricing --------------------------------------------------------------------------------
+def pricing(request):
+    found = catalog_gallery()
+    groups = []
+    for value, label in Modality.choices:
+        cards = [card for card in found.cards if card["model"].modality == value]
+        if cards:
+            groups.append({"label": label, "modality": value, "cards": cards})
+    return render(request, "studio/pricing.html", {"groups": groups, "signup_credits": settings.SIGNUP_GRANT_CREDITS})

@@ -89,3 +89,19 @@ def ledger_csv_rows(entries):
             entry.actor.email if entry.actor else "", entry.generation.model.slug if entry.generation else "",
             entry.generation_id or "", entry.reason,
         ]
+
+
+def member_cap_remaining(*, workspace, member) -> int | None:
+    """Millicredits the member may still commit from the workspace's pool this month under
+    their cap (Membership.monthly_cap), or None when they have no cap."""
+    from apps.accounts.models import Membership
+
+    from .models import MemberSpend
+    from .services import month_start
+
+    cap = Membership.objects.filter(workspace=workspace, user=member).values_list("monthly_cap", flat=True).first()
+    if cap is None:
+        return None
+    spent = (MemberSpend.objects.filter(wallet__workspace=workspace, member=member, month=month_start())
+             .values_list("amount", flat=True).first()) or 0
+    return max(0, cap - spent)

@@ -1,46 +1,46 @@
-"""The creator pages: gallery, model form, live price, submit, history polling, bad input."""
+"""The creator pages: gallery, a studio per model, live price with the balance check, submit,
+bad input, outsiders."""
 import re
-import uuid
 
 import pytest
 
+from apps.accounts.models import Membership
 from apps.generations.models import Generation
-from apps.wallet.models import Hold
+from apps.wallet.models import Hold, Wallet
+from apps.wallet.services import wallet_adjust
 from tests.conftest import personal_wallet
+
+from .conftest import HX, form, make_job
 
 pytestmark = pytest.mark.django_db
 
-HX = {"HTTP_HX_REQUEST": "true"}
 
-
-@pytest.fixture
-def logged_in(client, owner, catalog):
-    client.force_login(owner)
-    return client
-
-
-@pytest.fixture
-def no_enqueue(monkeypatch):
-    monkeypatch.setattr("apps.generations.services._enqueue_run", lambda gid, countdown=None: None)
-
-
-def form(**values):
-    data = {"prompt": "a lighthouse in fog", "size": "1024x1024", "n": "1", "seed": "", "submit_token": uuid.uuid4().hex}
-    data.update(values)
-    return data
-
-
-def test_gallery_lists_the_sandbox_model_labelled_local(client, catalog):
+def test_gallery_lists_the_sandbox_model_labelled_local_with_a_preview(client, catalog):
     page = client.get("/").content.decode()
     assert "Sandbox Image" in page and "Local sandbox" in page and "from <strong>1</strong> credits" in page
+    assert "img/modality-image" in page  # no sample, no result yet: the modality illustration
     filtered = client.get("/?modality=video", **HX).content.decode()
     assert "Sandbox Image" not in filtered
 
 
-def test_model_page_renders_the_schema_form_and_price(client, catalog):
+def test_gallery_previews_the_workspace_latest_output_and_sorts(logged_in, owner, no_enqueue):
+    job = make_job(owner)
+    page = logged_in.get("/").content.decode()
+    assert job.outputs.get().thumbnail.url in page and "Your latest Sandbox Image result" in page
+    names = lambda html: re.findall(r'<h2 class="card-title">([^<]+)</h2>', html)  # noqa: E731
+    by_price = names(logged_in.get("/?sort=price", **HX).content.decode())
+    assert by_price != names(logged_in.get("/?sort=featured", **HX).content.decode())
+    popular = names(logged_in.get("/?sort=popular", **HX).content.decode())
+    assert popular[0] == "Sandbox Image"  # the only model with jobs
+    compact = logged_in.get("/?layout=compact", **HX).content.decode()
+    assert 'class="cards cards-compact"' in compact
+
+
+def test_model_page_is_the_form_beside_the_feed(client, catalog):
     page = client.get("/models/sandbox-image/").content.decode()
     assert 'name="prompt"' in page and 'name="size"' in page and 'name="n"' in page
     assert re.search(r'data-testid="price">1</strong>', page)
+    assert 'class="studio-controls"' in page and 'class="studio-feed"' in page
     assert client.get("/models/nope/").status_code == 404
 
 
@@ -51,21 +51,41 @@ def test_live_price_follows_the_fields(client, catalog):
     assert "at most 4" in response.content.decode()
 
 
-def test_submit_holds_the_shown_price_and_history_polls_until_done(logged_in, owner, no_enqueue):
+def test_the_button_says_when_the_price_is_over_the_balance(logged_in, owner):
+    wallet_adjust(wallet=personal_wallet(owner), amount=-99_000, reason="spent elsewhere", actor=None)
+    body = logged_in.post("/models/sandbox-image/price", {"prompt": "x", "n": "2"}, **HX).content.decode()
+    assert 'data-testid="over-balance"' in body and "more than the 1 credits available" in body
+    assert "Not enough credits</button>" in body and "disabled" in body and 'href="/wallet/"' in body
+    fits = logged_in.post("/models/sandbox-image/price", {"prompt": "x", "n": "1"}, **HX).content.decode()
+    assert "over-balance" not in fits and ">Generate</button>" in fits
+
+
+def test_the_button_says_when_the_price_is_over_the_member_cap(client, team, teammate, catalog):
+    Membership.objects.filter(workspace=team, user=teammate).update(monthly_cap=1_500)
+    teammate.current_workspace = team
+    teammate.save()
+    client.force_login(teammate)
+    body = client.post("/models/sandbox-image/price", {"prompt": "x", "n": "2"}, **HX).content.decode()
+    assert 'data-testid="over-cap"' in body and "1.5 credits left under your monthly cap" in body
+
+
+def test_submit_holds_the_shown_price_and_wakes_the_feed(logged_in, owner, no_enqueue):
     response = logged_in.post("/models/sandbox-image/generate", form(n="2"), **HX)
-    assert response.status_code == 200
-    body = response.content.decode()
+    assert response.status_code == 200 and response["HX-Trigger"] == "history-changed"
     generation = Generation.objects.get()
     assert generation.price == 2_000 and personal_wallet(owner).held == 2_000
-    assert 'hx-trigger="every 1500ms"' in body and "Queued" in body
-    # While pending, the history partial keeps polling.
-    assert logged_in.get("/history/?model=sandbox-image", **HX).status_code == 200
-    from apps.generations.services import generation_run
+    body = response.content.decode()
+    assert "Queued:" not in body  # no banner that outlives the job: the card shows its state
+    assert 'id="balance" class="balance" hx-swap-oob="true"' in body
 
-    generation_run(generation_id=generation.pk)
-    final = logged_in.get("/history/?model=sandbox-image", **HX)
-    assert final.status_code == 286  # htmx stops polling, and swaps the final state in
-    assert "Succeeded" in final.content.decode() and "every 1500ms" not in final.content.decode()
+
+def test_submit_without_javascript_redirects_to_the_studio_with_the_job_in_the_feed(logged_in, owner, no_enqueue):
+    response = logged_in.post("/models/sandbox-image/generate", form())
+    assert response.status_code == 302 and response["Location"] == "/models/sandbox-image/"
+    page = logged_in.get("/models/sandbox-image/").content.decode()
+    generation = Generation.objects.get()
+    assert f'id="gen-{generation.pk}"' in page and "Waiting for a worker" in page
+    assert "reload the page to see their results" in page  # the no-JavaScript hint
 
 
 def test_double_submit_of_one_form_creates_one_generation(logged_in, no_enqueue):
@@ -83,16 +103,26 @@ def test_double_submit_of_one_form_creates_one_generation(logged_in, no_enqueue)
         ({"prompt": "y" * 2001}, "Prompt must be at most 2000 characters"),
         ({"size": "123x456"}, "Size must be one of"),
         ({"n": "0"}, "Images must be at least 1."),
+        ({"n": "two"}, "Images must be a whole number."),
         ({"seed": "-5"}, "Seed must be at least 0."),
     ],
 )
 def test_bad_input_shows_a_clear_message_and_creates_nothing(logged_in, no_enqueue, values, message):
     response = logged_in.post("/models/sandbox-image/generate", form(**values), **HX)
-    assert message in response.content.decode()
+    body = response.content.decode()
+    assert message in body and 'aria-invalid="true"' in body
     assert Generation.objects.count() == 0 and Hold.objects.count() == 0
     # Without HTMX the page re-renders with a 400 and keeps what was typed.
     response = logged_in.post("/models/sandbox-image/generate", form(**values))
     assert response.status_code == 400 and message in response.content.decode()
+
+
+def test_insufficient_credits_says_so_without_internal_codes(logged_in, owner, no_enqueue):
+    wallet = personal_wallet(owner)
+    wallet_adjust(wallet=wallet, amount=-(wallet.balance - 500), reason="spent", actor=None)
+    body = logged_in.post("/models/sandbox-image/generate", form(), **HX).content.decode()
+    assert "Not enough credits for this generation." in body and "insufficient_credits" not in body
+    assert Wallet.objects.get(pk=wallet.pk).held == 0
 
 
 def test_anonymous_users_must_log_in_to_generate(client, catalog):
@@ -101,56 +131,37 @@ def test_anonymous_users_must_log_in_to_generate(client, catalog):
     assert Generation.objects.count() == 0
 
 
-def test_outsider_gets_404_for_someone_elses_generation(logged_in, owner, outsider, client, no_enqueue):
-    logged_in.post("/models/sandbox-image/generate", form(), **HX)
-    generation = Generation.objects.get()
-    assert logged_in.get(f"/generations/{generation.pk}/").status_code == 200
-    client.force_login(outsider)
-    assert client.get(f"/generations/{generation.pk}/").status_code == 404
-    assert client.post(f"/generations/{generation.pk}/cancel").status_code == 404
-    assert "lighthouse" not in client.get("/history/").content.decode()
-
-
-def test_history_poll_refreshes_the_balance_and_cards_link_to_model_and_files(logged_in, owner, no_enqueue):
-    logged_in.post("/models/sandbox-image/generate", form(), **HX)
-    generation = Generation.objects.get()
-    from apps.generations.services import generation_run
-
-    generation_run(generation_id=generation.pk)
-    body = logged_in.get("/history/", **HX).content.decode()
-    assert 'id="balance" class="balance" hx-swap-oob="true"' in body  # the capture shows without a reload
-    assert 'href="/models/sandbox-image/"' in body and " download>Download</a>" in body
-
-
-def test_generation_page_polls_while_pending_and_offers_run_again(logged_in, owner, no_enqueue):
-    logged_in.post("/models/sandbox-image/generate", form(size="512x512", seed="7"), **HX)
-    generation = Generation.objects.get()
-    pending = logged_in.get(f"/generations/{generation.pk}/", **HX)
-    assert pending.status_code == 200 and 'hx-trigger="every 1500ms"' in pending.content.decode()
-    from apps.generations.services import generation_run
-
-    generation_run(generation_id=generation.pk)
-    final = logged_in.get(f"/generations/{generation.pk}/", **HX)
-    assert final.status_code == 286 and "every 1500ms" not in final.content.decode()
-    page = logged_in.get(f"/generations/{generation.pk}/").content.decode()
-    assert "512x512" in page and f"?from={generation.pk}" in page  # settings shown; run again link
-    again = logged_in.get(f"/models/sandbox-image/?from={generation.pk}").content.decode()
-    assert "a lighthouse in fog</textarea>" in again and 'value="7"' in again
-    assert re.search(r'<option value="512x512"\s+selected', again)
+def test_run_again_fills_the_form_with_the_job_settings(logged_in, owner, no_enqueue):
+    generation = make_job(owner, size="512x512", seed=7, prompt="a lighthouse in fog")
+    page = logged_in.get(f"/models/sandbox-image/?from={generation.pk}").content.decode()
+    assert "a lighthouse in fog</textarea>" in page and 'value="7"' in page
+    assert re.search(r'<option value="512x512"\s+selected', page)
+    assert '<details class="advanced-fields" open>' in page  # the seed differs from its default
 
 
 def test_run_again_ignores_someone_elses_generation(logged_in, owner, outsider, client, no_enqueue):
-    logged_in.post("/models/sandbox-image/generate", form(prompt="secret plan"), **HX)
-    generation = Generation.objects.get()
+    generation = make_job(owner, prompt="secret plan")
     client.force_login(outsider)
     page = client.get(f"/models/sandbox-image/?from={generation.pk}")
     assert page.status_code == 200 and "secret plan" not in page.content.decode()
 
 
-def test_more_settings_stay_open_when_an_advanced_value_was_changed(logged_in, no_enqueue, catalog):
+def test_more_settings_stay_closed_by_default_and_open_when_changed(logged_in, no_enqueue, catalog):
     closed = logged_in.get("/models/sandbox-text/").content.decode()
     assert '<details class="advanced-fields" >' in closed
     response = logged_in.post("/models/sandbox-text/generate",
-                              {"prompt": "hi", "max_tokens": "64", "temperature": "0.5",
-                               "submit_token": uuid.uuid4().hex}, **HX)
+                              {"prompt": "hi", "max_tokens": "64", "temperature": "0.5"}, **HX)
     assert '<details class="advanced-fields" open>' in response.content.decode()
+
+
+def test_pricing_page_lists_every_enabled_model_publicly(client, catalog):
+    page = client.get("/pricing/").content.decode()
+    assert "Sandbox Image" in page and "GPT Image 1" in page and "from 1 credits" in page
+
+
+def test_styled_404_page(client, catalog, settings):
+    settings.DEBUG = False
+    response = client.get("/generations/00000000-0000-0000-0000-000000000000/")
+    assert response.status_code == 302  # login first
+    response = client.get("/models/nope/")
+    assert response.status_code == 404 and "We could not find that page" in response.content.decode()

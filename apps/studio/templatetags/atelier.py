@@ -1,6 +1,9 @@
 from django import template
 
-from apps.wallet.money import format_credits
+from apps.generations.selectors import progress_estimate
+from apps.wallet.money import format_credits, milli_to_credits
+
+from ..common import download_name, use_actions
 
 register = template.Library()
 
@@ -11,3 +14,35 @@ def credits(milli):
     if milli in (None, ""):
         return "—"
     return format_credits(int(milli))
+
+
+@register.filter
+def credits_input(milli):
+    """Millicredits as a value for a form input: 1500 -> '1.5' (no thousands separators)."""
+    if milli in (None, ""):
+        return ""
+    return f"{milli_to_credits(int(milli)):f}"
+
+
+@register.filter
+def progress(generation):
+    """{percent, seconds_left, estimated} of a pending job, or None."""
+    return progress_estimate(generation)
+
+
+@register.filter
+def actions_for(output):
+    """The "use as input" actions of one result (animate, edit, ...)."""
+    return use_actions(output.kind) if output else []
+
+
+@register.simple_tag
+def file_name(generation, output, count):
+    return download_name(generation, output, numbered=count > 1)
+
+
+@register.simple_tag
+def can_set_low_balance_alert(workspace, user):
+    from ..services import can_set_alert
+
+    return bool(workspace and user.is_authenticated and can_set_alert(workspace=workspace, user=user))
