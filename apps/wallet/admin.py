@@ -7,11 +7,31 @@ from .money import credits_to_milli, format_credits
 from .services import redemption_batch_create, redemption_batch_csv, wallet_adjust, wallet_grant
 
 
-class LedgerInline(admin.TabularInline):
+def _credits_column(field: str, label: str):
+    """A read-only admin column showing a millicredit field in credits, like every other page."""
+    @admin.display(description=f"{label} (credits)", ordering=field)
+    def column(self, obj):
+        value = getattr(obj, field)
+        return "—" if value is None else format_credits(value)
+
+    column.__name__ = f"{field}_credits"
+    return column
+
+
+class CreditColumns:
+    amount_credits = _credits_column("amount", "amount")
+    held_delta_credits = _credits_column("held_delta", "held change")
+    balance_after_credits = _credits_column("balance_after", "balance after")
+    held_after_credits = _credits_column("held_after", "held after")
+    captured_amount_credits = _credits_column("captured_amount", "captured")
+
+
+class LedgerInline(CreditColumns, admin.TabularInline):
     model = LedgerEntry
     extra = 0
     can_delete = False
-    fields = ("created_at", "kind", "amount", "held_delta", "balance_after", "held_after", "actor", "reason", "generation")
+    fields = ("created_at", "kind", "amount_credits", "held_delta_credits", "balance_after_credits", "held_after_credits",
+              "actor", "reason", "generation")
     readonly_fields = fields
     ordering = ("-id",)
     show_change_link = False
@@ -46,11 +66,16 @@ class AdjustForm(forms.ModelForm):
 @admin.register(Wallet)
 class WalletAdmin(admin.ModelAdmin):
     form = AdjustForm
-    list_display = ("workspace", "balance_credits", "held_credits", "updated_at")
+    list_display = ("workspace", "owner_email", "balance_credits", "held_credits", "updated_at")
+    list_select_related = ("workspace__created_by",)
     search_fields = ("workspace__name", "workspace__created_by__email")
-    readonly_fields = ("workspace", "balance_credits", "held_credits")
-    fields = ("workspace", "balance_credits", "held_credits", "adjust_kind", "adjust_credits", "adjust_reason")
+    readonly_fields = ("workspace", "owner_email", "balance_credits", "held_credits")
+    fields = ("workspace", "owner_email", "balance_credits", "held_credits", "adjust_kind", "adjust_credits", "adjust_reason")
     inlines = [LedgerInline]
+
+    @admin.display(description="owner", ordering="workspace__created_by__email")
+    def owner_email(self, obj):
+        return obj.workspace.created_by.email
 
     @admin.display(description="balance")
     def balance_credits(self, obj):
@@ -80,10 +105,12 @@ class WalletAdmin(admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "wallet", "kind", "amount", "held_delta", "balance_after", "actor", "reason")
+class LedgerEntryAdmin(CreditColumns, admin.ModelAdmin):
+    list_display = ("created_at", "wallet", "kind", "amount_credits", "held_delta_credits", "balance_after_credits",
+                    "actor", "reason")
     list_filter = ("kind",)
-    search_fields = ("wallet__workspace__name", "reason")
+    list_select_related = ("wallet__workspace", "actor")
+    search_fields = ("wallet__workspace__name", "wallet__workspace__created_by__email", "reason")
 
     def has_add_permission(self, request):
         return False
@@ -96,8 +123,8 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Hold)
-class HoldAdmin(admin.ModelAdmin):
-    list_display = ("id", "wallet", "amount", "captured_amount", "state", "created_at", "settled_at")
+class HoldAdmin(CreditColumns, admin.ModelAdmin):
+    list_display = ("id", "wallet", "amount_credits", "captured_amount_credits", "state", "created_at", "settled_at")
     list_filter = ("state",)
 
     def has_add_permission(self, request):
@@ -111,8 +138,8 @@ class HoldAdmin(admin.ModelAdmin):
 
 
 @admin.register(MemberSpend)
-class MemberSpendAdmin(admin.ModelAdmin):
-    list_display = ("wallet", "member", "month", "amount")
+class MemberSpendAdmin(CreditColumns, admin.ModelAdmin):
+    list_display = ("wallet", "member", "month", "amount_credits")
     list_filter = ("month",)
 
     def has_add_permission(self, request):

@@ -33,7 +33,7 @@ def test_submit_and_get_a_generation_end_to_end(client, auth, member, eager):
     assert body["charged"] == "0.6" and body["error"] is None
     assert len(body["outputs"]) == 2
     output = body["outputs"][0]
-    assert output["url"].startswith("http") and output["url"].endswith(".png")
+    assert output["url"].startswith("http") and output["url"].endswith(".webp")  # flux-schnell: output_format webp
     assert output["thumbnail_url"].startswith("http") and output["optimized_url"].startswith("http")
     assert body["routing"] == {"upstream": "Sandbox", "adapter": "sandbox", "failover": False, "attempts": 1}
     wallet = Wallet.objects.get(workspace=member.current_workspace)

@@ -39,3 +39,13 @@ def make_job(user, *, slug="sandbox-image", run=True, workspace=None, source="we
         generation_run(generation_id=generation.pk)
         generation.refresh_from_db()
     return generation
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Cached reads (alert thresholds, run-time estimates) are keyed by ids that repeat across tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
