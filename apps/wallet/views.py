@@ -71,7 +71,7 @@ def redeem(request):
     try:
         redemption = wallet_redeem(user=request.user, wallet=wallet, code=request.POST.get("code", ""))
     except RedemptionError as exc:
-        messages.error(request, f"{exc.message} ({exc.code})")
+        messages.error(request, exc.message)  # people read the sentence; the code is for API clients
         return redirect("wallet:page")
     messages.success(request, f"Redeemed: {format_credits(redemption.entry.amount)} credits added to {workspace.name}.")
     return redirect("wallet:page")

@@ -89,9 +89,10 @@ def test_redeem_form_adds_to_the_current_workspace(client, owner, team, pool):
     pool.refresh_from_db()
     assert pool.balance == 505_000
     response = client.post(reverse("wallet:redeem"), {"code": code}, follow=True)
-    assert "code_already_redeemed" in response.content.decode()
+    body = response.content.decode()
+    assert "You have already redeemed this code." in body and "code_already_redeemed" not in body
     response = client.post(reverse("wallet:redeem"), {"code": "nope"}, follow=True)
-    assert "code_invalid" in response.content.decode()
+    assert "This code does not exist." in response.content.decode()
 
 
 def test_wallet_pages_need_login(client):
