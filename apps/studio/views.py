@@ -16,6 +16,7 @@ from apps.catalog.models import AIModel, Modality
 from apps.catalog.presentation import catalog_gallery, model_reference
 from apps.catalog.pricing import price_summary, starting_price
 from apps.catalog.schema import ValidationFailed
+from apps.catalog.services import catalog_sample_params
 from apps.generations.errors import SubmitError, UploadError
 from apps.generations.selectors import (
     generation_get_for_user,
@@ -118,7 +119,13 @@ def _price_state(request, model, raw: dict) -> dict:
     try:
         price = generation_quote(model=model, raw_params=raw).price
     except ValidationFailed as failure:
-        return {"price": None, "price_error": failure}
+        # A field not filled in yet (the prompt, a start frame) does not change the price:
+        # quote with a sample in its place, and leave "required" to the submit.
+        sample = {name: value for name, value in catalog_sample_params(model.schema).items() if name not in raw}
+        try:
+            price = generation_quote(model=model, raw_params={**raw, **sample}).price
+        except ValidationFailed:
+            return {"price": None, "price_error": failure}
     state = {"price": format_credits(price), "price_milli": price, "price_error": None}
     if request.user.is_authenticated:
         workspace = current_workspace(request)

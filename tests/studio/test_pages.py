@@ -49,6 +49,9 @@ def test_live_price_follows_the_fields(client, catalog):
     assert 'data-testid="price">4.5</strong>' in response.content.decode()
     response = client.post("/models/sandbox-image/price", {"prompt": "x", "n": "40"}, **HX)
     assert "at most 4" in response.content.decode()
+    # No prompt yet: the price is still shown (the prompt does not change it); submit says it is required.
+    response = client.post("/models/sandbox-image/price", {"n": "2"}, **HX)
+    assert 'data-testid="price">2</strong>' in response.content.decode()
 
 
 def test_the_button_says_when_the_price_is_over_the_balance(logged_in, owner):
