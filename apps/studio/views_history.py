@@ -53,7 +53,8 @@ def feed_context(*, workspace, filters: HistoryFilterForm, model: AIModel | None
         "next_url": f"{reverse('studio:history_more')}?{urlencode({**query, 'cursor': page.next_cursor})}"
         if page.next_cursor else None,
         "next_page": f"?{urlencode({**query, 'cursor': page.next_cursor})}" if page.next_cursor else None,
-        "watch_url": _watch_url(query, newest=page.newest, pending=pending),
+        # An older page (?cursor=, without JavaScript) is a snapshot: no watcher pulling newer jobs in.
+        "watch_url": _watch_url(query, newest=page.newest, pending=pending) if cursor is None else None,
         "watch_every": FAST_POLL if pending else IDLE_POLL, "polling": bool(pending),
     }
 

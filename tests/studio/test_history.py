@@ -52,7 +52,9 @@ def test_history_page_loads_more_with_a_cursor_link(logged_in, owner, no_enqueue
     assert card_ids(more) == [str(job.pk) for job in jobs[24:]] and "Load more" not in more
     # Without JavaScript the link is a plain page of the older jobs.
     plain = re.search(r'<a class="button" href="(/history/\?cursor=[^"]+)"', page).group(1)
-    assert card_ids(logged_in.get(plain).content.decode()) == [str(job.pk) for job in jobs[24:]]
+    older = logged_in.get(plain).content.decode()
+    assert card_ids(older) == [str(job.pk) for job in jobs[24:]]
+    assert 'id="history-watch"' not in older  # an older page does not pull the newest jobs in
 
 
 def test_filters_search_and_favorites(logged_in, owner, no_enqueue):
