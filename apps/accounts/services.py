@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.errors import Kind
 from apps.wallet.services import wallet_create, wallet_grant
 
 from .errors import TeamError, not_allowed, not_found
@@ -70,7 +71,7 @@ def membership_of(*, workspace: Workspace, user: User) -> Membership:
 def _manager(workspace: Workspace, actor: User) -> Membership:
     membership = membership_of(workspace=workspace, user=actor)
     if not workspace.is_team:
-        raise TeamError("team_required", "This is a personal workspace.", 400)
+        raise TeamError("team_required", "This is a personal workspace.", Kind.INVALID)
     if membership.role not in MANAGERS:
         raise not_allowed()
     return membership
@@ -123,9 +124,9 @@ def team_invite(*, workspace: Workspace, actor: User, email: str, role: str = Me
     if role not in Membership.Role.values:
         raise TeamError("invalid_role", "Unknown role.")
     if role == Membership.Role.OWNER and actor_membership.role != Membership.Role.OWNER:
-        raise TeamError("forbidden", "Only owners can invite owners.", 403)
+        raise TeamError("forbidden", "Only owners can invite owners.", Kind.FORBIDDEN)
     if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
-        raise TeamError("already_member", f"{email} is already in this team.", 409)
+        raise TeamError("already_member", f"{email} is already in this team.", Kind.CONFLICT)
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
@@ -148,7 +149,7 @@ def team_invite(*, workspace: Workspace, actor: User, email: str, role: str = Me
 def invitation_for_token(*, token: str) -> Invitation:
     invitation = Invitation.objects.select_related("workspace", "invited_by").filter(token_hash=_token_hash(token or "")).first()
     if invitation is None or invitation.revoked_at is not None:
-        raise TeamError("invitation_invalid", "This invitation link is not valid.", 404)
+        raise TeamError("invitation_invalid", "This invitation link is not valid.", Kind.NOT_FOUND)
     return invitation
 
 
@@ -157,21 +158,22 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     invitation = invitation_for_token(token=token)
     if invitation.email.lower() != user.email.lower():
         raise TeamError(
-            "invitation_email_mismatch", f"This invitation was sent to {invitation.email}; log in with that address.", 403
+            "invitation_email_mismatch", f"This invitation was sent to {invitation.email}; log in with that address.",
+            Kind.FORBIDDEN,
         )
     existing = Membership.objects.filter(workspace=invitation.workspace, user=user).first()
     if invitation.accepted_at is not None:
         if existing is not None and invitation.accepted_by_id == user.pk:
             return existing  # the same link clicked twice
-        raise TeamError("invitation_used", "This invitation has already been used.", 409)
+        raise TeamError("invitation_used", "This invitation has already been used.", Kind.CONFLICT)
     if invitation.expires_at <= timezone.now():
-        raise TeamError("invitation_expired", "This invitation has expired; ask for a new one.", 410)
+        raise TeamError("invitation_expired", "This invitation has expired; ask for a new one.", Kind.GONE)
     # Conditional UPDATE: two tabs accepting at once create one membership.
     claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at=None, revoked_at=None).update(
         accepted_at=timezone.now(), accepted_by=user
     )
     if not claimed:
-        raise TeamError("invitation_used", "This invitation has already been used.", 409)
+        raise TeamError("invitation_used", "This invitation has already been used.", Kind.CONFLICT)
     if existing is not None:
         return existing
     return Membership.objects.create(workspace=invitation.workspace, user=user, role=invitation.role)
@@ -190,9 +192,9 @@ def invitation_revoke(*, workspace: Workspace, actor: User, invitation_id: int) 
 def membership_leave(*, workspace: Workspace, user: User) -> None:
     membership = membership_of(workspace=workspace, user=user)
     if not workspace.is_team:
-        raise TeamError("personal_workspace", "You cannot leave your personal workspace.", 400)
+        raise TeamError("personal_workspace", "You cannot leave your personal workspace.", Kind.INVALID)
     if membership.role == Membership.Role.OWNER and _owners_locked(workspace) == [user.pk]:
-        raise TeamError("last_owner", "You are the last owner: make someone else an owner first.", 409)
+        raise TeamError("last_owner", "You are the last owner: make someone else an owner first.", Kind.CONFLICT)
     membership.delete()
     _leave_current(workspace, user)
 
@@ -202,12 +204,12 @@ def membership_remove(*, workspace: Workspace, actor: User, user_id: int) -> Non
     actor_membership = _manager(workspace, actor)
     target = _target(workspace, user_id)
     if target.user_id == actor.pk:
-        raise TeamError("use_leave", "To remove yourself, leave the team.", 400)
+        raise TeamError("use_leave", "To remove yourself, leave the team.", Kind.INVALID)
     if target.role == Membership.Role.OWNER:
         if actor_membership.role != Membership.Role.OWNER:
-            raise TeamError("forbidden", "Only owners can remove owners.", 403)
+            raise TeamError("forbidden", "Only owners can remove owners.", Kind.FORBIDDEN)
         if _owners_locked(workspace) == [target.user_id]:
-            raise TeamError("last_owner", "A team needs at least one owner.", 409)
+            raise TeamError("last_owner", "A team needs at least one owner.", Kind.CONFLICT)
     target.delete()
     _leave_current(workspace, target.user)
 
@@ -220,10 +222,10 @@ def membership_set_role(*, workspace: Workspace, actor: User, user_id: int, role
     target = _target(workspace, user_id)
     touches_owner = Membership.Role.OWNER in (role, target.role)
     if touches_owner and actor_membership.role != Membership.Role.OWNER:
-        raise TeamError("forbidden", "Only owners can make or unmake owners.", 403)
+        raise TeamError("forbidden", "Only owners can make or unmake owners.", Kind.FORBIDDEN)
     if target.role == Membership.Role.OWNER and role != Membership.Role.OWNER:
         if _owners_locked(workspace) == [target.user_id]:
-            raise TeamError("last_owner", "A team needs at least one owner.", 409)
+            raise TeamError("last_owner", "A team needs at least one owner.", Kind.CONFLICT)
     Membership.objects.filter(pk=target.pk).update(role=role)
     target.role = role
     return target

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from apps.core.errors import Kind
+from apps.core.http import status_for
 from apps.wallet.money import credits_to_milli
 from apps.wallet.selectors import wallet_summary
 
@@ -39,7 +41,7 @@ def _team_or_404(user, pk) -> tuple[Workspace, Membership]:
 
 
 def _refused(request, exc: TeamError):
-    if exc.status == 404:
+    if exc.kind == Kind.NOT_FOUND:
         raise Http404
     messages.error(request, exc.message)
 
@@ -176,7 +178,7 @@ def invitation_view(request, token):
             invitation_accept(token=token, user=request.user)
         except TeamError as exc:
             messages.error(request, exc.message)
-            return render(request, "teams/invitation.html", {"invitation": invitation, "error": exc}, status=exc.status)
+            return render(request, "teams/invitation.html", {"invitation": invitation, "error": exc}, status=status_for(exc))
         workspace_switch(user=request.user, workspace_id=invitation.workspace_id)
         messages.success(request, f"Welcome to {invitation.workspace.name}. You now generate in this team.")
         return redirect("teams:detail", pk=invitation.workspace_id)

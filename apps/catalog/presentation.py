@@ -81,7 +81,8 @@ def catalog_gallery(*, modality: str = "", vendor: str = "", capability: str = "
 def _type_text(spec: dict) -> str:
     return {"text": "string", "string": "string", "integer": "integer", "number": "number", "boolean": "boolean",
             "enum": "enum", "url": "string (URL)", "url_list": "string[] (URL)",
-            "messages": "message[]"}[spec["type"]]
+            "messages": "message[]", "json": {"object": "object", "array": "array"}.get(spec.get("json_type"), "JSON")
+            }[spec["type"]]
 
 
 def _allowed_text(spec: dict) -> str:

@@ -21,6 +21,7 @@ from apps.catalog.cache import cached_model
 from apps.catalog.models import AIModel
 from apps.catalog.pricing import quote, token_cost
 from apps.catalog.schema import ValidationFailed, validate_params
+from apps.core.errors import Kind
 from apps.providers.base import Job, ModelUnavailable, ProviderError, ProviderResult, RateLimited, TransientError
 from apps.providers.health import channel_record_failure, channel_record_success
 from apps.providers.registry import get_adapter
@@ -73,7 +74,7 @@ def generation_submit(
     Returns (generation, created). With an idempotency key already used in the workspace, the
     earlier generation comes back (created=False) if the request is the same, else an error."""
     if not model.enabled:
-        raise SubmitError("model_unavailable", f"The model {model.slug!r} is disabled.", status=404)
+        raise SubmitError("model_unavailable", f"The model {model.slug!r} is disabled.", kind=Kind.NOT_FOUND)
     try:
         quoted = generation_quote(model=model, raw_params=raw_params)
     except ValidationFailed as failure:
@@ -96,7 +97,7 @@ def generation_submit(
             hold_place(wallet=wallet, amount=quoted.price, generation=generation, member=user)
             transaction.on_commit(lambda: _enqueue_run(generation.pk))
     except WalletError as exc:
-        raise SubmitError(exc.code, exc.message, status=exc.status) from None
+        raise SubmitError(exc.code, exc.message, kind=exc.kind) from None
     except IntegrityError:
         # A concurrent request with the same idempotency key won the insert.
         existing = Generation.objects.filter(workspace=workspace, idempotency_key=idempotency_key).first()
@@ -109,7 +110,8 @@ def generation_submit(
 def _replay(existing: Generation, request_hash: str) -> tuple[Generation, bool]:
     if existing.request_hash != request_hash:
         raise SubmitError(
-            "idempotency_key_reused", "This Idempotency-Key was already used with different parameters.", status=409
+            "idempotency_key_reused", "This Idempotency-Key was already used with different parameters.",
+            kind=Kind.CONFLICT,
         )
     return existing, False
 

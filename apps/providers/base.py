@@ -108,6 +108,8 @@ class ProviderResult:
     upstream_id: str | None = None
     poll_after: float | None = None  # seconds until the next poll is useful
     text: str | None = None  # chat answer
+    tool_calls: list | None = None  # chat: OpenAI-shaped [{id, type, function: {name, arguments}}]
+    finish_reason: str | None = None  # chat: stop | length | tool_calls | content_filter
     usage: dict = field(default_factory=dict)  # {"input_tokens", "output_tokens"} or {"characters"}
     upstream_cost: Decimal | None = None
     progress: int | None = None  # 0..100 where the upstream reports it
@@ -140,9 +142,13 @@ class Job:
 
 @dataclass
 class ChatChunk:
+    """One piece of a streamed answer. `tool_calls` are OpenAI's streamed deltas:
+    [{index, id?, type?, function: {name?, arguments}}], arguments arriving in fragments."""
+
     delta: str = ""
     finish_reason: str | None = None
     usage: dict | None = None
+    tool_calls: list | None = None
 
 
 class Adapter:
@@ -166,4 +172,6 @@ class Adapter:
     def stream_chat(self, job: Job) -> Iterator[ChatChunk]:
         """Token-by-token chat; adapters without streaming yield the whole answer once."""
         result = self.submit(job)
-        yield ChatChunk(delta=result.text or "", finish_reason="stop", usage=result.usage)
+        calls = [{"index": index, **call} for index, call in enumerate(result.tool_calls or [])] or None
+        yield ChatChunk(delta=result.text or "", tool_calls=calls,
+                        finish_reason=result.finish_reason or ("tool_calls" if calls else "stop"), usage=result.usage)

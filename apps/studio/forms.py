@@ -34,6 +34,8 @@ def form_fields(schema: dict, values: dict | None = None, errors: dict | None = 
     errors = errors or {}
     views = []
     for spec in schema.get("fields", []):
+        if spec.get("api_only"):  # structured values (tools, response_format) only programs send
+            continue
         name = spec["name"]
         value = values.get(name, spec.get("default", ""))
         if isinstance(value, list):
@@ -54,6 +56,8 @@ def params_from_post(schema: dict, post) -> dict:
     Checkboxes are sent only when ticked, so a boolean field absent from the POST is False."""
     raw = {}
     for spec in schema.get("fields", []):
+        if spec.get("api_only"):
+            continue
         name = spec["name"]
         if spec["type"] == "boolean":
             raw[name] = name in post

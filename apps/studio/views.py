@@ -13,6 +13,7 @@ from apps.catalog.models import AIModel
 from apps.catalog.presentation import catalog_gallery, model_reference
 from apps.catalog.pricing import starting_price
 from apps.catalog.schema import ValidationFailed
+from apps.core.http import status_for
 from apps.generations.errors import SubmitError
 from apps.generations.models import Generation
 from apps.generations.services import generation_cancel, generation_quote, generation_submit
@@ -144,7 +145,7 @@ def generate(request, slug):
         context = _form_context(model, values=raw, errors=exc.fields, price=price)
         context["submit_token"] = token or context["submit_token"]
         context["short_of_credits"] = exc.code == "insufficient_credits"
-        status = exc.status
+        status = status_for(exc)
     if not request.htmx:
         if status == 200:
             return redirect("studio:model", slug=model.slug)

@@ -6,7 +6,7 @@ streaming). They are priced like real models so credits, holds and captures are 
 end to end; the engines are in apps/providers/sandbox/."""
 from apps.catalog.schema import FIELD_TYPES
 
-from .common import enum, integer, prompt, seed
+from .common import chat_api_fields, enum, integer, prompt, seed
 
 SANDBOX_NOTE = "Local sandbox model: generated on this server, no upstream provider involved."
 # Chat models take an OpenAI-style `messages` list where the schema knows that field type;
@@ -28,7 +28,7 @@ def _text_fields() -> tuple[list, list]:
     rules = []
     if CHAT_MESSAGES:
         fields.append(_field("messages", "messages", label="Messages", max_items=200, max_length=60_000,
-                             advanced=True, help='A JSON chat: [{"role": "user", "content": "..."}]. '
+                             advanced=True, tools=True, help='A JSON chat: [{"role": "user", "content": "..."}]. '
                              "Use instead of prompt."))
         rules = [{"one_of": ["prompt", "messages"], "message": "Write a prompt (or send messages)."},
                  {"if": {"system": "*", "messages": "*"}, "forbid": True, "field": "system",
@@ -38,7 +38,12 @@ def _text_fields() -> tuple[list, list]:
                 help="The answer stops after this many tokens."),
         _field("temperature", "number", min=0, max=2, default=1, step=0.05, label="Temperature", advanced=True,
                help="Changes the wording; the same conversation and temperature give the same answer."),
+        _field("top_p", "number", min=0, max=1, default=1, step=0.05, label="Top p", advanced=True,
+               help="Accepted for compatibility; the sandbox's wording does not depend on it."),
+        _field("stop", "string", max_length=200, label="Stop sequence", advanced=True,
+               help="The answer ends before this text."),
         seed(),
+        *chat_api_fields(seed_field=False),
     ]
     return fields, rules
 
@@ -173,7 +178,7 @@ MODELS = [
         "description": "A chat model that answers from the words of your message, token by token. It "
         "understands nothing, but it streams, counts tokens, respects max_tokens and stop, and is billed per "
         "token like a real model, so clients and agents can be tested without keys. " + SANDBOX_NOTE,
-        "capabilities": ["chat", "streaming"],
+        "capabilities": ["chat", "streaming", "tools"],
         "schema": {"fields": TEXT_FIELDS, **({"rules": TEXT_RULES} if TEXT_RULES else {})},
         "pricing": {"unit": "1k_tokens", "input": "0.05", "output": "0.1", "max_output": "max_tokens",
                     "default_max_output": 512},

@@ -5,13 +5,13 @@ Every text model takes either `prompt` (one user turn, with an optional `system`
 studio form shows the prompt textarea; API clients and agents usually send messages.
 The hold is the most a request can cost (prompt estimate + max_tokens at the output price);
 the capture is the upstream's reported usage."""
-from .common import boolean, entry, enum, integer, number, route
+from .common import boolean, chat_api_fields, entry, enum, integer, number, route
 
 LONG_TEXT = 600_000  # characters; the context window is the real limit, checked upstream
 
 
 def _fields(*, max_output: int, default_output: int, context: int, vision: bool, temperature_max: float | None,
-            top_p: bool = True, penalties: bool = False, reasoning: list | None = None) -> list:
+            top_p: bool = True, penalties: bool = False, reasoning: list | None = None, tools: bool = True) -> list:
     chars = min(context * 3, LONG_TEXT)
     fields = [
         {"name": "prompt", "type": "text", "label": "Prompt", "max_length": chars, "widget": "textarea",
@@ -20,7 +20,7 @@ def _fields(*, max_output: int, default_output: int, context: int, vision: bool,
         {"name": "system", "type": "text", "label": "System prompt", "max_length": 100_000, "widget": "textarea",
          "advanced": True, "help": "Instructions for the assistant (with prompt only; put them in messages otherwise)."},
         {"name": "messages", "type": "messages", "label": "Messages", "max_items": 500, "max_length": chars,
-         "vision": vision, "advanced": True, "widget": "textarea",
+         "vision": vision, "tools": tools, "advanced": True, "widget": "textarea",
          "example": [{"role": "user", "content": "Write a haiku about the sea."}],
          "help": 'A JSON chat: [{"role": "user", "content": "..."}]. Use instead of prompt.'},
         integer("max_tokens", 1, max_output, default=default_output, label="Max output tokens",
@@ -40,7 +40,7 @@ def _fields(*, max_output: int, default_output: int, context: int, vision: bool,
     fields.append({"name": "stop", "type": "string", "max_length": 200, "label": "Stop sequence", "advanced": True})
     fields.append(boolean("stream", False, label="Stream", advanced=True,
                           help="Stream tokens as they come (API); the result is stored either way."))
-    return fields
+    return fields + chat_api_fields(tools=tools)
 
 
 RULES = [
@@ -52,13 +52,13 @@ RULES = [
 
 def chat(*, slug, name, vendor, description, context, max_output, price_in, price_out, routes, vision=True,
          temperature_max=2.0, top_p=True, penalties=False, reasoning=None, aliases=None, sort_order=100,
-         default_output=1024, extra_caps=()):
-    capabilities = ["chat", "streaming", *(["vision"] if vision else []), *extra_caps]
+         default_output=1024, extra_caps=(), tools=True):
+    capabilities = ["chat", "streaming", *(["vision"] if vision else []), *(["tools"] if tools else []), *extra_caps]
     return entry(
         slug=slug, name=name, vendor=vendor, modality="text", description=description, capabilities=capabilities,
         fields=_fields(max_output=max_output, default_output=min(default_output, max_output), context=context,
                        vision=vision, temperature_max=temperature_max, top_p=top_p, penalties=penalties,
-                       reasoning=reasoning),
+                       reasoning=reasoning, tools=tools),
         rules=RULES,
         pricing={"unit": "1k_tokens", "input": price_in, "output": price_out, "max_output": "max_tokens",
                  "default_max_output": min(default_output, max_output)},

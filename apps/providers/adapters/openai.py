@@ -29,7 +29,7 @@ from ..registry import register
 
 # Chat parameters passed through as they are (Atelier uses OpenAI's names).
 CHAT_PASSTHROUGH = ("temperature", "top_p", "stop", "presence_penalty", "frequency_penalty", "seed",
-                    "response_format", "reasoning_effort", "user")
+                    "response_format", "reasoning_effort", "user", "tools", "tool_choice", "parallel_tool_calls")
 IMAGE_MIME = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp"}
 SPEECH_MIME = {"mp3": "audio/mpeg", "wav": "audio/wav", "aac": "audio/aac", "flac": "audio/flac",
                "opus": "audio/ogg", "pcm": "audio/pcm"}
@@ -43,6 +43,11 @@ def usage_from(raw: dict | None) -> dict:
         return {}
     return {"input_tokens": int(raw.get("prompt_tokens", raw.get("input_tokens", 0)) or 0),
             "output_tokens": int(raw.get("completion_tokens", raw.get("output_tokens", 0)) or 0)}
+
+
+def _valid_tool_calls(calls) -> bool:
+    return isinstance(calls, list) and all(
+        isinstance(call, dict) and isinstance(call.get("function"), dict) and call.get("id") for call in calls)
 
 
 def _size_tuple(size: str | None) -> tuple[int | None, int | None]:
@@ -138,7 +143,11 @@ class OpenAIAdapter(Adapter):
         message = choice["message"] or {}
         if message.get("refusal") and not message.get("content"):
             raise ContentFiltered(f"{self.name}: the model refused: {message['refusal']}")
+        calls = message.get("tool_calls") or None
+        if calls is not None and not _valid_tool_calls(calls):
+            raise http.bad_response("the completion has malformed tool_calls", provider=self.name)
         return ProviderResult(status=ProviderResult.SUCCEEDED, text=message.get("content") or "",
+                              tool_calls=calls, finish_reason=choice.get("finish_reason"),
                               usage=usage_from(body.get("usage")), upstream_id=body.get("id"))
 
     def stream_chat(self, job: Job) -> Iterator[ChatChunk]:
@@ -162,13 +171,15 @@ class OpenAIAdapter(Adapter):
                     status = code if isinstance(code, int) else 500
                     raise http.error_for(status, chunk, provider=self.name)
                 for choice in chunk.get("choices") or []:
-                    delta = (choice.get("delta") or {}).get("content") or ""
+                    delta = choice.get("delta") or {}
+                    text = delta.get("content") or ""
+                    calls = delta.get("tool_calls") or None
                     finish = choice.get("finish_reason")
                     if finish == "content_filter":
                         raise ContentFiltered(f"{self.name}: the answer was withheld by the provider's content filter")
                     finished = finished or bool(finish)
-                    if delta or finish:
-                        yield ChatChunk(delta=delta, finish_reason=finish)
+                    if text or finish or calls:
+                        yield ChatChunk(delta=text, finish_reason=finish, tool_calls=calls)
                 if chunk.get("usage"):
                     yield ChatChunk(usage=usage_from(chunk["usage"]))
             if not finished:  # the connection closed mid-answer: what arrived is not the whole reply

@@ -189,4 +189,5 @@ class SandboxAdapter(Adapter):
 
     def _render_text(self, job: Job) -> ProviderResult:
         result = text_engine.answer(job.params)
-        return ProviderResult(status=ProviderResult.SUCCEEDED, text=result.text, usage=result.usage)
+        return ProviderResult(status=ProviderResult.SUCCEEDED, text=result.text, usage=result.usage,
+                              tool_calls=result.tool_calls, finish_reason=result.finish_reason)
