@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from apps.api.app import api
+
 admin.site.site_header = "Atelier administration"
 
 urlpatterns = [
@@ -11,6 +13,7 @@ urlpatterns = [
     path("", include("apps.wallet.urls")),
     path("", include("apps.accounts.urls")),
     path("", include("apps.api.urls")),
+    path("", api.urls),
     path("", include("apps.studio.urls")),
 ]
 

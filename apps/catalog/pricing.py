@@ -12,6 +12,7 @@ A rule is data (credit amounts are decimal strings):
 The quote is rounded up to a whole millicredit, so what is shown is exactly what is held."""
 from __future__ import annotations
 
+import json
 import math
 from decimal import Decimal
 
@@ -74,6 +75,11 @@ def token_cost(rule: dict, input_tokens: int, output_tokens: int) -> int:
     return max(1, _ceil_milli(cost))
 
 
+def prompt_text(params: dict) -> str:
+    """A chat request's text (prompt, system and message text parts), as the estimate counts it."""
+    return _prompt_parts(params)[0]
+
+
 def _prompt_parts(params: dict) -> tuple[str, int]:
     """The request's text (for the token estimate) and how many images it carries."""
     texts, images = [], 0
@@ -88,11 +94,16 @@ def _prompt_parts(params: dict) -> tuple[str, int]:
                         images += 1
                     elif isinstance(part, dict):
                         texts.append(str(part.get("text", "")))
-            else:
+            elif content:
                 texts.append(str(content))
+            for call in message.get("tool_calls") or []:
+                if isinstance(call, dict) and isinstance(call.get("function"), dict):
+                    texts.append(str(call["function"].get("name", "")) + str(call["function"].get("arguments", "")))
     for name in ("system", "prompt"):
         if params.get(name):
             texts.append(str(params[name]))
+    if params.get("tools"):  # tool definitions are part of the prompt the upstream bills
+        texts.append(json.dumps(params["tools"], separators=(",", ":")))
     # Each message costs a few tokens of framing; counting one separator character each is not
     # enough, so the estimate adds 4 tokens' worth (12 characters) per message.
     framing = " " * (12 * len(texts))

@@ -19,6 +19,7 @@ class Kind:
     RATE_LIMITED = "rate_limited"  # too many requests; retry_after says when
     UNAVAILABLE = "unavailable"  # temporarily unable; retrying later can work
     UPSTREAM = "upstream"  # the upstream provider failed
+    INTERNAL = "internal"  # a bug on our side
 
 
 class ApplicationError(Exception):

@@ -16,6 +16,7 @@ STATUS_FOR_KIND = {
     Kind.GONE: 410,
     Kind.TOO_LARGE: 413,
     Kind.RATE_LIMITED: 429,
+    Kind.INTERNAL: 500,
     Kind.UPSTREAM: 502,
     Kind.UNAVAILABLE: 503,
 }

@@ -71,7 +71,7 @@ def test_cannot_create_a_key_for_someone_elses_workspace(team, outsider):
 
     with pytest.raises(ApiError) as caught:
         api_key_create(user=outsider, workspace=team, name="sneaky")
-    assert caught.value.status == 404
+    assert caught.value.kind == "not_found" and caught.value.code == "not_found"
 
 
 def test_session_login_is_not_api_auth(client, member):

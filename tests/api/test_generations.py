@@ -54,7 +54,7 @@ def test_validation_errors_name_each_field(client, auth):
 
 @pytest.mark.parametrize("body, code, status", [
     ({"params": {"prompt": "x"}}, "invalid_request", 400),
-    ({"model": "no-such-model", "params": {}}, "model_not_found", 404),
+    ({"model": "no-such-model", "params": {}}, "invalid_model", 404),
     ({"model": "flux-schnell", "prompt": "top-level"}, "invalid_request", 400),
     ({"model": "flux-schnell", "params": "prompt"}, "invalid_request", 400),
 ])
@@ -76,7 +76,7 @@ def test_disabled_model_is_refused(client, auth):
     AIModel.objects.filter(slug="flux-schnell").update(enabled=False)
     response = post(client, auth, SUBMIT)
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "model_not_found"
+    assert response.json()["error"]["code"] == "invalid_model"
 
 
 def test_insufficient_credits_is_402(client, auth):

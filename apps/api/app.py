@@ -1,0 +1,99 @@
+"""The public HTTP API: one django-ninja application, its surfaces mounted where clients expect them.
+
+- `/v1/...` and `/api/v1/...`: the same routers (references 000 and 002 call /v1, references 003
+  and 004 call /api/v1; OpenAI's SDKs take either as base_url).
+- the site root: pollinations' paths (reference 002).
+
+Request shapes are pydantic schemas (they also make the OpenAPI document); bodies are parsed by
+parsing.StrictParser; every error leaves as the envelope of errors.py."""
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from apps.catalog.schema import ValidationFailed
+from apps.core.errors import ApplicationError, Kind
+
+from .auth import key_auth
+from .errors import ApiError, error_response, from_validation
+from .parsing import StrictParser
+
+log = logging.getLogger(__name__)
+
+
+# ---- the application --------------------------------------------------------------------------
+api = NinjaAPI(title="Atelier API", version="1", description=__doc__, auth=key_auth, parser=StrictParser(),
+               docs_url=None, openapi_url=None, urls_namespace="public-api")
+
+
+def _pydantic_param(location) -> str:
+    parts = [str(part) for part in location if part not in ("body", "payload", "query", "path")]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)
+    return text or "body"
+
+
+@api.exception_handler(ApplicationError)
+def _application_error(request, exc: ApplicationError):
+    return error_response(exc)
+
+
+@api.exception_handler(ValidationFailed)
+def _validation_failed(request, exc: ValidationFailed):
+    return error_response(from_validation(exc))
+
+
+@api.exception_handler(ValidationError)
+def _schema_error(request, exc: ValidationError):
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors:
+        param = _pydantic_param(error.get("loc", ()))
+        message = error.get("msg", "Invalid value.")
+        if error.get("type") == "extra_forbidden":
+            message = f"Unrecognized request argument supplied: {param}"
+        elif error.get("type") == "missing":
+            message = f"Missing required parameter: {param}."
+        fields.setdefault(param, []).append(message)
+    first = next(iter(fields))
+    return error_response(ApiError("invalid_request", fields[first][0], fields=fields, param=first))
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_error(request, exc):
+    return error_response(ApiError("missing_api_key", "Send your API key as 'Authorization: Bearer <key>'.",
+                                   kind=Kind.UNAUTHENTICATED))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    cause = exc.__cause__
+    if isinstance(cause, ApplicationError):  # raised by StrictParser inside ninja's body reading
+        return error_response(cause)
+    if exc.status_code == 400:
+        return error_response(ApiError("invalid_json", "The request body is not valid JSON."))
+    kind = {404: Kind.NOT_FOUND, 405: Kind.INVALID, 401: Kind.UNAUTHENTICATED}.get(exc.status_code, Kind.INVALID)
+    return error_response(ApiError("invalid_request", str(exc), kind=kind))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    return error_response(ApiError("request_too_large", "The request body is too large.", kind=Kind.TOO_LARGE))
+
+
+@api.exception_handler(Exception)
+def _unexpected(request, exc):
+    log.exception("API error on %s %s", request.method, request.path)
+    return error_response(ApiError("internal_error", "Something went wrong on our side.", kind=Kind.INTERNAL))
+
+
+# ---- mounts -----------------------------------------------------------------------------------
+from . import native, openai_chat, pollinations  # noqa: E402 - the routers use key_auth from above
+
+for prefix, name in (("v1/", "v1"), ("api/v1/", "api_v1")):
+    api.add_router(prefix, native.router, url_name_prefix=f"{name}-native")
+    api.add_router(prefix, openai_chat.router, url_name_prefix=f"{name}-openai-chat")
+api.add_router("", pollinations.router, url_name_prefix="root-pollinations")
