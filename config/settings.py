@@ -213,6 +213,9 @@ USE_TZ = True
 # --- Atelier ---
 # Credits are stored as integer millicredits (1 credit = 1000); see apps/wallet/money.py.
 SIGNUP_GRANT_CREDITS = env_int("SIGNUP_GRANT_CREDITS", 100)
+# How long the synchronous API calls (OpenAI images and speech, pollinations GETs) wait for a job
+# before answering 504 generation_pending with the task id to poll.
+API_SYNC_WAIT_SECONDS = env_int("API_SYNC_WAIT_SECONDS", 60)
 # How long a worker's claim on a job lasts before the sweeper hands the job to another worker.
 GENERATION_LEASE_SECONDS = env_int("GENERATION_LEASE_SECONDS", 120)
 

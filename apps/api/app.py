@@ -91,9 +91,10 @@ def _unexpected(request, exc):
 
 
 # ---- mounts -----------------------------------------------------------------------------------
-from . import native, openai_chat, pollinations  # noqa: E402 - the routers use key_auth from above
+from . import native, openai_chat, openai_media, pollinations  # noqa: E402 - the routers use key_auth above
 
 for prefix, name in (("v1/", "v1"), ("api/v1/", "api_v1")):
     api.add_router(prefix, native.router, url_name_prefix=f"{name}-native")
     api.add_router(prefix, openai_chat.router, url_name_prefix=f"{name}-openai-chat")
+    api.add_router(prefix, openai_media.router, url_name_prefix=f"{name}-openai-media")
 api.add_router("", pollinations.router, url_name_prefix="root-pollinations")

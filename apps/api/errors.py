@@ -30,6 +30,7 @@ TYPES = {
     500: "api_error",
     502: "upstream_error",
     503: "service_unavailable",
+    504: "timeout_error",
 }
 
 
@@ -41,6 +42,7 @@ class ApiError(ApplicationError):
         super().__init__(message, code=code, kind=kind, fields=fields, retry_after=retry_after)
         self.param = param
         self.headers = headers or {}
+        self.extra: dict = {}  # more fields for the error object (e.g. the task id to poll)
 
 
 def invalid(message: str, *, param: str | None = None, code: str = "invalid_request") -> ApiError:
@@ -73,6 +75,7 @@ def error_body(error: ApplicationError) -> tuple[int, dict, dict]:
     body = {"code": error.code, "message": message, "type": TYPES.get(status, "api_error"), "param": param}
     if fields:
         body["fields"] = fields
+    body.update(getattr(error, "extra", None) or {})
     headers = dict(getattr(error, "headers", None) or {})
     if error.retry_after is not None:
         headers.setdefault("Retry-After", str(max(1, math.ceil(error.retry_after))))

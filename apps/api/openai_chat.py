@@ -108,6 +108,15 @@ def chat_params(model, values: dict) -> dict:
     return params
 
 
+# Fields of an answer's message that clients send back when they append it to the chat as is.
+ANSWER_ONLY_KEYS = ("refusal", "annotations", "audio")
+
+
+def _messages(messages: list[dict]) -> list[dict]:
+    return [{k: v for k, v in m.items() if k not in ANSWER_ONLY_KEYS or (k == "audio" and v)}
+            if isinstance(m, dict) and m.get("role") == "assistant" else m for m in messages]
+
+
 def _completion_params(model, body: ChatCompletionBody) -> dict:
     _refuse_unsupported(body)
     stop = body.stop
@@ -116,7 +125,7 @@ def _completion_params(model, body: ChatCompletionBody) -> dict:
             raise invalid("stop takes at most 4 sequences.", param="stop")
         stop = stop[0] if len(stop) == 1 else stop
     return chat_params(model, {
-        "messages": body.messages,
+        "messages": _messages(body.messages),
         "max_tokens": body.max_completion_tokens or body.max_tokens,
         "temperature": body.temperature, "top_p": body.top_p, "presence_penalty": body.presence_penalty,
         "frequency_penalty": body.frequency_penalty, "stop": stop or None, "seed": body.seed,
@@ -124,6 +133,13 @@ def _completion_params(model, body: ChatCompletionBody) -> dict:
         "parallel_tool_calls": body.parallel_tool_calls, "reasoning_effort": body.reasoning_effort,
         "user": body.user,
     })
+
+
+def chat_model(model_id: str):
+    model = resolve_model(model_id)
+    if model.modality != "text":
+        raise invalid(f"{model.slug} is a {model.modality} model, not a chat model.", param="model")
+    return model
 
 
 def open_turn(request, model, params: dict):
@@ -165,7 +181,7 @@ def stream_error(error: StreamInterrupted) -> bytes:
 # ---- chat completions ------------------------------------------------------------------------------
 @router.post("/chat/completions", summary="Create a chat completion (OpenAI)")
 def chat_completions(request, body: ChatCompletionBody):
-    model = resolve_model(body.model)
+    model = chat_model(body.model)
     turn = open_turn(request, model, _completion_params(model, body))
     completion_id = f"chatcmpl-{turn.generation.pk.hex}"
     created = int(time.time())
@@ -397,7 +413,7 @@ def _response_object(response_id: str, created: int, model: str, body: Responses
 
 @router.post("/responses", summary="Create a model response (OpenAI Responses API)")
 def responses(request, body: ResponsesBody):
-    model = resolve_model(body.model)
+    model = chat_model(body.model)
     turn = open_turn(request, model, _responses_params(model, body))
     response_id = turn.generation.pk.hex
     created = int(time.time())

@@ -91,9 +91,36 @@ def pollinations_item(model: AIModel) -> dict:
     return item
 
 
+# One internal state machine, each surface's words for it (README, API: status words).
+STATUS_WORDS = {
+    "atelier": {"queued": "queued", "running": "running", "succeeded": "succeeded", "failed": "failed",
+                "canceled": "canceled"},
+    "openai": {"queued": "queued", "running": "in_progress", "succeeded": "completed", "failed": "failed",
+               "canceled": "failed"},
+    "polyforge": {"queued": "queued", "running": "running", "succeeded": "succeeded", "failed": "failed",
+                  "canceled": "failed"},
+    "tasks": {"queued": "queued", "running": "processing", "succeeded": "completed", "failed": "failed",
+              "canceled": "failed"},
+}
+
+
+def status_word(generation: Generation, surface: str) -> str:
+    """The generation's status as `surface` says it; a canceled job is `failed` (code canceled)
+    where the surface has no word for canceled."""
+    return STATUS_WORDS[surface][generation.status]
+
+
+def generation_routing(generation: Generation) -> dict:
+    submits = [a for a in generation.attempts.all() if a.phase == "submit"]
+    return {
+        "upstream": generation.channel_name or None,
+        "adapter": generation.adapter or None,
+        "failover": len({a.channel_name for a in submits}) > 1,
+        "attempts": len(submits),
+    }
+
+
 def generation_json(generation: Generation) -> dict:
-    attempts = list(generation.attempts.all())
-    submits = [a for a in attempts if a.phase == "submit"]
     error = {"code": generation.error_code, "message": generation.error_message} if generation.error_code else None
     outputs, titles = [], []
     for output in generation.outputs.all():
@@ -125,12 +152,7 @@ def generation_json(generation: Generation) -> dict:
         "text": generation.result_text or None,
         "usage": generation.usage or None,
         "error": error,
-        "routing": {
-            "upstream": generation.channel_name or None,
-            "adapter": generation.adapter or None,
-            "failover": len({a.channel_name for a in submits}) > 1,
-            "attempts": len(submits),
-        },
+        "routing": generation_routing(generation),
         "created_at": generation.created_at.isoformat(),
         "started_at": generation.started_at.isoformat() if generation.started_at else None,
         "finished_at": generation.finished_at.isoformat() if generation.finished_at else None,

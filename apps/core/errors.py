@@ -18,6 +18,7 @@ class Kind:
     TOO_LARGE = "too_large"  # the request is over a size limit
     RATE_LIMITED = "rate_limited"  # too many requests; retry_after says when
     UNAVAILABLE = "unavailable"  # temporarily unable; retrying later can work
+    TIMEOUT = "timeout"  # the caller's wait ended before the work did (the work goes on)
     UPSTREAM = "upstream"  # the upstream provider failed
     INTERNAL = "internal"  # a bug on our side
 

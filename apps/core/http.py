@@ -19,6 +19,7 @@ STATUS_FOR_KIND = {
     Kind.INTERNAL: 500,
     Kind.UPSTREAM: 502,
     Kind.UNAVAILABLE: 503,
+    Kind.TIMEOUT: 504,
 }
 
 

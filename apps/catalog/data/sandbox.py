@@ -60,13 +60,17 @@ MODELS = [
         "sort_order": 0,
         "description": "Abstract compositions drawn from the words of your prompt: shapes, palette and layout "
         "follow the prompt, and the same prompt, seed and size always give the same picture. " + SANDBOX_NOTE,
-        "capabilities": ["text-to-image"],
+        "capabilities": ["text-to-image", "image-to-image"],
         "schema": {
             "fields": [
                 prompt(max_length=2000),
                 enum("size", ["1024x1024", "1536x1024", "1024x1536", "768x768", "512x512"], default="1024x1024",
                      label="Size"),
                 integer("n", 1, 4, default=1, label="Images"),
+                _field("image_url", "url", label="Source image", advanced=True,
+                       help="Edit this image: the result keeps its layout and takes on the prompt."),
+                _field("prompt_strength", "number", min=0, max=1, step=0.05, label="Prompt strength", advanced=True,
+                       help="How much the prompt's picture covers the source image (with a source image)."),
                 seed(),
             ]
         },

@@ -181,7 +181,9 @@ def tool_call(params: dict, messages: list[dict]) -> dict | None:
             picked = functions[0]
     if picked is None:
         return None
-    arguments = json.dumps(_sample(picked.get("parameters") or {"type": "object"}, words))
+    named = set(re.findall(r"[a-z]+", picked["name"].lower()))
+    values = [word for word in words if word.lower() not in named] or words  # "weather in Lisbon" -> Lisbon
+    arguments = json.dumps(_sample(picked.get("parameters") or {"type": "object"}, values))
     digest = hashlib.sha256(json.dumps([messages, picked["name"]], sort_keys=True).encode()).hexdigest()[:24]
     return {"id": f"call_{digest}", "type": "function", "function": {"name": picked["name"], "arguments": arguments}}
 
