@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from apps.core.errors import Kind
+
+from .errors import ApiError
 from .services import Principal, api_key_authenticate, api_key_principal
 
 
@@ -30,3 +33,12 @@ def optional_principal(request: HttpRequest) -> Principal | None:
     if not request.headers.get("Authorization") and not request.GET.get("key"):
         return None
     return key_auth(request)
+
+
+def require_permission(request: HttpRequest, permission: str) -> Principal:
+    """The request's principal if its key carries `permission`, else 403 permission_denied."""
+    principal = request.auth
+    if permission not in principal.permissions:
+        raise ApiError("permission_denied", f"This API key lacks the {permission} permission.",
+                       kind=Kind.FORBIDDEN)
+    return principal

@@ -70,6 +70,9 @@ def api_key_revoke(*, user, key_id: int) -> bool:
 
 
 # ---- authentication -------------------------------------------------------------------------
+PERMISSIONS = ("generate", "account:balance", "account:usage", "account:profile", "models")
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who an API request acts as. Shared between threads: read-only."""
@@ -82,6 +85,12 @@ class Principal:
     expires_at: datetime | None
     revoked: bool
     member: bool  # the key's user still belongs to the key's workspace (and is active)
+    kind: str = "secret"  # "secret" (servers) or "publishable" (browser apps)
+    permissions: frozenset = frozenset(PERMISSIONS)
+    allowed_models: frozenset | None = None  # None: every model
+
+    def may_use(self, model_slug: str) -> bool:
+        return self.allowed_models is None or model_slug in self.allowed_models
 
 
 _principals: TTLCache[Principal | None] = TTLCache(ttl=KEY_CACHE_SECONDS)
