@@ -63,7 +63,7 @@ def _schema_error(request, exc: ValidationError):
 
 
 @api.exception_handler(AuthenticationError)
-def _authentication_error(request, exc):
+def _authentication_error(request, exc):  # ninja's own "no credentials" (our KeyAuth raises instead)
     return error_response(ApiError("missing_api_key", "Send your API key as 'Authorization: Bearer <key>'.",
                                    kind=Kind.UNAUTHENTICATED))
 

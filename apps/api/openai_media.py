@@ -45,8 +45,8 @@ FAILED_KIND = {"content_filtered": Kind.FORBIDDEN, "invalid_input": Kind.INVALID
                "canceled": Kind.CONFLICT, "deadline_exceeded": Kind.TIMEOUT}
 
 
-def _model_of(model_id: str, *modalities: str):
-    model = resolve_model(model_id)
+def _model_of(request, model_id: str, *modalities: str):
+    model = resolve_model(model_id, request)
     if model.modality not in modalities:
         raise invalid(f"{model.slug} is a {model.modality} model; this endpoint takes {' or '.join(modalities)} "
                       "models.", param="model")
@@ -206,7 +206,7 @@ def task_json(generation: Generation, kind: str) -> dict:
 
 @router.post("/images/generations", summary="Create images (OpenAI images API; async tasks of reference 004)")
 def images_generations(request, body: ImagesBody):
-    model = _model_of(body.model, "image")
+    model = _model_of(request, body.model, "image")
     values = body.model_dump(exclude_none=True, exclude={"run_async"})
     extra = {k: v for k, v in (body.model_extra or {}).items() if k not in IMAGE_KEYS}
     params, ignored = image_params(model, values)
@@ -237,7 +237,7 @@ def images_edits(request):
     for name in ("model", "prompt"):
         if not isinstance(values.get(name), str) or not values[name].strip():
             raise invalid(f"Missing required parameter: {name}.", param=name)
-    model = _model_of(values["model"], "image")
+    model = _model_of(request, values["model"], "image")
     images = [_uploaded_image(upload, "image") for upload in files.get("image", [])]
     urls = values.get("image_url") or values.get("image_urls") or []
     images += [urls] if isinstance(urls, str) else list(urls)
@@ -282,7 +282,7 @@ def _file_response(output, filename: str) -> FileResponse:
 
 @router.post("/audio/speech", summary="Text to speech (OpenAI): the audio bytes")
 def audio_speech(request, body: SpeechBody):
-    model = _model_of(body.model, "speech")
+    model = _model_of(request, body.model, "speech")
     if body.stream_format == "sse":
         raise invalid("stream_format=sse is not supported; the answer is the audio file.", param="stream_format")
     voice = body.voice.get("id") if isinstance(body.voice, dict) else body.voice
@@ -339,7 +339,7 @@ def _video_submit(request, values: dict, files: dict) -> tuple[Generation, list[
         raise invalid("Missing required parameter: prompt.", param="prompt")
     if not isinstance(values.get("model"), str) or not values["model"].strip():
         raise invalid("Missing required parameter: model.", param="model")
-    model = _model_of(values.pop("model"), "video")
+    model = _model_of(request, values.pop("model"), "video")
     references = files.get("input_reference") or []
     if references:
         values["input_reference"] = _uploaded_image(references[0], "input_reference")
