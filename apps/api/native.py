@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import JsonResponse
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
@@ -20,12 +20,10 @@ from apps.wallet.services import wallet_redeem
 from .auth import KeyAuth, account_auth, optional_principal
 from .catalog import live_adapters, resolve_model, visible_models
 from .errors import ApiError, invalid, not_found
+from .idempotency import idempotency_key, idempotent
 from .presenters import credits, generation_json, model_detail, model_list_item
 
 router = Router(tags=["Atelier"])
-
-MAX_IDEMPOTENCY_KEY = 200
-
 
 class SubmitBody(Schema):
     model_config = ConfigDict(extra="allow")
@@ -56,13 +54,6 @@ def _submission(request, body: SubmitBody):
     return resolve_model(body.model.strip(), request), body.params
 
 
-def idempotency_key(request: HttpRequest) -> str | None:
-    key = request.headers.get("Idempotency-Key", "").strip() or None
-    if key and len(key) > MAX_IDEMPOTENCY_KEY:
-        raise invalid(f"Idempotency-Key is at most {MAX_IDEMPOTENCY_KEY} characters.", param="Idempotency-Key")
-    return key
-
-
 # ---- catalog (public: no key needed) ----------------------------------------------------------
 @router.get("/models", auth=None, summary="List models (OpenAI list format)")
 def models_list(request, query: Query[ModelsQuery]):
@@ -91,11 +82,16 @@ def quote(request, body: SubmitBody):
 # ---- generations ------------------------------------------------------------------------------
 @router.post("/generations", summary="Submit a generation", response={202: dict, 200: dict})
 def generations_create(request, body: SubmitBody):
+    return idempotent(request, lambda: _generations_create(request, body))
+
+
+def _generations_create(request, body: SubmitBody):
     model, params = _submission(request, body)
     key = idempotency_key(request)
     principal = request.auth
     generation, created = generation_submit(
         user=principal.user, workspace=principal.workspace, model=model, raw_params=params, source="api",
+        api_key_id=principal.key_id,
         # Namespaced so an API key can never replay a web form submission, or the reverse.
         idempotency_key=f"api:{key}" if key else None,
     )
