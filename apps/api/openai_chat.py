@@ -28,6 +28,8 @@ from .presenters import credits
 router = Router(tags=["OpenAI-compatible"])
 
 NEUTRAL = {"temperature": 1, "top_p": 1, "presence_penalty": 0, "frequency_penalty": 0}
+MAX_MESSAGES = 200  # reference 004's per-request limits
+MAX_CHAT_CHARACTERS = 64_000
 IGNORED = ("metadata", "store", "service_tier", "prompt_cache_key", "safety_identifier", "verbosity")
 
 
@@ -91,8 +93,24 @@ def _refuse_unsupported(body) -> None:
         raise invalid("logit_bias is not supported.", param="logit_bias")
 
 
+def check_chat_size(messages: list) -> None:
+    if len(messages) > MAX_MESSAGES:
+        raise invalid(f"At most {MAX_MESSAGES} messages per request (got {len(messages)}).", param="messages")
+    total = 0
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            total += len(content)
+        elif isinstance(content, list):
+            total += sum(len(str(part.get("text", ""))) for part in content if isinstance(part, dict))
+    if total > MAX_CHAT_CHARACTERS:
+        raise invalid(f"At most {MAX_CHAT_CHARACTERS:,} characters of messages per request (got {total:,}).",
+                      param="messages")
+
+
 def chat_params(model, values: dict) -> dict:
     """OpenAI request values -> the catalog model's params (names already match the catalog's)."""
+    check_chat_size(values.get("messages") or [])
     fields = {spec["name"] for spec in model.schema.get("fields", [])}
     params = {}
     for name, value in values.items():

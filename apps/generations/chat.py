@@ -39,6 +39,7 @@ from apps.wallet.models import Hold, Wallet
 from apps.wallet.services import hold_capture, hold_place
 
 from .errors import SubmitError
+from .moderation import content_check
 from .models import Attempt, Generation
 from .services import CHANNEL_SCOPED_CODES, generation_fail, generation_quote
 
@@ -100,6 +101,7 @@ def chat_open(*, user, workspace, wallet: Wallet, model: AIModel, raw_params: di
     except ValidationFailed as failure:
         raise SubmitError("invalid_request", "Some parameters are not valid.", fields=failure.errors) from None
     params = quoted.params
+    content_check(workspace=workspace, user=user, model=model, params=params, source=source)
     price = quoted.price
     if raw.get("max_tokens") in (None, ""):
         params = {name: value for name, value in params.items() if name != "max_tokens"}

@@ -32,6 +32,7 @@ from apps.wallet.services import hold_capture, hold_place, hold_release
 
 from .errors import SubmitError
 from .limits import pending_slot_take
+from .moderation import content_check
 from .models import Attempt, Generation
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def generation_submit(
         quoted = generation_quote(model=model, raw_params=raw_params)
     except ValidationFailed as failure:
         raise SubmitError("invalid_request", "Some parameters are not valid.", fields=failure.errors) from None
+    content_check(workspace=workspace, user=user, model=model, params=quoted.params, source=source)
     request_hash = _request_hash(model, quoted.params)
     if idempotency_key:
         existing = Generation.objects.filter(workspace=workspace, idempotency_key=idempotency_key).first()

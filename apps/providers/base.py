@@ -169,6 +169,10 @@ class Adapter:
     def cancel(self, job: Job, upstream_id: str) -> None:
         return None
 
+    def moderate(self, texts: list[str], *, model: str) -> list[str]:
+        """The categories a moderation model flags in `texts` ([] = nothing flagged)."""
+        raise NotImplementedError(f"{self.name} has no moderation endpoint")
+
     def stream_chat(self, job: Job) -> Iterator[ChatChunk]:
         """Token-by-token chat; adapters without streaming yield the whole answer once."""
         result = self.submit(job)
