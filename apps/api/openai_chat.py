@@ -166,6 +166,22 @@ def open_turn(request, model, params: dict):
                      raw_params=params, api_key_id=principal.key_id)
 
 
+class SettlingResponse(JsonResponse):
+    """A chat answer whose charge is written once the answer has been sent: the WSGI server
+    calls close() after the last byte, so the capture's transaction adds nothing to the
+    latency the client sees (ChatTurn.settle)."""
+
+    def __init__(self, turn, data: dict, **kwargs):
+        super().__init__(data, **kwargs)
+        self._turn = turn
+
+    def close(self):
+        try:
+            self._turn.settle()
+        finally:
+            super().close()
+
+
 def usage_json(usage: dict) -> dict:
     prompt, completion = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
@@ -204,12 +220,12 @@ def chat_completions(request, body: ChatCompletionBody):
     completion_id = f"chatcmpl-{turn.generation.pk.hex}"
     created = int(time.time())
     if not body.stream:
-        result = chat_complete(turn=turn)
+        result = chat_complete(turn=turn, settle=False)
         message = {"role": "assistant", "content": result.text if result.text or not result.tool_calls else None,
                    "refusal": None, "annotations": []}
         if result.tool_calls:
             message["tool_calls"] = result.tool_calls
-        return JsonResponse({
+        return SettlingResponse(turn, {
             "id": completion_id, "object": "chat.completion", "created": created, "model": model.slug,
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": result.finish_reason}],
             "usage": usage_json(result.usage), "service_tier": "default", "system_fingerprint": None,
@@ -436,9 +452,9 @@ def responses(request, body: ResponsesBody):
     response_id = turn.generation.pk.hex
     created = int(time.time())
     if not body.stream:
-        result = chat_complete(turn=turn)
+        result = chat_complete(turn=turn, settle=False)
         status = "incomplete" if result.finish_reason == "length" else "completed"
-        return JsonResponse(_response_object(response_id, created, model.slug, body, status=status,
+        return SettlingResponse(turn, _response_object(response_id, created, model.slug, body, status=status,
                                              output=_output_items(response_id, result.text, result.tool_calls),
                                              usage=result.usage, result=result))
     stream = chat_stream_start(turn=turn)
