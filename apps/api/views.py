@@ -8,6 +8,7 @@ import json
 import logging
 import uuid
 
+from django.db import OperationalError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -52,6 +53,8 @@ def api_view(*methods: str, auth: bool = True):
                 return view(request, *args, **kwargs)
             except ApiError as error:
                 return error_response(error)
+            except OperationalError:
+                raise  # a busy or unreachable database: the ops middleware answers a retryable 503
             except Exception:
                 log.exception("API error on %s %s", request.method, request.path)
                 return error_response(ApiError("internal_error", "Something went wrong on our side.", status=500))
