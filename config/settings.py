@@ -266,7 +266,7 @@ USE_TZ = True
 # Credits are stored as integer millicredits (1 credit = 1000); see apps/wallet/money.py.
 SIGNUP_GRANT_CREDITS = env_int("SIGNUP_GRANT_CREDITS", 100, minimum=0)
 # How long a worker's claim on a job lasts before the sweeper hands the job to another worker.
-GENERATION_LEASE_SECONDS = env_int("GENERATION_LEASE_SECONDS", 120, minimum=5)
+GENERATION_LEASE_SECONDS = env_int("GENERATION_LEASE_SECONDS", 120, minimum=1)
 
 FIELD_ENCRYPTION_KEY = fernet_key_or_refuse(required=PRODUCTION)
 
