@@ -52,6 +52,8 @@ def _django(url: str):
     os.environ.setdefault("ATELIER_VAR_DIR", tempfile.mkdtemp(prefix="atelier-bench-"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["DB_CONN_MAX_AGE"] = "600"
+    os.environ.setdefault("DB_POOL_MAX_SIZE", "32")  # one connection per benchmark thread
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "k" * 40)
     os.environ["LOG_LEVEL"] = "WARNING"
     import django
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -82,6 +83,11 @@ def _http_error(request, exc: HttpError):
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request, exc):
     return error_response(ApiError("request_too_large", "The request body is too large.", kind=Kind.TOO_LARGE))
+
+
+@api.exception_handler(OperationalError)
+def _database_busy(request, exc):
+    raise exc  # a busy or unreachable database: the ops middleware answers a retryable 503
 
 
 @api.exception_handler(Exception)

@@ -32,8 +32,10 @@ from apps.wallet.services import hold_capture, hold_place, hold_release
 
 from .errors import SubmitError
 from .limits import pending_slot_take
+from .metrics import job_finished
 from .moderation import content_check
 from .models import Attempt, Generation
+from .queues import job_queue, workspace_defer_if_busy
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +103,7 @@ def generation_submit(
             )
             wallet = Wallet.objects.get(workspace=workspace)
             hold_place(wallet=wallet, amount=quoted.price, generation=generation, member=user)
-            transaction.on_commit(lambda: _enqueue_run(generation.pk))
+            transaction.on_commit(lambda: _enqueue_run(generation))
     except WalletError as exc:
         raise SubmitError(exc.code, exc.message, kind=exc.kind) from None
     except IntegrityError:
@@ -122,16 +124,19 @@ def _replay(existing: Generation, request_hash: str) -> tuple[Generation, bool]:
     return existing, False
 
 
-def _enqueue_run(generation_id, countdown: float | None = None):
+def _enqueue_run(generation, countdown: float | None = None):
+    """`generation` is a Generation (its queue comes from the cached model) or an id."""
     from .tasks import run_generation
 
-    run_generation.apply_async(args=[str(generation_id)], countdown=countdown)
+    run_generation.apply_async(args=[str(getattr(generation, "pk", generation))], countdown=countdown,
+                               queue=job_queue(generation))
 
 
-def _enqueue_poll(generation_id, countdown: float):
+def _enqueue_poll(generation, countdown: float):
     from .tasks import poll_generation
 
-    poll_generation.apply_async(args=[str(generation_id)], countdown=countdown)
+    poll_generation.apply_async(args=[str(getattr(generation, "pk", generation))], countdown=countdown,
+                                queue=job_queue(generation))
 
 
 # ---- claim --------------------------------------------------------------------------------
@@ -160,7 +165,8 @@ def _claim(generation_id, *, from_queued: bool) -> Generation | None:
 
 def _claim_row(pk: uuid.UUID, now, from_queued: bool) -> Generation | None:
     meta, quote = Generation._meta, connection.ops.quote_name
-    column = {name: quote(meta.get_field(name).column) for name in ("id", "status", "next_check_at", "started_at")}
+    column = {name: quote(meta.get_field(name).column)  # type: ignore[union-attr,arg-type]
+              for name in ("id", "status", "next_check_at", "started_at")}
     when = meta.get_field("next_check_at").get_db_prep_value(now, connection)
     lease = meta.get_field("next_check_at").get_db_prep_value(now + timedelta(seconds=LEASE_SECONDS), connection)
     due = f"({column['status']} = %s AND {column['next_check_at']} <= %s)"
@@ -182,6 +188,8 @@ def generation_run(*, generation_id) -> None:
     generation = _claim(generation_id, from_queued=True)
     if generation is None:
         return
+    if workspace_defer_if_busy(generation=generation, requeue=_enqueue_run):
+        return
     if generation.upstream_id:  # a previous run already submitted: keep tracking that task
         generation_poll(generation_id=generation.pk, claimed=generation)
         return
@@ -195,7 +203,7 @@ def generation_run(*, generation_id) -> None:
         delay = min(_poll_delay(generation, 2.0), MAX_POLL_DELAY)
         Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
             next_check_at=timezone.now() + timedelta(seconds=delay))
-        transaction.on_commit(lambda: _enqueue_run(generation.pk, countdown=delay))
+        transaction.on_commit(lambda: _enqueue_run(generation, countdown=delay))
         return
     retry_after = None
     last_error: ProviderError | None = None
@@ -233,7 +241,7 @@ def _retry_or_fail(generation: Generation, error: ProviderError | None, retry_af
         Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
             submit_rounds=rounds, next_check_at=timezone.now() + timedelta(seconds=delay)
         )
-        transaction.on_commit(lambda: _enqueue_run(generation.pk, countdown=delay))
+        transaction.on_commit(lambda: _enqueue_run(generation, countdown=delay))
         return
     code = error.code if error else "upstream_unavailable"
     message = error.message if error else "Every channel for this model failed."
@@ -244,7 +252,7 @@ def _call(generation: Generation, choice: RouteChoice, phase: str, action) -> Pr
     try:
         adapter = get_adapter(choice.channel)
     except LookupError as exc:  # a channel names an adapter this install does not have
-        error = ModelUnavailable(str(exc), code="channel_misconfigured")
+        error: ProviderError = ModelUnavailable(str(exc), code="channel_misconfigured")
         _attempt(generation, choice, phase, "permanent", time.monotonic(), error)
         raise error from exc
     job = Job(id=str(generation.pk), modality=generation.model.modality, upstream_model=choice.upstream_model,
@@ -296,7 +304,7 @@ def _handle_result(generation: Generation, choice: RouteChoice, result: Provider
     Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
         next_check_at=timezone.now() + timedelta(seconds=delay), progress=result.progress, **recorded
     )
-    transaction.on_commit(lambda: _enqueue_poll(generation.pk, countdown=delay))
+    transaction.on_commit(lambda: _enqueue_poll(generation, countdown=delay))
 
 
 # ---- poll ---------------------------------------------------------------------------------
@@ -361,7 +369,7 @@ def generation_poll(*, generation_id, claimed: Generation | None = None) -> None
     Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
         next_check_at=timezone.now() + timedelta(seconds=delay), progress=result.progress, poll_count=polls
     )
-    _enqueue_poll(generation.pk, countdown=delay)
+    _enqueue_poll(generation, countdown=delay)
 
 
 # ---- finish -------------------------------------------------------------------------------
@@ -401,7 +409,7 @@ def generation_finish(*, generation: Generation, result: ProviderResult, choice:
             delay = _poll_delay(generation, exc.retry_after or 5.0)
             Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
                 next_check_at=timezone.now() + timedelta(seconds=delay), **counted)
-            _enqueue_poll(generation.pk, countdown=delay)
+            _enqueue_poll(generation, countdown=delay)
             return False
         generation_fail(generation=generation, code=exc.code, message=str(exc))
         return False
@@ -410,6 +418,7 @@ def generation_finish(*, generation: Generation, result: ProviderResult, choice:
         generation_fail(generation=generation, code=code, message=str(exc))
         return False
     log.info("generation %s succeeded with %d outputs", generation.pk, len(stored))
+    job_finished(generation=generation, status=Generation.Status.SUCCEEDED)
     return True
 
 
@@ -427,6 +436,7 @@ def generation_fail(*, generation: Generation, code: str, message: str,
         if hold is not None:
             hold_release(hold=hold, reason=f"Generation {status}: {code}")
     log.info("generation %s %s: %s", generation.pk, status, code)
+    job_finished(generation=generation, status=status)
     return True
 
 

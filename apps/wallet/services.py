@@ -12,6 +12,7 @@ import io
 import secrets
 from datetime import date, datetime
 from datetime import timezone as dt_timezone
+from typing import Any, cast
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -25,6 +26,7 @@ from .errors import (
     code_expired,
     code_invalid,
 )
+from .metrics import hold_event
 from .models import Hold, LedgerEntry, MemberSpend, Redemption, RedemptionBatch, RedemptionCode, Wallet
 from .money import format_credits
 
@@ -120,7 +122,7 @@ def wallet_grant(*, wallet: Wallet, amount: int, reason: str, actor=None, kind: 
         raise ValueError("A grant must be positive.")
     if not reason.strip():
         raise ValueError("A reason is required.")
-    return _record(wallet=wallet, kind=kind, amount=amount, reason=reason, actor=actor)
+    return cast(LedgerEntry, _record(wallet=wallet, kind=kind, amount=amount, reason=reason, actor=actor))
 
 
 @transaction.atomic
@@ -198,7 +200,7 @@ def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None) -> 
     if amount <= 0:
         raise ValueError("A hold must be positive.")
     spend_month = _spend_take(wallet=wallet, member=member, amount=amount) if member is not None else None
-    values = {
+    values: dict[str, Any] = {
         "wallet": wallet.pk, "generation": generation.pk if generation is not None else None,
         "member": member.pk if member is not None else None, "amount": amount, "state": Hold.State.OPEN,
         "created_at": timezone.now(), "spend_month": spend_month,
@@ -214,6 +216,7 @@ def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None) -> 
         state=Hold.State.OPEN, created_at=values["created_at"], spend_month=spend_month,
     )
     hold._state.adding, hold._state.db = False, connection.alias
+    transaction.on_commit(lambda: hold_event("placed", amount))  # counted only if it sticks
     return hold
 
 
@@ -240,6 +243,8 @@ def _settle(*, hold: Hold, state: str, captured: int | None, reason: str) -> boo
             # Cannot happen while balance >= held (captured <= amount); if the wallet was tampered
             # with, refuse loudly and roll the flip back rather than settle without an entry.
             raise RuntimeError(f"wallet {hold.wallet_id} refused settling hold {hold.pk}; run wallet_audit")
+        event = "captured" if state == Hold.State.CAPTURED else "released"
+        transaction.on_commit(lambda: hold_event(event, captured if captured is not None else hold.amount))
         return True
 
 
