@@ -24,8 +24,9 @@ urlpatterns = [
     path("", include("apps.wallet.urls")),
     path("", include("apps.accounts.urls")),
     path("", include("apps.api.urls")),
-    path("", api.urls),
     path("", include("apps.studio.urls")),
+    # Last: django-ninja adds a root URL of its own ("") that must not shadow the gallery.
+    path("", api.urls),
 ]
 
 if settings.SERVE_MEDIA:

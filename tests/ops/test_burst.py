@@ -13,6 +13,7 @@ import httpx
 import pytest
 from django.db import connection
 
+from apps.accounts.models import Plan
 from apps.accounts.services import user_onboard
 from apps.api.services import api_key_create
 from apps.wallet.models import Wallet
@@ -30,6 +31,11 @@ WEB_APP_NAME = "atelier-burst-web"  # libpq's PGAPPNAME: tells the web processes
 def burst_key(transactional_db, make_user, catalog):
     user = make_user("burst@example.com")
     user_onboard(user=user)
+    # This burst measures the server's resources, not the rate limiter (tests/api/test_keys_and_limits.py):
+    # its workspace gets a plan whose windows the burst cannot fill.
+    user.current_workspace.plan = Plan.objects.create(name="Burst", requests_per_minute=100_000,
+                                                      polls_per_minute=100_000)
+    user.current_workspace.save()
     wallet_grant(wallet=Wallet.objects.get(workspace=user.current_workspace), amount=10_000_000, reason="burst")
     return api_key_create(user=user, workspace=user.current_workspace, name="burst").secret
 

@@ -45,7 +45,7 @@ def test_a_locked_sqlite_database_answers_503_not_500(client, db, monkeypatch):
     def locked(**kwargs):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr("apps.api.views.api_key_authenticate", locked)
+    monkeypatch.setattr("apps.api.auth.api_key_authenticate", locked)
     response = client.get("/v1/balance", HTTP_AUTHORIZATION="Bearer atl_x")
     assert response.status_code == 503 and response["Retry-After"] == "2"
     assert response.json()["error"]["code"] == "service_busy"
