@@ -110,8 +110,8 @@ def status_word(generation: Generation, surface: str) -> str:
     return STATUS_WORDS[surface][generation.status]
 
 
-def generation_routing(generation: Generation) -> dict:
-    submits = [a for a in generation.attempts.all() if a.phase == "submit"]
+def generation_routing(generation: Generation, attempts: list | None = None) -> dict:
+    submits = [a for a in (generation.attempts.all() if attempts is None else attempts) if a.phase == "submit"]
     return {
         "upstream": generation.channel_name or None,
         "adapter": generation.adapter or None,
@@ -120,10 +120,12 @@ def generation_routing(generation: Generation) -> dict:
     }
 
 
-def generation_json(generation: Generation) -> dict:
+def generation_json(generation: Generation, *, fresh: bool = False) -> dict:
+    """The API's view of a generation. `fresh`: it was just created, so it has no outputs or
+    attempts yet and none are read (a submit answers without reading back what it wrote)."""
     error = {"code": generation.error_code, "message": generation.error_message} if generation.error_code else None
     outputs, titles = [], []
-    for output in generation.outputs.all():
+    for output in ([] if fresh else generation.outputs.all()):
         titles.append((output.meta or {}).get("title"))
         outputs.append({
             "index": output.index,
@@ -152,7 +154,7 @@ def generation_json(generation: Generation) -> dict:
         "text": generation.result_text or None,
         "usage": generation.usage or None,
         "error": error,
-        "routing": generation_routing(generation),
+        "routing": generation_routing(generation, attempts=[] if fresh else None),
         "created_at": generation.created_at.isoformat(),
         "started_at": generation.started_at.isoformat() if generation.started_at else None,
         "finished_at": generation.finished_at.isoformat() if generation.finished_at else None,

@@ -29,6 +29,7 @@ from django.utils import timezone
 from apps.catalog.models import AIModel
 from apps.catalog.pricing import prompt_text, quote, token_cost
 from apps.catalog.schema import ValidationFailed
+from apps.core.db import connection_release
 from apps.core.errors import Kind
 from apps.providers.base import ChatChunk, Job, ProviderError
 from apps.providers.health import channel_record_failure, channel_record_success
@@ -228,6 +229,7 @@ def chat_complete(*, turn: ChatTurn, settle: bool = True) -> ChatResult:
 
     With settle=False the caller must call turn.settle() (after sending the answer)."""
     last_error = None
+    connection_release()  # the upstream may take seconds: the pool's connection serves others meanwhile
     for choice in turn.choices:
         started = time.monotonic()
         try:
@@ -352,6 +354,7 @@ class StreamInterrupted(SubmitError):
 def chat_stream_start(*, turn: ChatTurn) -> ChatStream:
     """Open the upstream stream on the first channel that gives a first chunk; raises ChatFailed."""
     last_error = None
+    connection_release()  # a stream may stay open for minutes without a query
     for choice in turn.choices:
         started = time.monotonic()
         upstream = None
