@@ -90,7 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "apps.accounts.context_processors.workspace",
+                "apps.teams.context_processors.workspace",
             ],
             "builtins": ["template_partials.templatetags.partials", "apps.studio.templatetags.atelier"],
         },
@@ -210,7 +210,7 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Atelier ---
-# Credits are stored as integer millicredits (1 credit = 1000); see apps/wallet/money.py.
+# Credits are stored as integer millicredits (1 credit = 1000); see apps/catalog/money.py.
 SIGNUP_GRANT_CREDITS = env_int("SIGNUP_GRANT_CREDITS", 100)
 # How long a worker's claim on a job lasts before the sweeper hands the job to another worker.
 GENERATION_LEASE_SECONDS = env_int("GENERATION_LEASE_SECONDS", 120)
