@@ -152,12 +152,26 @@ def invitation_for_token(*, token: str) -> Invitation:
     return invitation
 
 
+def invitation_is_for(*, invitation: Invitation, user: User) -> bool:
+    """Only the invited address may see who invites it where: a forwarded or leaked link must
+    not tell anyone else the team's name or the inviter's email."""
+    return invitation.email.lower() == (user.email or "").lower()
+
+
+def email_hint(email: str) -> str:
+    """'joiner@example.com' -> 'j***@example.com': enough to recognise one's own address."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, user: User) -> Membership:
     invitation = invitation_for_token(token=token)
-    if invitation.email.lower() != user.email.lower():
+    if not invitation_is_for(invitation=invitation, user=user):
         raise TeamError(
-            "invitation_email_mismatch", f"This invitation was sent to {invitation.email}; log in with that address.", 403
+            "invitation_email_mismatch",
+            f"This invitation was sent to another address ({email_hint(invitation.email)}); log in with that address.",
+            403,
         )
     existing = Membership.objects.filter(workspace=invitation.workspace, user=user).first()
     if invitation.accepted_at is not None:

@@ -10,8 +10,10 @@ from django.views.decorators.http import require_POST
 from apps.accounts.errors import TeamError
 from apps.accounts.models import Invitation, Membership, Workspace
 from apps.accounts.services import (
+    email_hint,
     invitation_accept,
     invitation_for_token,
+    invitation_is_for,
     invitation_revoke,
     membership_leave,
     membership_remove,
@@ -164,11 +166,15 @@ def team_leave(request, pk):
 
 @login_required
 def invitation_view(request, token):
-    """GET shows who invites you where; POST accepts."""
+    """GET shows who invites you where, but only to the invited address; POST accepts."""
     try:
         invitation = invitation_for_token(token=token)
     except TeamError:
         raise Http404 from None
+    if not invitation_is_for(invitation=invitation, user=request.user):
+        # Anyone else holding the link learns neither the team nor the inviter.
+        context = {"invitation": None, "hint": email_hint(invitation.email)}
+        return render(request, "teams/invitation.html", context, status=403)
     if request.method == "POST":
         try:
             invitation_accept(token=token, user=request.user)

@@ -193,3 +193,18 @@ def test_create_team_and_leave_via_pages(client, owner, teammate, team):
     client.force_login(teammate)
     assert client.post(reverse("teams:leave", args=[team.pk]))["Location"] == reverse("teams:list")
     assert not Membership.objects.filter(workspace=team, user=teammate).exists()
+
+
+def test_the_invitation_page_names_team_and_inviter_only_to_the_invited_address(client, team, owner, make_user):
+    _, token = team_invite(workspace=team, actor=owner, email="joiner@example.com")
+    path = reverse("teams:accept", args=[token])
+    client.force_login(make_user("someone-else@example.com"))  # holds the link, is not the invitee
+    for response in (client.get(path), client.post(path)):
+        page = response.content.decode()
+        assert response.status_code == 403
+        assert "Studio Team" not in page and "owner@example.com" not in page and "joiner@example.com" not in page
+        assert "j***@example.com" in page and "invitation_email_mismatch" in page
+    assert not Membership.objects.filter(workspace=team, user__email="someone-else@example.com").exists()
+    client.force_login(make_user("Joiner@Example.com"))
+    page = client.get(path).content.decode()
+    assert "Join Studio Team" in page and "owner@example.com" in page and "Accept and join" in page
