@@ -151,7 +151,8 @@ class ChannelConfig:
     max_concurrent: int = 0  # jobs in flight at this upstream account at once; 0 = no limit
 
     def __repr__(self):
-        return (f"ChannelConfig(name={self.name!r}, adapter={self.adapter!r}, base_url={redacted_url(self.base_url)!r}, "
+        return (f"ChannelConfig(name={self.name!r}, adapter={self.adapter!r}, "
+                f"base_url={redacted_url(self.base_url)!r}, "
                 f"api_key={'<set>' if self.api_key else '<empty>'}, options=<keys {sorted(self.options or {})}>, "
                 f"max_concurrent={self.max_concurrent})")
 

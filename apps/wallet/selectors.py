@@ -53,7 +53,8 @@ def member_spend_this_month(*, workspace) -> list[dict]:
 
 
 def member_cap(*, workspace, user) -> int | None:
-    return MemberCap.objects.filter(wallet__workspace=workspace, member=user).values_list("monthly_cap", flat=True).first()
+    caps = MemberCap.objects.filter(wallet__workspace=workspace, member=user)
+    return caps.values_list("monthly_cap", flat=True).first()
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ def wallet_create(*, workspace) -> Wallet:
 
 
 def _record(*, wallet: Wallet, kind: str, amount: int, reason: str, actor) -> LedgerEntry | None:
-    moved = wallet_move(wallet_id=wallet.pk, kind=kind, amount=amount, actor_id=actor.pk if actor else None, reason=reason)
+    moved = wallet_move(wallet_id=wallet.pk, kind=kind, amount=amount, actor_id=actor.pk if actor else None,
+                        reason=reason)
     return LedgerEntry.objects.get(pk=moved.entry_id) if moved else None
 
 

@@ -39,7 +39,8 @@ def assert_no_secret(text: str):
 @pytest.fixture
 def secret_channel(db):
     channel = Channel.objects.create(
-        name="secretive", adapter="replicate", base_url=f"https://user:{PASSWORD}@api.example.com/v1?token={QUERY_TOKEN}",
+        name="secretive", adapter="replicate",
+        base_url=f"https://user:{PASSWORD}@api.example.com/v1?token={QUERY_TOKEN}",
         options={"headers": {"X-Extra-Auth": HEADER}, "timeout": 5},
     )
     channel.api_key = KEY
@@ -65,8 +66,8 @@ def test_every_config_object_formats_without_secrets(secret_channel):
 def test_log_lines_format_configs_safely(secret_channel, caplog):
     config = channel_config("secretive")
     with caplog.at_level(logging.DEBUG):
-        logging.getLogger("apps.providers").warning("channel %s job %r", config,
-                                                    Job(id="g", modality="image", upstream_model="m", params={}, channel=config))
+        job = Job(id="g", modality="image", upstream_model="m", params={}, channel=config)
+        logging.getLogger("apps.providers").warning("channel %s job %r", config, job)
     assert caplog.records
     assert_no_secret(caplog.text)
 
@@ -89,7 +90,8 @@ def test_a_failover_run_logs_and_records_no_secret(owner, flux, fake_upstream, m
     fake_upstream.config(instant=True)
     # The primary's key is refused; with "fails" the backup's is too.
     fake_upstream.faults("replicate.create_model", count=1 if outcome == "fails_over" else 2, status=401)
-    primary = Channel.objects.create(name="primary", adapter="replicate", priority=10, base_url=fake_upstream.url + "/v1",
+    primary = Channel.objects.create(name="primary", adapter="replicate", priority=10,
+                                     base_url=fake_upstream.url + "/v1",
                                      options={"timeout": 2, "headers": {"X-Extra-Auth": HEADER}})
     primary.api_key = KEY
     primary.save()
