@@ -107,7 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "apps.accounts.context_processors.workspace",
+                "apps.teams.context_processors.workspace",
             ],
             "builtins": ["template_partials.templatetags.partials", "apps.studio.templatetags.atelier"],
         },
@@ -265,7 +265,7 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Atelier ---
-# Credits are stored as integer millicredits (1 credit = 1000); see apps/wallet/money.py.
+# Credits are stored as integer millicredits (1 credit = 1000); see apps/catalog/money.py.
 SIGNUP_GRANT_CREDITS = env_int("SIGNUP_GRANT_CREDITS", 100, minimum=0)
 # How long the synchronous API calls (OpenAI images and speech, pollinations GETs) wait for a job
 # before answering 504 generation_pending with the task id to poll.

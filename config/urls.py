@@ -22,7 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("apps.wallet.urls")),
-    path("", include("apps.accounts.urls")),
+    path("", include("apps.teams.urls")),
     path("", include("apps.api.urls")),
     path("", include("apps.studio.urls")),
     # Last: django-ninja adds a root URL of its own ("") that must not shadow the gallery.

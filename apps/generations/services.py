@@ -34,7 +34,7 @@ from .errors import SubmitError
 from .limits import pending_slot_take
 from .metrics import job_finished
 from .moderation import content_check
-from .models import Attempt, Generation
+from .models import Attempt, Generation, Output
 from .queues import job_queue, workspace_defer_if_busy
 
 log = logging.getLogger(__name__)
@@ -387,22 +387,29 @@ def generation_finish(*, generation: Generation, result: ProviderResult, choice:
 
     `poll_count` (from a status poll) is written with the outcome rather than on its own."""
     from .fetch import outputs_download
-    from .media import outputs_store
+    from .media import outputs_discard, outputs_prepare
 
     counted = {"poll_count": poll_count} if poll_count is not None else {}
     try:
-        files = outputs_download(result.outputs)
-        with transaction.atomic():
-            stored = outputs_store(generation=generation, files=files)
-            charged = _capture_amount(generation, result)
-            flipped = Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
-                status=Generation.Status.SUCCEEDED, charged=charged, finished_at=timezone.now(), progress=100,
-                result_text=result.text or "", usage=result.usage or {}, next_check_at=None, **counted,
-            )
-            if not flipped:
-                transaction.set_rollback(True)
-                return False
-            hold_capture(hold=Hold.objects.get(generation=generation), amount=charged)
+        # Download, decode, encode and store first, outside any transaction; the transaction
+        # after it is a handful of short statements (flip, rows, capture).
+        stored = outputs_prepare(generation=generation, files=outputs_download(result.outputs))
+        committed = False
+        try:
+            with transaction.atomic():
+                charged = _capture_amount(generation, result)
+                flipped = Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
+                    status=Generation.Status.SUCCEEDED, charged=charged, finished_at=timezone.now(), progress=100,
+                    result_text=result.text or "", usage=result.usage or {}, next_check_at=None, **counted,
+                )
+                if not flipped:
+                    return False  # someone else finished or failed it; our files go below
+                Output.objects.bulk_create(stored)
+                hold_capture(hold=Hold.objects.get(generation=generation), amount=charged)
+            committed = True
+        finally:
+            if not committed:
+                outputs_discard(stored)
     except TransientError as exc:
         if generation.upstream_id:
             # The upstream still holds the result: fetch it again on a later poll.

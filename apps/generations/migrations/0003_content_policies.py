@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_plan_workspace_plan'),
+        ('accounts', '0004_plans'),
         ('catalog', '0001_initial'),
         ('generations', '0002_generation_api_key_id'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
