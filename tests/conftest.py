@@ -87,3 +87,12 @@ def worker(transactional_db):
     process = WorkerProcess()
     yield process
     process.stop()
+
+
+@pytest.fixture
+def finished(team, owner, catalog, settings, tmp_path):
+    """A succeeded image generation of the team workspace, its outputs stored under a fresh MEDIA_ROOT."""
+    from tests.support.media import finished_generation
+
+    settings.MEDIA_ROOT = tmp_path
+    return finished_generation(workspace=team, user=owner)
