@@ -30,6 +30,7 @@ from apps.wallet.models import Hold, Wallet
 from apps.wallet.services import hold_capture, hold_place, hold_release
 
 from .errors import SubmitError
+from .inputs import job_inputs
 from .models import Attempt, Generation
 
 log = logging.getLogger(__name__)
@@ -239,8 +240,9 @@ def _call(generation: Generation, choice: RouteChoice, phase: str, action) -> Pr
         error = ModelUnavailable(str(exc), code="channel_misconfigured")
         _attempt(generation, choice, phase, "permanent", time.monotonic(), error)
         raise error from exc
+    params, sources = job_inputs(generation=generation)  # own media: fresh links, read from storage
     job = Job(id=str(generation.pk), modality=generation.model.modality, upstream_model=choice.upstream_model,
-              params=generation.params, channel=choice.channel)
+              params=params, channel=choice.channel, sources=sources)
     started = time.monotonic()
     try:
         result = action(adapter, job)

@@ -136,6 +136,8 @@ class Job:
     params: dict
     channel: ChannelConfig
     timeout: float = 60.0
+    # The workspace's own media among the params' URLs: URL -> storage name (apps/providers/inputs.py).
+    sources: dict = field(default_factory=dict)
 
 
 @dataclass
