@@ -1,6 +1,6 @@
 """The workspace's own media among a job's inputs, resolved before each adapter call.
 
-A user may give one of their outputs (or, later, uploads) as a start frame or an image to
+A user may give one of their outputs (or, once they exist, uploads) as a start frame or an image to
 edit, by the URL the API or the studio handed out. Such a URL may have expired, may point at
 loopback or a private bucket that the public-address check of server-side fetches refuses,
 and must not be fetched over HTTP anyway: the file is read from storage. So each one found
