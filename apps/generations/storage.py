@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.conf import settings

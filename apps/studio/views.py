@@ -16,7 +16,13 @@ from apps.catalog.schema import ValidationFailed
 from apps.generations.errors import SubmitError
 from apps.generations.models import Generation
 from apps.generations.services import generation_cancel, generation_quote, generation_submit
-from apps.generations.sharing import ShareRefused, share_link_create, share_link_live, share_link_revoke, shared_generation
+from apps.generations.sharing import (
+    ShareRefused,
+    share_link_create,
+    share_link_live,
+    share_link_revoke,
+    shared_generation,
+)
 from apps.wallet.money import format_credits
 
 from .forms import form_fields, params_from_post

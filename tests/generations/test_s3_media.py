@@ -1,5 +1,5 @@
 """Media on an S3-compatible server (moto's server mode on loopback): private objects, presigned URLs."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -81,7 +81,7 @@ def test_presigned_urls_are_stable_within_a_step(s3_finished, monkeypatch):
     monkeypatch.setattr(signer, "clock", lambda: now[0])
     # botocore stamps X-Amz-Date from its own clock: move it with ours.
     monkeypatch.setattr("botocore.auth.get_current_datetime",
-                        lambda remove_tzinfo=True: datetime.fromtimestamp(now[0], timezone.utc).replace(tzinfo=None))
+                        lambda remove_tzinfo=True: datetime.fromtimestamp(now[0], UTC).replace(tzinfo=None))
     first = media_url(output.file)
     assert parse_qs(urlsplit(first).query)["X-Amz-Date"] == ["20270115T080001Z"]
     now[0] += 100

@@ -73,3 +73,16 @@ def test_only_members_share_and_only_finished_work(finished, owner, outsider, te
     assert "Only a finished, successful generation can be shared." in response.content.decode()
     assert not ShareLink.objects.filter(generation=pending).exists()
     assert Client().get("/s/not-a-token/").status_code == 404
+
+
+def test_staff_revoke_links_in_admin(finished, owner, make_user):
+    link = share_link_create(generation=finished, user=owner)
+    staff = make_user("staff@example.com", is_staff=True, is_superuser=True)
+    admin = Client()
+    admin.force_login(staff)
+    assert admin.get("/admin/generations/sharelink/").status_code == 200
+    response = admin.post("/admin/generations/sharelink/", {"action": "revoke", "_selected_action": [link.pk]})
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert link.revoked_at and link.revoked_by == staff
+    assert Client().get(f"/s/{link.token}/").status_code == 404
