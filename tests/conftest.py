@@ -96,3 +96,17 @@ def finished(team, owner, catalog, settings, tmp_path):
 
     settings.MEDIA_ROOT = tmp_path
     return finished_generation(workspace=team, user=owner)
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    """An S3-compatible server (moto) on loopback with one private bucket, for the module's tests."""
+    from tests.support.s3 import start_s3
+    from tests.support.servers import ServerUnavailable, missing
+
+    try:
+        server = start_s3()
+    except ServerUnavailable as exc:
+        missing(str(exc))
+    yield server
+    server.stop()

@@ -26,7 +26,6 @@ from apps.generations.models import Generation, Output
 from apps.wallet.audit import wallet_audit
 from apps.wallet.models import Wallet
 from apps.wallet.services import wallet_grant
-from tests.support.s3 import start_s3
 from tests.support.servers import ServerUnavailable, missing
 from tests.support.web import WebProcess, granian_binary
 from tests.support.worker import BeatProcess, WorkerProcess
@@ -43,19 +42,11 @@ TASK_DONE = re.compile(r"run_generation\[([0-9a-f-]+)\] (?:succeeded|failed|rais
 
 
 @pytest.fixture
-def s3_server():
-    try:
-        server = start_s3()
-    except ServerUnavailable as exc:
-        missing(str(exc))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def stack(transactional_db, catalog, s3_server, tmp_path):
+def stack(request, transactional_db, tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("the scale-out test runs in the --postgres pass (PostgreSQL + Redis)")
+    request.getfixturevalue("catalog")
+    s3_server = request.getfixturevalue("s3_server")
     try:
         granian_binary()
     except ServerUnavailable as exc:

@@ -9,20 +9,8 @@ from django.test import Client
 from apps.api.services import api_key_create
 from apps.generations.sharing import share_link_create
 from apps.generations.storage import media_name_for_url, media_url, signer
-from tests.support.s3 import start_s3
-from tests.support.servers import ServerUnavailable, missing
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def s3_server():
-    try:
-        server = start_s3()
-    except ServerUnavailable as exc:
-        missing(str(exc))
-    yield server
-    server.stop()
 
 
 @pytest.fixture
