@@ -125,3 +125,21 @@ def test_own_media_urls_are_recognised(finished, settings):
     assert media_name_for_url(forged) == (output.file.name, False)
     assert media_name_for_url(forged.replace(settings.SITE_URL, "https://elsewhere.example")) is None
     assert media_name_for_url("https://example.com/image.png") is None
+
+
+def test_players_can_seek_with_byte_ranges(finished):
+    output = finished.outputs.get()
+    whole = output.file.open("rb").read()
+    url = media_url(output.file, absolute=False)
+    client = Client()
+    response = client.get(url, HTTP_RANGE="bytes=10-19")
+    assert response.status_code == 206 and b"".join(response.streaming_content) == whole[10:20]
+    assert response["Content-Range"] == f"bytes 10-19/{len(whole)}" and response["Content-Length"] == "10"
+    tail = client.get(url, HTTP_RANGE="bytes=-5")
+    assert tail.status_code == 206 and b"".join(tail.streaming_content) == whole[-5:]
+    rest = client.get(url, HTTP_RANGE="bytes=100-")
+    assert b"".join(rest.streaming_content) == whole[100:]
+    assert client.get(url, HTTP_RANGE=f"bytes={len(whole) + 5}-").status_code == 416
+    full = client.get(url, HTTP_RANGE="items=1-2")  # not a byte range: the whole file
+    assert full.status_code == 200 and full["Accept-Ranges"] == "bytes"
+    assert client.get(url.split("?")[0], HTTP_RANGE="bytes=0-9").status_code == 404  # ranges need the signature too
