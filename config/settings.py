@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -201,7 +202,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # --- Storage and private media (begin) ---
-# Outputs, thumbnails, web versions, covers and uploads go through Django's default storage:
+# Outputs, thumbnails, web versions and covers go through Django's default storage:
 # local files under MEDIA_ROOT unless S3_BUCKET names an S3-compatible bucket (AWS S3, MinIO,
 # R2), which web and worker processes on any number of machines then share. Nothing is public:
 # every URL handed out is signed and expires after MEDIA_URL_TTL seconds (presigned on S3, a
@@ -211,6 +212,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL_TTL = env_int("MEDIA_URL_TTL", 3600)
 # Upstreams that take an input by URL get a fresh link that lives only this long.
 MEDIA_SOURCE_URL_TTL = env_int("MEDIA_SOURCE_URL_TTL", 900)
+for _name, _ttl in (("MEDIA_URL_TTL", MEDIA_URL_TTL), ("MEDIA_SOURCE_URL_TTL", MEDIA_SOURCE_URL_TTL)):
+    if not 60 <= _ttl <= 604800:  # SigV4 presigned URLs live at most 7 days
+        raise ImproperlyConfigured(f"{_name} must be between 60 and 604800 seconds (got {_ttl}).")
 S3_BUCKET = env_str("S3_BUCKET")
 if S3_BUCKET:
     STORAGES["default"] = {

@@ -1,4 +1,7 @@
 """Private media on local storage: signed, expiring links; nothing readable by guessing."""
+import os
+import subprocess
+import sys
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -143,3 +146,20 @@ def test_players_can_seek_with_byte_ranges(finished):
     full = client.get(url, HTTP_RANGE="items=1-2")  # not a byte range: the whole file
     assert full.status_code == 200 and full["Accept-Ranges"] == "bytes"
     assert client.get(url.split("?")[0], HTTP_RANGE="bytes=0-9").status_code == 404  # ranges need the signature too
+
+
+def _settings_in_a_fresh_process(**env):
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.STORAGES['default']['BACKEND'], settings.STORAGES['default'].get('OPTIONS', {}))")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False,
+                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env})
+
+
+def test_storage_settings_come_from_the_environment():
+    local = _settings_in_a_fresh_process()
+    assert local.returncode == 0 and local.stdout.startswith("apps.generations.storage.PrivateFileSystemStorage")
+    s3 = _settings_in_a_fresh_process(S3_BUCKET="media", S3_ENDPOINT_URL="http://minio:9000", S3_ADDRESSING_STYLE="path")
+    assert s3.returncode == 0 and s3.stdout.startswith("apps.generations.s3.PrivateS3Storage")
+    assert "'endpoint_url': 'http://minio:9000'" in s3.stdout and "'default_acl': None" in s3.stdout
+    refused = _settings_in_a_fresh_process(MEDIA_URL_TTL="5")
+    assert refused.returncode != 0 and "MEDIA_URL_TTL must be between 60 and 604800 seconds" in refused.stderr
