@@ -7,6 +7,7 @@ documented in README.md and .env.example.
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
     env_bool,
@@ -246,10 +247,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atelier <noreply@localhost>"
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"  # collectstatic creates it
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
@@ -257,7 +255,44 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
-SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+
+# --- Storage and private media (begin) ---
+# Outputs, thumbnails, web versions and covers go through Django's default storage:
+# local files under MEDIA_ROOT unless S3_BUCKET names an S3-compatible bucket (AWS S3, MinIO,
+# R2), which web and worker processes on any number of machines then share. Nothing is public:
+# every URL handed out is signed and expires after MEDIA_URL_TTL seconds (presigned on S3, a
+# link Django checks and serves on local storage; apps/generations/storage.py).
+MEDIA_URL = "/files/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL_TTL = env_int("MEDIA_URL_TTL", 3600)
+# Upstreams that take an input by URL get a fresh link that lives only this long.
+MEDIA_SOURCE_URL_TTL = env_int("MEDIA_SOURCE_URL_TTL", 900)
+for _name, _ttl in (("MEDIA_URL_TTL", MEDIA_URL_TTL), ("MEDIA_SOURCE_URL_TTL", MEDIA_SOURCE_URL_TTL)):
+    if not 60 <= _ttl <= 604800:  # SigV4 presigned URLs live at most 7 days
+        raise ImproperlyConfigured(f"{_name} must be between 60 and 604800 seconds (got {_ttl}).")
+S3_BUCKET = env_str("S3_BUCKET")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "apps.generations.s3.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            # Unset endpoint = AWS; MinIO/R2/others: their URL. Unset keys = boto3's chain (IAM roles, env).
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            "addressing_style": env_str("S3_ADDRESSING_STYLE") or None,  # "path" for MinIO
+            "location": env_str("S3_PREFIX"),
+            "signature_version": "s3v4",
+            "querystring_auth": True,
+            "querystring_expire": MEDIA_URL_TTL,
+            "default_acl": None,  # objects stay private: the bucket's policy, never public-read
+            "file_overwrite": False,  # a name is never reused, like local storage
+        },
+    }
+else:
+    STORAGES["default"] = {"BACKEND": "apps.generations.storage.PrivateFileSystemStorage"}
+# --- Storage and private media (end) ---
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

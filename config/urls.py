@@ -1,7 +1,7 @@
-from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
-from django.views.static import serve
+from django.urls import include, path
+
+from apps.generations.views import media_file
 
 from allauth.account.decorators import secure_admin_login
 
@@ -25,10 +25,8 @@ urlpatterns = [
     path("", include("apps.teams.urls")),
     path("", include("apps.api.urls")),
     path("", include("apps.studio.urls")),
+    # Local storage's signed, expiring media links (there is no public /media/).
+    path("files/<path:name>", media_file, name="media_file"),
     # Last: django-ninja adds a root URL of its own ("") that must not shadow the gallery.
     path("", api.urls),
 ]
-
-if settings.SERVE_MEDIA:
-    # Embedded mode serves outputs itself; production puts them on S3 or behind the web server.
-    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]

@@ -7,6 +7,7 @@ from apps.catalog.models import AIModel
 from apps.catalog.presentation import served_by_sandbox
 from apps.catalog.pricing import price_summary
 from apps.generations.models import Generation
+from apps.generations.storage import media_url
 from apps.wallet.money import format_credits
 
 OUTPUT_MODALITY = {"image": "image", "video": "video", "music": "audio", "speech": "audio", "text": "text"}
@@ -131,10 +132,10 @@ def generation_json(generation: Generation, *, fresh: bool = False) -> dict:
             "index": output.index,
             "kind": output.kind,
             "mime": output.mime,
-            "url": absolute(output.file.url) if output.file else None,
-            "thumbnail_url": absolute(output.thumbnail.url) if output.thumbnail else None,
-            "optimized_url": absolute(output.web.url) if output.web else None,
-            "cover_url": absolute(output.cover.url) if output.cover else None,
+            "url": media_url(output.file) if output.file else None,
+            "thumbnail_url": media_url(output.thumbnail) if output.thumbnail else None,
+            "optimized_url": media_url(output.web) if output.web else None,
+            "cover_url": media_url(output.cover) if output.cover else None,
             "width": output.width,
             "height": output.height,
             "duration": output.duration,

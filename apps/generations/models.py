@@ -1,3 +1,4 @@
+import secrets
 import uuid
 
 from django.conf import settings
@@ -167,3 +168,28 @@ class ContentRefusal(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+def share_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ShareLink(models.Model):
+    """A public, revocable link to one generation's results, made by a member who chose to share it.
+
+    At most one live link per generation; revoking sets revoked_at (the row stays as a record)
+    and sharing again makes a new token, so a revoked URL never comes back to life."""
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="share_links")
+    token = models.CharField(max_length=64, unique=True, default=share_token)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["generation"], condition=models.Q(revoked_at__isnull=True),
+                                    name="one_live_share_link_per_generation")
+        ]

@@ -31,6 +31,7 @@ from apps.wallet.models import Hold, Wallet
 from apps.wallet.services import hold_capture, hold_place, hold_release
 
 from .errors import SubmitError
+from .inputs import job_inputs
 from .limits import pending_slot_take
 from .metrics import job_finished
 from .moderation import content_check
@@ -255,8 +256,9 @@ def _call(generation: Generation, choice: RouteChoice, phase: str, action) -> Pr
         error: ProviderError = ModelUnavailable(str(exc), code="channel_misconfigured")
         _attempt(generation, choice, phase, "permanent", time.monotonic(), error)
         raise error from exc
+    params, sources = job_inputs(generation=generation)  # own media: fresh links, read from storage
     job = Job(id=str(generation.pk), modality=generation.model.modality, upstream_model=choice.upstream_model,
-              params=generation.params, channel=choice.channel)
+              params=params, channel=choice.channel, sources=sources)
     started = time.monotonic()
     try:
         result = action(adapter, job)

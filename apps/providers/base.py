@@ -170,6 +170,8 @@ class Job:
     params: dict
     channel: ChannelConfig
     timeout: float = 60.0
+    # The workspace's own media among the params' URLs: URL -> storage name (apps/providers/inputs.py).
+    sources: dict = field(default_factory=dict)
 
     def __repr__(self):
         return (f"Job(id={self.id!r}, modality={self.modality!r}, upstream_model={self.upstream_model!r}, "

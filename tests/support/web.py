@@ -2,17 +2,24 @@
 subprocess on a free port, sharing the test database, broker and media folder."""
 from __future__ import annotations
 
-import os
-import signal
+import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 from django.conf import settings
 
-from .servers import free_port
-from .worker import ROOT, _worker_env
+from .servers import ServerUnavailable, free_port
+from .worker import ROOT, process_env, stop_process_group
+
+
+def granian_binary() -> str:
+    found = shutil.which("granian", path=str(Path(sys.executable).parent)) or shutil.which("granian")
+    if not found:
+        raise ServerUnavailable("granian is not installed (it is pinned in requirements.lock)")
+    return found
 
 
 class WebProcess:
@@ -22,7 +29,7 @@ class WebProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         sizes = {"WEB_WORKERS": workers, "WEB_THREADS": threads}
-        env = _worker_env({"ATELIER_ADDR": f"127.0.0.1:{self.port}", **(extra_env or {}),
+        env = process_env({"ATELIER_ADDR": f"127.0.0.1:{self.port}", **(extra_env or {}),
                            **{name: str(value) for name, value in sizes.items() if value}})
         env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path(settings.VAR_DIR) / f"metrics-{self.port}"))
         Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
@@ -50,13 +57,7 @@ class WebProcess:
         return self.log_path.read_text(errors="replace")[-5000:]
 
     def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process_group(self.process, timeout=30)
         self._log.close()
 
 

@@ -25,6 +25,7 @@ from ..base import (
     PermanentError,
     ProviderResult,
 )
+from ..inputs import source_bytes
 from ..registry import register
 
 # Chat parameters passed through as they are (Atelier uses OpenAI's names).
@@ -258,12 +259,12 @@ class OpenAIAdapter(Adapter):
         field_name = "image[]" if self.is_gpt_image(job.upstream_model) else "image"
         files = [(name, (None, str(value))) for name, value in fields.items()]
         for index, url in enumerate(sources):
-            data, mime = http.fetch_source(url, field="image_urls" if len(sources) > 1 else "image_url")
+            data, mime = source_bytes(job, url, field="image_urls" if len(sources) > 1 else "image_url")
             mime = mime if mime.startswith("image/") else "image/png"
             extension = (mimetypes.guess_extension(mime) or ".png").lstrip(".")
             files.append((field_name, (f"image-{index}.{extension}", data, mime)))
         if job.params.get("mask_url"):
-            data, mime = http.fetch_source(job.params["mask_url"], field="mask_url")
+            data, mime = source_bytes(job, job.params["mask_url"], field="mask_url")
             files.append(("mask", ("mask.png", data, mime or "image/png")))
         return self.call_json("POST", "images/edits", files=files, read_timeout=300)
 
