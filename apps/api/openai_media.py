@@ -60,6 +60,7 @@ def _submit(request, model, params: dict) -> Generation:
     key = idempotency_key(request)
     generation, _ = generation_submit(user=principal.user, workspace=principal.workspace, model=model,
                                       raw_params=params, source="api", api_key_id=principal.key_id,
+                                      budget_id=principal.budget_id,
                                       idempotency_key=f"api:{key}" if key else None)
     return generation
 

@@ -98,7 +98,7 @@ def _without_transport(params: dict) -> dict:
 
 # ---- open -----------------------------------------------------------------------------------
 def chat_open(*, user, workspace, wallet: Wallet, model: AIModel, raw_params: dict, source: str = "api",
-              api_key_id: int | None = None) -> ChatTurn:
+              api_key_id: int | None = None, budget_id: int | None = None) -> ChatTurn:
     """Validate, price the worst case, hold it and record the turn as a running Generation.
 
     With no max_tokens the hold covers the model's largest answer (limits.max_output_tokens):
@@ -136,7 +136,7 @@ def chat_open(*, user, workspace, wallet: Wallet, model: AIModel, raw_params: di
                 # the hold of a turn whose web process died mid-answer.
                 next_check_at=now + timedelta(seconds=model.deadline_seconds),
             )
-            hold = hold_place(wallet=wallet, amount=price, generation=generation, member=user)
+            hold = hold_place(wallet=wallet, amount=price, generation=generation, member=user, budget_id=budget_id)
     except WalletError as exc:
         raise SubmitError(exc.code, exc.message, kind=exc.kind) from None
     generation.model = model

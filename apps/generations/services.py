@@ -73,7 +73,7 @@ def _request_hash(model: AIModel, params: dict) -> str:
 
 def generation_submit(
     *, user, workspace, model: AIModel, raw_params: dict, source: str = "web", idempotency_key: str | None = None,
-    api_key_id: int | None = None,
+    api_key_id: int | None = None, budget_id: int | None = None,
 ) -> tuple[Generation, bool]:
     """Create a queued, paid-for generation and enqueue it after commit.
 
@@ -103,7 +103,7 @@ def generation_submit(
                 next_check_at=now + timedelta(seconds=LEASE_SECONDS),
             )
             wallet = Wallet.objects.get(workspace=workspace)
-            hold_place(wallet=wallet, amount=quoted.price, generation=generation, member=user)
+            hold_place(wallet=wallet, amount=quoted.price, generation=generation, member=user, budget_id=budget_id)
             transaction.on_commit(lambda: _enqueue_run(generation))
     except WalletError as exc:
         raise SubmitError(exc.code, exc.message, kind=exc.kind) from None
