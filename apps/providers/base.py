@@ -42,6 +42,7 @@ class ProviderError(Exception):
             self.scope = CHANNEL
         self.retry_after = retry_after
         self.status = status
+        self.body = None  # the upstream's decoded error answer, when there was one (http.error_for)
 
     @property
     def fails_over(self) -> bool:

@@ -232,9 +232,15 @@ def _is_route_refusal(message: str, code: str) -> bool:
 
 
 def error_for(status: int, body=None, headers=None, *, provider: str = "upstream") -> ProviderError:
-    """The one mapping from an HTTP error answer to a ProviderError.
+    """The one mapping from an HTTP error answer to a ProviderError (which keeps the body).
 
     body is the decoded JSON (or text) of the answer; headers give Retry-After."""
+    error = _error_for(status, body, headers, provider)
+    error.body = body
+    return error
+
+
+def _error_for(status: int, body, headers, provider: str) -> ProviderError:
     message, code = error_details(body if body is not None else "")
     message = message or f"HTTP {status}"
     text = f"{provider} answered {status}: {message}"

@@ -77,10 +77,18 @@ def _route_refuses(route, params: dict) -> bool:
     return any(condition_matches(rule.get("if", {}), params) for rule in route.rules)
 
 
+def _serves(channel: ChannelConfig, model: AIModel) -> bool:
+    """options["models"] (slugs) limits a channel to the models its account or box really has
+    (a ComfyUI box with only SDXL on disk); without it the channel serves every routed model."""
+    only = (channel.options or {}).get("models")
+    return not only or model.slug in only
+
+
 def _real_adapters(model: AIModel, routes: list[ModelRoute]) -> set[str]:
-    """Adapters of this model's routes that an enabled real (non-sandbox) channel speaks."""
+    """Adapters of this model's routes that an enabled real (non-sandbox) channel serves it with."""
     adapters = {route.adapter for route in routes if route.adapter != SANDBOX}
-    return {channel.config.adapter for channel in _enabled() if channel.config.adapter in adapters}
+    return {channel.config.adapter for channel in _enabled()
+            if channel.config.adapter in adapters and _serves(channel.config, model)}
 
 
 def served_by_sandbox(*, model: AIModel) -> bool:
@@ -106,7 +114,7 @@ def route_choices(*, model: AIModel, params: dict, rng: random.Random | None = N
     routes = {route.adapter: route for route in _live_routes(model) if not _route_refuses(route, params)}
     by_priority: dict[int, list[_EnabledChannel]] = {}
     for channel in _enabled():
-        if channel.config.adapter in routes:
+        if channel.config.adapter in routes and _serves(channel.config, model):
             by_priority.setdefault(channel.priority, []).append(channel)
     ordered: list[ChannelConfig] = []
     for priority in sorted(by_priority, reverse=True):

@@ -305,7 +305,8 @@ MODELS = [
                  "multipliers": {"resolution": {"480p": "0.5", "580p": "0.75"}}},
         aliases=["wan2.2", "wan-2.2-a14b"],
         routes=[route("fal", "fal-ai/wan/v2.2-a14b/text-to-video"), route("replicate", "wan-video/wan-2.2-t2v-fast"),
-                route("comfyui", "wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors")],
+                # ComfyUI's built-in Wan 2.2 graph is text to video (the high-noise file names the pair).
+                route("comfyui", "wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors", unsupported=["image_url"])],
     ),
     entry(
         slug="wan-2.5", name="Wan 2.5", vendor="Alibaba Wan", modality="video", sort_order=51,
@@ -396,7 +397,7 @@ MODELS = [
     ),
     entry(
         slug="ltx-video", name="LTX-Video 0.9.8", vendor="Lightricks", modality="video", sort_order=70,
-        description="Open real-time video model (13B distilled) that runs on a single consumer GPU via ComfyUI.",
+        description="Open real-time video model (13B distilled) that runs on a single consumer GPU.",
         capabilities=["text-to-video", "image-to-video"],
         fields=[
             prompt(max_length=2000),
@@ -410,7 +411,7 @@ MODELS = [
         ],
         pricing={"unit": "second", "credits": "0.5", "duration": "duration"},
         aliases=["ltxv"],
-        routes=[route("comfyui", "ltxv-13b-0.9.8-distilled.safetensors"),
-                route("fal", "fal-ai/ltxv-13b-098-distilled"), route("replicate", "lightricks/ltx-video")],
+        # No ComfyUI route: LTX-Video 0.9.8 runs there only through Lightricks' own custom nodes.
+        routes=[route("fal", "fal-ai/ltxv-13b-098-distilled"), route("replicate", "lightricks/ltx-video")],
     ),
 ]
