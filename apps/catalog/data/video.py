@@ -30,6 +30,26 @@ def _end() -> dict:
     return url("end_image_url", "End frame", help=END_FRAME_HELP, example=EXAMPLE_END_IMAGE)
 
 
+PERSON_GENERATION = {
+    "name": "person_generation", "type": "enum", "choices": ["allow_all", "allow_adult"], "label": "People",
+    "advanced": True,
+    "help": "Leave empty for the provider's default. On the Gemini API text to video takes allow_all, "
+            "image to video allow_adult.",
+}
+
+
+def _veo_route(model: str) -> dict:
+    """The Gemini API's Veo (google-genai maps no seed, fps or generate_audio there: audio is always
+    on), with its personGeneration per mode."""
+    return route("veo", model, unsupported=["seed"], rules=[
+        {"if": {"generate_audio": False}, "message": "The Gemini API's Veo always generates audio."},
+        {"if": {"person_generation": "allow_adult", "image_url": None},
+         "message": "On the Gemini API, Veo text to video takes person_generation allow_all."},
+        {"if": {"person_generation": "allow_all", "image_url": "*"},
+         "message": "On the Gemini API, Veo image to video takes person_generation allow_adult."},
+    ])
+
+
 def _seedance_1(max_prompt: int = 2000) -> list:
     return [
         prompt(max_length=max_prompt),
@@ -134,16 +154,15 @@ MODELS = [
             enum("resolution", ["720p", "1080p"], default="720p", label="Resolution"),
             boolean("generate_audio", True, label="Generate audio"),
             _start(),
-            enum("person_generation", ["allow_adult", "dont_allow"], default="allow_adult", label="People",
-                 advanced=True),
+            PERSON_GENERATION,
             seed(4_294_967_295),
         ],
         pricing={"unit": "second", "credits": "20", "duration": "duration",
                  "addons": {"generate_audio": {"true": "20"}}},
         aliases=["veo3", "veo-3.0-generate-001"],
-        routes=[route("veo", "veo-3.0-generate-001"), route("replicate", "google/veo-3"),
-                route("fal", "fal-ai/veo3"),
-                route("pollinations", "veo", unsupported=["image_url", "negative_prompt"])],
+        routes=[_veo_route("veo-3.0-generate-001"), route("replicate", "google/veo-3", unsupported=["person_generation"]),
+                route("fal", "fal-ai/veo3", unsupported=["person_generation"]),
+                route("pollinations", "veo", unsupported=["image_url", "negative_prompt", "person_generation"])],
     ),
     entry(
         slug="veo-3-fast", name="Veo 3 Fast", vendor="Google", modality="video", sort_order=21,
@@ -157,13 +176,15 @@ MODELS = [
             enum("resolution", ["720p", "1080p"], default="720p", label="Resolution"),
             boolean("generate_audio", True, label="Generate audio"),
             _start(),
+            PERSON_GENERATION,
             seed(4_294_967_295),
         ],
         pricing={"unit": "second", "credits": "10", "duration": "duration",
                  "addons": {"generate_audio": {"true": "5"}}},
         aliases=["veo-3.0-fast-generate-001"],
-        routes=[route("veo", "veo-3.0-fast-generate-001"), route("replicate", "google/veo-3-fast"),
-                route("fal", "fal-ai/veo3/fast")],
+        routes=[_veo_route("veo-3.0-fast-generate-001"),
+                route("replicate", "google/veo-3-fast", unsupported=["person_generation"]),
+                route("fal", "fal-ai/veo3/fast", unsupported=["person_generation"])],
     ),
     entry(
         slug="veo-3.1", name="Veo 3.1", vendor="Google", modality="video", sort_order=19,
@@ -179,6 +200,7 @@ MODELS = [
             _start(),
             _end(),
             url_list("media_urls", "Reference images", 3, help="Up to 3 images of a subject to keep consistent."),
+            PERSON_GENERATION,
             seed(4_294_967_295),
         ],
         rules=[
@@ -191,8 +213,9 @@ MODELS = [
         pricing={"unit": "second", "credits": "20", "duration": "duration",
                  "addons": {"generate_audio": {"true": "20"}}},
         aliases=["veo-3.1-generate-preview", "veo3.1"],
-        routes=[route("veo", "veo-3.1-generate-preview"), route("replicate", "google/veo-3.1"),
-                route("fal", "fal-ai/veo3.1")],
+        routes=[_veo_route("veo-3.1-generate-preview"),
+                route("replicate", "google/veo-3.1", unsupported=["person_generation"]),
+                route("fal", "fal-ai/veo3.1", unsupported=["person_generation"])],
     ),
     entry(
         slug="kling-2.1-master", name="Kling 2.1 Master", vendor="Kuaishou", modality="video", sort_order=30,
