@@ -50,6 +50,10 @@ def _veo_route(model: str) -> dict:
     ])
 
 
+SEEDANCE_2_FIXED_LENS = {"if": {"fixed_lens": True},
+                         "message": "Seedance 2 on BytePlus Ark has no fixed-lens setting."}
+
+
 def _seedance_1(max_prompt: int = 2000) -> list:
     return [
         prompt(max_length=max_prompt),
@@ -102,7 +106,11 @@ MODELS = [
         pricing={"unit": "second", "credits": "3.6", "duration": "duration",
                  "multipliers": {"resolution": {"480p": "0.5", "1080p": "2"}}},
         aliases=["seedance-1-0-lite"],
-        routes=[route("ark", "seedance-1-0-lite-t2v-250428"), route("replicate", "bytedance/seedance-1-lite"),
+        # The text-to-video id; the ark adapter sends the -i2v- twin when images come along.
+        routes=[route("ark", "seedance-1-0-lite-t2v-250428", rules=[
+                    {"if": {"media_urls": "*", "resolution": "1080p"},
+                     "message": "Seedance 1.0 Lite takes reference images at 480p or 720p."}]),
+                route("replicate", "bytedance/seedance-1-lite"),
                 route("fal", "fal-ai/bytedance/seedance/v1/lite/text-to-video", unsupported=["media_urls"])],
     ),
     entry(
@@ -137,7 +145,7 @@ MODELS = [
         pricing={"unit": "second", "credits": "10", "duration": "duration",
                  "multipliers": {"resolution": {"1080p": "2.25"}}, "addons": {"generate_audio": {"true": "2"}}},
         aliases=["seedance", "seedance-2-0"],
-        routes=[route("ark", "dreamina-seedance-2-0-260128"),
+        routes=[route("ark", "dreamina-seedance-2-0-260128", rules=[SEEDANCE_2_FIXED_LENS]),
                 route("fal", "bytedance/seedance-2.0/text-to-video", unsupported=["seed"]),
                 route("pollinations", "seedance", unsupported=["media_urls", "end_image_url", "seed"])],
     ),
