@@ -372,7 +372,7 @@ MODELS = [
             _n(4),
             integer("num_inference_steps", 1, 150, default=30, label="Steps", advanced=True),
             number("guidance_scale", 1, 50, default=7, step=0.5, label="Guidance scale (CFG)", advanced=True),
-            enum("scheduler", ["DPMSolverMultistep", "K_EULER", "K_EULER_ANCESTRAL", "DDIM", "PNDMScheduler",
+            enum("scheduler", ["DPMSolverMultistep", "K_EULER", "K_EULER_ANCESTRAL", "DDIM", "PNDM",
                                "KarrasDPM", "HeunDiscrete"], default="K_EULER", label="Scheduler", advanced=True),
             url("image_url", "Source image", help="Optional image for image to image."),
             number("prompt_strength", 0, 1, default=0.8, step=0.01, label="Prompt strength", advanced=True),
@@ -381,7 +381,9 @@ MODELS = [
         pricing={"unit": "image", "credits": "0.4", "count": "n"},
         aliases=["stable-diffusion-xl", "sdxl-1.0"],
         routes=[route("a1111", "sd_xl_base_1.0.safetensors"), route("comfyui", "sd_xl_base_1.0.safetensors"),
-                route("replicate", "stability-ai/sdxl"), route("fal", "fal-ai/fast-sdxl")],
+                # A community model on Replicate: it runs by version (POST /v1/predictions).
+                route("replicate", "stability-ai/sdxl:39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"),
+                route("fal", "fal-ai/fast-sdxl")],
     ),
     entry(
         slug="sd-3.5-large", name="Stable Diffusion 3.5 Large", vendor="Stability AI", modality="image",

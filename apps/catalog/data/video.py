@@ -442,7 +442,8 @@ MODELS = [
         ],
         pricing={"unit": "second", "credits": "0.5", "duration": "duration"},
         aliases=["ltxv"],
-        # No ComfyUI route: LTX-Video 0.9.8 runs there only through Lightricks' own custom nodes.
-        routes=[route("fal", "fal-ai/ltxv-13b-098-distilled"), route("replicate", "lightricks/ltx-video")],
+        # No ComfyUI route: LTX-Video 0.9.8 runs there only through Lightricks' own custom nodes; no
+        # Replicate route: lightricks/ltx-video there is the 0.9.1 community model with other inputs.
+        routes=[route("fal", "fal-ai/ltxv-13b-098-distilled")],
     ),
 ]

@@ -79,7 +79,7 @@ OUTPUT_KINDS = {"images": "image/", "audio": "audio/", "gifs": "video/", "videos
 # The catalog's scheduler names (diffusers/Replicate style) as ComfyUI (sampler, scheduler) pairs.
 SCHEDULERS = {"DPMSolverMultistep": ("dpmpp_2m", "normal"), "K_EULER": ("euler", "normal"),
               "K_EULER_ANCESTRAL": ("euler_ancestral", "normal"), "DDIM": ("ddim", "ddim_uniform"),
-              "PNDMScheduler": ("euler", "normal"), "KarrasDPM": ("dpmpp_2m", "karras"),
+              "PNDM": ("euler", "normal"), "KarrasDPM": ("dpmpp_2m", "karras"),
               "HeunDiscrete": ("heun", "normal")}
 # node_errors of these types on a loader mean the server lacks the file: the route's problem.
 MISSING_FILE_ERRORS = {"value_not_in_list"}
