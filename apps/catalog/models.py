@@ -38,6 +38,7 @@ class AIModel(models.Model):
     is_local = models.BooleanField(default=False, help_text="Served by the built-in sandbox engine.")
     sort_order = models.IntegerField(default=100)
     checked_at = models.DateField(null=True, blank=True, help_text="Last compared with the provider's docs.")
+    checked_note = models.TextField(blank=True, help_text="What that check could not confirm.")
     retired_at = models.DateField(null=True, blank=True, help_text="Shut down by its provider: kept for history.")
     # Admin-owned fields.
     enabled = models.BooleanField(default=True)

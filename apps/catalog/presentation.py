@@ -242,6 +242,7 @@ def model_reference(*, model: AIModel, site_url: str) -> dict:
         "sandbox_only": sandbox,
         "sandbox_price": sandbox_price_text(),
         "checked_at": model.checked_at,
+        "checked_note": model.checked_note,
         "retired_at": model.retired_at,
         "capabilities": [CAPABILITIES.get(c, c) for c in model.capabilities],
         "examples": api_examples(model, site_url),

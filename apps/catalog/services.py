@@ -10,7 +10,7 @@ from .pricing import quote
 from .schema import check_schema, validate_params
 
 CATALOG_FIELDS = ("name", "vendor", "modality", "description", "capabilities", "schema", "pricing", "limits",
-                  "aliases", "is_local", "sort_order", "checked_at", "retired_at")
+                  "aliases", "is_local", "sort_order", "checked_at", "checked_note", "retired_at")
 DATE_FIELDS = ("checked_at", "retired_at")
 
 

@@ -71,8 +71,19 @@ def _routes(model: AIModel) -> list[ModelRoute]:
     return _model_routes.get(model.pk, lambda: list(model.routes.all()))
 
 
-def _route_refuses(route, params: dict) -> bool:
-    if any(params.get(name) not in (None, "", []) for name in route.unsupported):
+def _defaults(model: AIModel) -> dict:
+    return {spec["name"]: spec.get("default") for spec in model.schema.get("fields", [])}
+
+
+def _set(params: dict, name: str, defaults: dict) -> bool:
+    """A parameter the request sets to something other than the schema's default: a route that
+    cannot take it must not serve the request (one that makes one image still serves n=1)."""
+    value = params.get(name)
+    return value not in (None, "", []) and value != defaults.get(name)
+
+
+def _route_refuses(route, params: dict, defaults: dict) -> bool:
+    if any(_set(params, name, defaults) for name in route.unsupported):
         return True
     return any(condition_matches(rule.get("if", {}), params) for rule in route.rules)
 
@@ -111,7 +122,8 @@ def _live_routes(model: AIModel) -> list[ModelRoute]:
 
 def route_choices(*, model: AIModel, params: dict, rng: random.Random | None = None) -> list[RouteChoice]:
     rng = rng or random.Random()
-    routes = {route.adapter: route for route in _live_routes(model) if not _route_refuses(route, params)}
+    defaults = _defaults(model)
+    routes = {route.adapter: route for route in _live_routes(model) if not _route_refuses(route, params, defaults)}
     by_priority: dict[int, list[_EnabledChannel]] = {}
     for channel in _enabled():
         if channel.config.adapter in routes and _serves(channel.config, model):
@@ -145,11 +157,12 @@ def unroutable_reason(*, model: AIModel, params: dict) -> str | None:
     routes = _live_routes(model)
     if not routes:
         return "No channel serves this model."
-    usable = [r for r in routes if not _route_refuses(r, params)]
+    defaults = _defaults(model)
+    usable = [r for r in routes if not _route_refuses(r, params, defaults)]
     if usable:
         return None
     messages = [rule.get("message") for r in routes for rule in r.rules if condition_matches(rule.get("if", {}), params)]
-    unsupported = sorted({n for r in routes for n in r.unsupported if params.get(n) not in (None, "", [])})
+    unsupported = sorted({n for r in routes for n in r.unsupported if _set(params, n, defaults)})
     if messages:
         return messages[0]
     return f"No channel for this model accepts: {', '.join(unsupported)}."

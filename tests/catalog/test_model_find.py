@@ -38,7 +38,7 @@ def test_model_find_serves_slugs_and_aliases_from_the_cache_without_queries(cata
     with CaptureQueriesContext(connection) as queries:
         assert model_find(slug_or_alias="flux").slug == "flux-schnell"
         assert model_find(slug_or_alias="flux-schnell").slug == "flux-schnell"
-        assert model_find(slug_or_alias="gptimage").slug == "gpt-image-1"
+        assert model_find(slug_or_alias="gptimage").slug == "gpt-image-2"
         assert model_find(slug_or_alias="no-such-model") is None
     assert len(queries) == 0
 
@@ -61,3 +61,54 @@ def test_an_admin_edit_reaches_the_lookup_at_once(catalog):
     model.aliases = [*model.aliases, "my-flux"]
     model.save()  # post_save forgets this process's caches
     assert model_find(slug_or_alias="my-flux").slug == "flux-dev"
+
+
+# ---- the model ids the references use (issue 9, item 8) --------------------------------------------
+REFERENCE_IDS = {
+    # references 000, 003, 004
+    "gpt-image-2": "gpt-image-2", "nano-banana-2": "nano-banana-2", "gemini-nano-banana-2": "nano-banana-2",
+    "nano-banana-pro": "nano-banana-pro", "deepseek-v4-flash": "deepseek-v4-flash",
+    "seedance-2-0": "seedance-2", "seedance-2-0-fast": "seedance-2-fast",
+    "grok-imagine-1.5-video": "grok-imagine-1.5-video", "grok-imagine-1.5-video-apimart": "grok-imagine-1.5-video",
+    # reference 002: pollinations' image and video models
+    "flux": "flux-schnell", "turbo": "sdxl", "gptimage": "gpt-image-2", "kontext": "flux-kontext-pro",
+    "seedream": "seedream-4", "nanobanana": "nano-banana-2", "nanobanana-pro": "nano-banana-pro",
+    "veo": "veo-3.1", "seedance": "seedance-1-pro-fast",
+}
+# Reference 002's chat model enum, every name of it.
+POLLINATIONS_CHAT = ["openai", "openai-fast", "openai-large", "qwen-coder", "mistral", "openai-audio", "gemini",
+                     "gemini-fast", "deepseek", "grok", "gemini-search", "chickytutor", "midijourney", "claude-fast",
+                     "claude", "claude-large", "perplexity-fast", "perplexity-reasoning", "kimi", "gemini-large",
+                     "nova-fast", "glm", "minimax", "nomnom"]
+
+
+def test_the_chat_enum_here_is_reference_002s():
+    import pathlib
+    import re
+
+    text = next(pathlib.Path("/work/shared/reference").glob("002_*.txt")).read_text() \
+        if pathlib.Path("/work/shared/reference").exists() else None
+    if text is None:
+        pytest.skip("the reference documents are not on this machine")
+    enum = re.search(r'possible values: ("openai".*?), default: "openai"', text).group(1)
+    assert re.findall(r'"([\w-]+)"', enum) == POLLINATIONS_CHAT
+
+
+@pytest.mark.parametrize("name, slug", sorted(REFERENCE_IDS.items()))
+def test_every_reference_model_id_resolves(catalog, name, slug):
+    model = model_find(slug_or_alias=name)
+    assert model is not None and model.slug == slug
+    assert model.routes.exclude(adapter="sandbox").exists()  # served by a real adapter, not only the sandbox
+
+
+@pytest.mark.parametrize("name", POLLINATIONS_CHAT)
+def test_every_pollinations_chat_name_resolves_to_a_live_model(catalog, name):
+    model = model_find(slug_or_alias=name)
+    assert model is not None and model.retired_at is None
+    assert model.modality in ("text", "speech")  # openai-audio is pollinations' speech model
+
+
+def test_pollinations_names_route_to_pollinations_under_that_name_where_it_serves_them(catalog):
+    for name in ["openai", "openai-large", "gemini", "deepseek", "grok", "mistral", "kimi", "claude"]:
+        model = model_find(slug_or_alias=name)
+        assert model.routes.filter(adapter="pollinations", upstream_model=name).exists(), name

@@ -1,4 +1,4 @@
-"""Honest routing and failover by scope, over real HTTP to the fake OpenAI API.
+"""Honest routing and failover by scope, over real HTTP to the fake OpenAI API (GPT Image 2).
 
 A configured real channel that fails never turns into a sandbox result; the sandbox serves a
 model only while no real channel is configured for it, at SANDBOX_PRICE_FACTOR times its price,
@@ -21,7 +21,7 @@ from tests.support.servers import free_port
 
 pytestmark = [pytest.mark.pg, pytest.mark.django_db]
 
-PRICE = 4_000  # GPT Image 1 at the defaults (medium, 1024x1024, n=1), millicredits
+PRICE = 7_000  # GPT Image 2 at the defaults (medium, 1:1 at 1K, n=1), millicredits
 
 
 @pytest.fixture(autouse=True)
@@ -40,8 +40,8 @@ def quiet(monkeypatch, settings, tmp_path):
 
 @pytest.fixture
 def gpt_image(db):
-    catalog_sync(entries=[entry for entry in image.MODELS if entry["slug"] == "gpt-image-1"])
-    return AIModel.objects.get(slug="gpt-image-1")
+    catalog_sync(entries=[entry for entry in image.MODELS if entry["slug"] == "gpt-image-2"])
+    return AIModel.objects.get(slug="gpt-image-2")
 
 
 def openai_channel(name, url, priority=10, key="sk-live-0001"):
@@ -88,7 +88,7 @@ def test_a_channel_with_an_open_circuit_still_keeps_the_sandbox_out(owner, gpt_i
 
 # ---- failover by scope ---------------------------------------------------------------------------
 @pytest.mark.parametrize("fault", [
-    {"status": 404, "code": "model_not_found", "message": "The model `gpt-image-1` does not exist."},
+    {"status": 404, "code": "model_not_found", "message": "The model `gpt-image-2` does not exist."},
     {"status": 400, "code": "unsupported_parameter", "message": "Unsupported parameter: 'moderation'."},
     {"status": 401, "code": "invalid_api_key", "message": "Incorrect API key provided."},
 ])
@@ -154,7 +154,7 @@ def test_a_job_a_real_channel_served_carries_no_sandbox_label(owner, gpt_image, 
 def test_the_sandbox_price_factor_scales_quote_hold_and_charge(owner, gpt_image, quiet, settings, factor, held,
                                                                charged):
     settings.SANDBOX_PRICE_FACTOR = Decimal(factor)
-    quoted = generation_quote(model=gpt_image, raw_params={"prompt": "x"})
+    quoted = generation_quote(model=gpt_image, raw_params={"prompt": "a red fox"})
     assert quoted.sandbox and quoted.price == held
     generation = run_rounds(submit(owner, gpt_image), rounds=1)
     assert generation.status == "succeeded" and generation.adapter == "sandbox"
@@ -165,7 +165,7 @@ def test_the_sandbox_price_factor_scales_quote_hold_and_charge(owner, gpt_image,
 def test_a_real_channel_quotes_the_full_price_whatever_the_sandbox_factor(gpt_image, settings, fake_upstream):
     settings.SANDBOX_PRICE_FACTOR = Decimal("0")
     openai_channel("OpenAI", fake_upstream.url + "/v1")
-    quoted = generation_quote(model=gpt_image, raw_params={"prompt": "x"})
+    quoted = generation_quote(model=gpt_image, raw_params={"prompt": "a red fox"})
     assert not quoted.sandbox and quoted.price == PRICE
 
 
@@ -183,8 +183,8 @@ def test_a_job_priced_for_the_sandbox_does_not_run_on_a_channel_configured_since
 
 def test_the_model_page_shows_the_sandbox_price_before_the_click(client, gpt_image, settings):
     settings.SANDBOX_PRICE_FACTOR = Decimal("0.5")
-    page = client.get("/models/gpt-image-1/").content.decode()
+    page = client.get("/models/gpt-image-2/").content.decode()
     assert "A sandbox job costs 50% of the model&#x27;s price." in page or "50% of the model's price" in page
-    assert 'data-testid="price">2</strong>' in page  # 4 credits at half price
+    assert 'data-testid="price">3.5</strong>' in page  # 7 credits at half price
     settings.SANDBOX_PRICE_FACTOR = Decimal("0")
-    assert "the sandbox is free on this server" in client.get("/models/gpt-image-1/").content.decode()
+    assert "the sandbox is free on this server" in client.get("/models/gpt-image-2/").content.decode()

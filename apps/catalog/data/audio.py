@@ -200,6 +200,7 @@ SPEECH = [
                      help="How to speak, e.g. 'Cheerful and fast, like a sports commentator.'"),
                 enum("response_format", OPENAI_FORMATS, default="mp3", label="Format", advanced=True)],
         pricing=_speech_pricing("1.2"),
+        aliases=["openai-audio"],
         routes=[route("openai", "gpt-4o-mini-tts"),
                 route("pollinations", "openai-audio", unsupported=["instructions"])],
     ),

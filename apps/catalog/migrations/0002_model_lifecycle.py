@@ -17,6 +17,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='aimodel',
+            name='checked_note',
+            field=models.TextField(blank=True, help_text='What that check could not confirm.'),
+        ),
+        migrations.AddField(
+            model_name='aimodel',
             name='retired_at',
             field=models.DateField(blank=True, help_text='Shut down by its provider: kept for history.', null=True),
         ),
