@@ -71,6 +71,24 @@ SCHEMAS = {
         "temperature": _range("number"), "classifier_free_guidance": _range("integer"),
         "output_format": _enum("wav", "mp3"), "seed": _range("integer"), "continuation": ("boolean",),
         "normalization_strategy": _enum("loudness", "clip", "peak", "rms"), "input_audio": ("string",)}},
+    "kwaivgi/kling-v2.1": {"required": ["prompt", "start_image"], "fields": {
+        "prompt": ("string",), "negative_prompt": ("string",), "start_image": ("string",), "end_image": ("string",),
+        "mode": _enum("standard", "pro"), "duration": _enum(5, 10)}},
+    "kwaivgi/kling-v3-video": {"required": ["prompt"], "fields": {
+        "prompt": ("string",), "negative_prompt": ("string",), "start_image": ("string",), "end_image": ("string",),
+        "mode": _enum("standard", "pro"), "aspect_ratio": _enum("16:9", "9:16", "1:1"),
+        "duration": _range("integer", 3, 15), "generate_audio": ("boolean",), "multi_prompt": ("string",)}},
+    "black-forest-labs/flux-2-pro": {"required": ["prompt"], "fields": {
+        "prompt": ("string",), "input_images": ("array",), "aspect_ratio": ("enum", [*ASPECTS, "custom",
+                                                                                      "match_input_image"]),
+        "resolution": _enum("match_input_image", "0.5 MP", "1 MP", "2 MP", "4 MP"),
+        "width": _range("integer", 256, 2048), "height": _range("integer", 256, 2048),
+        "safety_tolerance": _range("integer", 1, 5), "seed": _range("integer"),
+        "output_format": _enum("webp", "jpg", "png"), "output_quality": _range("integer", 0, 100)}},
+    "alibaba/wan-3": {"required": ["prompt"], "fields": {
+        "prompt": ("string",), "negative_prompt": ("string",), "resolution": _enum("480p", "720p", "1080p"),
+        "aspect_ratio": _enum("adaptive", "16:9", "9:16", "1:1", "4:3", "3:4"), "duration": _range("integer"),
+        "enable_prompt_expansion": ("boolean",), "seed": _range("integer")}},
     "jaaari/kokoro-82m": {"required": ["text"], "fields": {
         "text": ("string",), "speed": _range("number", 0.1, 5),
         "voice": _enum("af", "af_bella", "af_sarah", "am_adam", "am_michael", "bf_emma", "bf_isabella", "bm_george",

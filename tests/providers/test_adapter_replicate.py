@@ -333,3 +333,60 @@ def test_streaming_reads_the_sse_stream_without_the_key_then_usage(fake_upstream
 def test_stream_error_event_is_a_permanent_error(fake_upstream):
     with pytest.raises(ContentFiltered):
         list(adapter_for(fake_upstream).stream_chat(text_job(prompt="forbidden words")))
+
+
+# ---- Kling's own mode input, FLUX.2 and Wan 3.0 -------------------------------------------------
+def test_kling_2_1_gets_the_mode_the_user_paid_for(fake_upstream):
+    """Pro (1080p) costs 1.8x standard; the mode used to be dropped, so Replicate ran its default."""
+    fake_upstream.config(instant=True)
+    the_job = job("kwaivgi/kling-v2.1", modality="video", image_url="https://example.com/s.png",
+                  end_image_url="https://example.com/e.png", mode="pro", duration=10)
+    run_to_end(adapter_for(fake_upstream), the_job, adapter_for(fake_upstream).submit(the_job))
+    sent = fake_upstream.requests("replicate.create_model")[0]["json"]["input"]
+    assert sent == {"prompt": "a red fox", "start_image": "https://example.com/s.png",
+                    "end_image": "https://example.com/e.png", "mode": "pro", "duration": 10}
+
+
+def test_kling_3_sends_its_inputs_under_replicates_names(fake_upstream):
+    the_job = job("kwaivgi/kling-v3-video", modality="video", image_url="https://example.com/s.png", duration=12,
+                  mode="standard", generate_audio=True, negative_prompt="blur", aspect_ratio="9:16")
+    assert adapter_for(fake_upstream).submit(the_job).status == ProviderResult.PENDING
+    sent = fake_upstream.requests("replicate.create_model")[0]
+    assert sent["path"] == "/v1/models/kwaivgi/kling-v3-video/predictions"
+    assert sent["json"]["input"] == {"prompt": "a red fox", "start_image": "https://example.com/s.png",
+                                     "duration": 12, "mode": "standard", "generate_audio": True,
+                                     "negative_prompt": "blur", "aspect_ratio": "9:16"}
+
+
+@pytest.mark.parametrize("model, params, problem", [
+    ("kwaivgi/kling-v2.1", {"image": "https://example.com/s.png"}, "start_image is required"),
+    ("kwaivgi/kling-v3-video", {"duration": 20}, "less than or equal to 15"),
+    ("kwaivgi/kling-v3-video", {"mode": "std"}, "mode must be one of"),
+    ("black-forest-labs/flux-2-pro", {"safety_tolerance": 6}, "less than or equal to 5"),
+    ("alibaba/wan-3", {"resolution": "4k"}, "resolution must be one of"),
+])
+def test_the_fake_refuses_what_these_models_refuse(fake_upstream, model, params, problem):
+    with pytest.raises(InvalidInput, match=problem):
+        adapter_for(fake_upstream).submit(job(model, modality="video", **params))
+
+
+def test_flux_2_pro_takes_its_references_as_input_images(fake_upstream):
+    adapter_for(fake_upstream).submit(job("black-forest-labs/flux-2-pro", aspect_ratio="3:2", safety_tolerance=5,
+                                          image_urls=["https://example.com/a.png", "https://example.com/b.png"]))
+    sent = fake_upstream.requests("replicate.create_model")[0]["json"]["input"]
+    assert sent == {"prompt": "a red fox", "aspect_ratio": "3:2", "safety_tolerance": 5,
+                    "input_images": ["https://example.com/a.png", "https://example.com/b.png"]}
+
+
+def test_the_new_catalog_models_route_to_replicate_with_their_schema(fake_upstream):
+    """Each model's default parameters, as the catalog would send them, pass the fake's schema."""
+    from apps.catalog.data import all_models
+
+    for entry in all_models():
+        if entry["slug"] not in ("kling-3", "flux-2-pro", "wan-3"):
+            continue
+        [route] = [r for r in entry["routes"] if r["adapter"] == "replicate"]
+        params = {f["name"]: f["default"] for f in entry["schema"]["fields"] if "default" in f}
+        params["prompt"] = "a red fox on a hill"
+        the_job = Job(id="g", modality=entry["modality"], upstream_model=route["model"], params=params, channel=None)
+        assert adapter_for(fake_upstream).submit(the_job).status == ProviderResult.PENDING, entry["slug"]

@@ -260,6 +260,27 @@ MODELS = [
                 route("comfyui", "flux1-dev.safetensors")],
     ),
     entry(
+        slug="flux-2-pro", name="FLUX.2 [pro]", vendor="Black Forest Labs", modality="image", sort_order=20,
+        description="Black Forest Labs' FLUX.2 [pro]: photoreal text to image and multi-reference editing with up "
+        "to 8 input images.",
+        capabilities=["text-to-image", "image-to-image"],
+        fields=[
+            prompt(max_length=4000),
+            enum("aspect_ratio", ASPECTS_FLUX, default="1:1", label="Aspect ratio"),
+            _edit_images(8, help="Up to 8 reference images to edit or combine; leave empty for text to image."),
+            integer("safety_tolerance", 1, 5, default=2, label="Safety tolerance", advanced=True,
+                    help="1 is the strictest, 5 the most permissive."),
+            enum("output_format", OUTPUT_FORMATS, default="webp", label="Output format", advanced=True),
+            seed(),
+        ],
+        # BFL's list price: $0.03 for the first output megapixel (1 MP, the default resolution).
+        pricing={"unit": "image", "credits": "3"},
+        aliases=["flux-2", "flux.2-pro", "flux2-pro"],
+        routes=[route("replicate", "black-forest-labs/flux-2-pro")],
+        note="Inputs from the Replicate model's current version (285631b5); BFL prices FLUX.2 [pro] per megapixel "
+        "(input images add to it), the quote counts the 1 MP output only.",
+    ),
+    entry(
         slug="flux-1.1-pro", name="FLUX1.1 [pro]", vendor="Black Forest Labs", modality="image", sort_order=22,
         description="Black Forest Labs' fast professional model with excellent prompt adherence and diversity.",
         capabilities=["text-to-image"],

@@ -323,6 +323,31 @@ MODELS = [
         "extension on Lite.",
     ),
     entry(
+        slug="kling-3", name="Kling 3.0", vendor="Kuaishou", modality="video", sort_order=29,
+        description="Kling's 3.0 model: 3 to 15 second clips from text or a start frame (optionally an end frame), "
+        "standard 720p or pro 1080p, with native audio on request.",
+        capabilities=["text-to-video", "image-to-video", "end-frame", "video-audio"],
+        fields=[
+            prompt(max_length=2500),
+            negative_prompt(2500),
+            integer("duration", 3, 15, default=5, label="Duration (seconds)"),
+            enum("aspect_ratio", ["16:9", "9:16", "1:1"], default="16:9", label="Aspect ratio",
+                 help="Ignored with a start frame, which sets the shape."),
+            enum("mode", ["standard", "pro"], default="pro", label="Mode", help="standard is 720p, pro is 1080p."),
+            boolean("generate_audio", False, label="Generate audio"),
+            _start(),
+            _end(),
+        ],
+        rules=[END_NEEDS_START],
+        # Kling's list price: $0.084 (standard) / $0.112 (pro) per second, 1.5x with audio.
+        pricing={"unit": "second", "credits": "11.2", "duration": "duration",
+                 "multipliers": {"mode": {"standard": "0.75"}, "generate_audio": {"true": "1.5"}}},
+        aliases=["kling-v3", "kling-3.0", "kling-v3-video", "kling-video-v3"],
+        routes=[route("replicate", "kwaivgi/kling-v3-video")],
+        note="Inputs from the Replicate model's page (version 4a8ba274); Replicate's own per-second price is above "
+        "Kling's list price quoted here.",
+    ),
+    entry(
         slug="kling-2.1-master", name="Kling 2.1 Master", vendor="Kuaishou", modality="video", sort_order=30,
         description="Kling's premium 2.1 model: cinematic 1080p motion and strong prompt precision, text or image "
         "to video, 5 or 10 seconds.",
@@ -435,6 +460,28 @@ MODELS = [
         routes=[route("fal", "fal-ai/wan/v2.2-a14b/text-to-video"), route("replicate", "wan-video/wan-2.2-t2v-fast"),
                 # ComfyUI's built-in Wan 2.2 graph is text to video (the high-noise file names the pair).
                 route("comfyui", "wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors", unsupported=["image_url"])],
+    ),
+    entry(
+        slug="wan-3", name="Wan 3.0", vendor="Alibaba Wan", modality="video", sort_order=49,
+        description="Alibaba's Wan 3.0: text to video with cinematic motion and camera moves at 480p, 720p or "
+        "1080p.",
+        capabilities=["text-to-video"],
+        fields=[
+            prompt(max_length=800),
+            negative_prompt(500),
+            integer("duration", 2, 10, default=5, label="Duration (seconds)"),
+            enum("resolution", ["480p", "720p", "1080p"], default="720p", label="Resolution"),
+            enum("aspect_ratio", ["16:9", "9:16", "1:1", "4:3", "3:4"], default="16:9", label="Aspect ratio"),
+            boolean("enable_prompt_expansion", True, label="Prompt expansion", advanced=True),
+            seed(),
+        ],
+        # Replicate's list price: $0.05 / $0.10 / $0.20 per second at 480p / 720p / 1080p.
+        pricing={"unit": "second", "credits": "10", "duration": "duration",
+                 "multipliers": {"resolution": {"480p": "0.5", "1080p": "2"}}},
+        aliases=["wan3", "wan-3.0", "wan3.0"],
+        routes=[route("replicate", "alibaba/wan-3")],
+        note="Inputs and prices from the Replicate model page (alibaba/wan-3); the 2 to 10 second range follows "
+        "other gateways' listings of Wan 3.0, Replicate's input schema was not seen.",
     ),
     entry(
         slug="wan-2.5", name="Wan 2.5", vendor="Alibaba Wan", modality="video", sort_order=51,

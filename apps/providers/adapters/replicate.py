@@ -62,14 +62,17 @@ FAMILY_RENAMES = [
     ("bytedance/seedance", {"end_image_url": "last_frame_image"}),
     ("google/veo", {"end_image_url": "last_frame"}),
     ("openai/gpt-image", {"n": "number_of_images", "image_urls": "input_images"}),
+    ("black-forest-labs/flux-2", {"image_urls": "input_images"}),
     ("minimax/", {"image_url": "first_frame_image", "end_image_url": "last_frame_image"}),
 ]
 # GPT Image sizes as the aspect ratios its Replicate models take (there is no "auto" there).
 OPENAI_ASPECTS = {"1024x1024": "1:1", "1536x1024": "3:2", "1024x1536": "2:3"}
 # What language models take besides the prompt.
 TEXT_FIELDS = ("max_tokens", "temperature", "top_p", "presence_penalty", "frequency_penalty")
-# Atelier-only fields no Replicate model takes (the price and the form use them).
+# Atelier-only fields no Replicate model takes (the price and the form use them)...
 DROPPED = {"mode", "fps"}
+# ...except where a model's own input has that name: these Klings' mode is standard (720p) or pro (1080p).
+KEPT = {"kwaivgi/kling-v2.1": {"mode"}, "kwaivgi/kling-v3-video": {"mode"}}
 
 # How long a prediction usually takes to be worth asking again, by modality (seconds).
 POLL_AFTER = {"image": 1.0, "video": 5.0, "music": 3.0, "speech": 1.0, "text": 1.0}
@@ -151,8 +154,9 @@ class ReplicateAdapter(Adapter):
         renames.update((self.channel.options.get("input_map") or {}).get(model_name or "", {}))
         byok = (model_name or "").startswith("openai/")
         payload = {"openai_api_key": self._openai_key()} if byok else {}
+        dropped = DROPPED - KEPT.get(model_name or "", set())
         for key, value in job.params.items():
-            if value is None or value == "" or value == [] or key in DROPPED:
+            if value is None or value == "" or value == [] or key in dropped:
                 continue
             if key == "size" and byok:
                 if value not in OPENAI_ASPECTS:
