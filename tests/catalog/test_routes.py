@@ -1,5 +1,7 @@
 """Route limits in the catalog data steer the router: a channel that cannot take a request is
 skipped; the sandbox serves a model only while no real channel is configured for it."""
+import pytest
+
 from apps.catalog.models import AIModel, Channel
 from apps.catalog.schema import validate_params
 from apps.providers.router import route_choices, unroutable_reason
@@ -53,3 +55,28 @@ def test_channel_model_map_renames_the_upstream_model(catalog):
     model = AIModel.objects.get(slug="llama-3.3-70b")
     choices = route_choices(model=model, params=validate_params(model.schema, {"prompt": "hi"}))
     assert [(c.channel.adapter, c.upstream_model) for c in choices] == [("openai_compat", "llama3.3:70b")]
+
+
+def test_a_retired_model_is_routed_nowhere_not_even_the_sandbox(catalog):
+    """Sora 2 was shut down with OpenAI's Videos API (2026-09-24): kept for history, never routed,
+    whatever channels are configured (the old code still sent it to openai_video or the sandbox)."""
+    model = AIModel.objects.get(slug="sora-2")
+    assert model.retired_at is not None
+    assert adapters(model, {"prompt": "a train at dusk"}) == []
+    Channel.objects.create(name="OpenAI video", adapter="openai_video", priority=10)
+    Channel.objects.create(name="Replicate", adapter="replicate", priority=5)
+    assert adapters(model, {"prompt": "a train at dusk"}) == []
+    assert "retired" in unroutable_reason(model=model, params={"prompt": "a train at dusk"})
+
+
+def test_gpt_image_png_with_compression_below_100_is_refused_by_the_validator(catalog):
+    """OpenAI answers 400 to output_compression below 100 with png (the default format): the form
+    says so before any hold instead of the job failing upstream."""
+    from apps.catalog.schema import ValidationFailed
+
+    model = AIModel.objects.get(slug="gpt-image-2")
+    with pytest.raises(ValidationFailed) as caught:
+        validate_params(model.schema, {"prompt": "a red fox", "output_compression": 80})
+    assert "output_compression" in str(caught.value.errors)
+    validate_params(model.schema, {"prompt": "a red fox", "output_compression": 80, "output_format": "webp"})
+    validate_params(model.schema, {"prompt": "a red fox", "output_compression": 100})

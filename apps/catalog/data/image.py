@@ -28,7 +28,8 @@ MODERATION = {"name": "moderation", "type": "enum", "choices": ["auto", "low"], 
 GPT_IMAGE_RULES = [
     {"if": {"background": "transparent", "output_format": "jpeg"}, "forbid": True, "field": "background",
      "message": "A transparent background needs png or webp output, not jpeg."},
-    {"if": {"output_format": "png", "output_compression": list(range(100))}, "forbid": True,
+    # png is also what an unset output_format means upstream.
+    {"if": {"output_format": ["png", None], "output_compression": list(range(100))}, "forbid": True,
      "field": "output_compression",
      "message": "Compression below 100 works with jpeg or webp output only: leave it empty for png."},
 ]

@@ -271,8 +271,8 @@ MODELS = [
         routes=[_veo_route("veo-3.1-generate-preview"),
                 route("replicate", "google/veo-3.1", unsupported=["person_generation"],
                       rules=[{"if": {"resolution": "4k"}, "message": "Veo 3.1 on Replicate goes up to 1080p."}]),
-                route("fal", "fal-ai/veo3.1", unsupported=["person_generation"],
-                      rules=[{"if": {"resolution": "4k"}, "message": "Veo 3.1 on fal goes up to 1080p."}]),
+                # fal's Veo 3.1 page prices 4k ($0.40 / $0.60 a second without / with audio).
+                route("fal", "fal-ai/veo3.1", unsupported=["person_generation"]),
                 route("pollinations", "veo", unsupported=["image_url", "end_image_url", "media_urls", "negative_prompt",
                                                           "person_generation"],
                       rules=[{"if": {"resolution": "4k"}, "message": "pollinations' Veo goes up to 1080p."}])],

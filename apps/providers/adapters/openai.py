@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import mimetypes
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -52,7 +53,13 @@ def free_size(aspect: str, tier: str) -> str:
     pixels = TIER_PIXELS.get(tier.upper(), TIER_PIXELS["1K"])
     width, height = (pixels * ratio) ** 0.5, (pixels / ratio) ** 0.5
     scale = min(1.0, MAX_EDGE / max(width, height))
-    return f"{int(width * scale) // 16 * 16}x{int(height * scale) // 16 * 16}"
+    width, height = int(width * scale) // 16 * 16, int(height * scale) // 16 * 16
+    # Rounding down can push 3:1 past the limit (1760x576): the short side rounds up instead.
+    if width > 3 * height:
+        height = math.ceil(width / 48) * 16
+    elif height > 3 * width:
+        width = math.ceil(height / 48) * 16
+    return f"{width}x{height}"
 
 
 def usage_from(raw: dict | None) -> dict:
