@@ -77,7 +77,19 @@ SCHEMAS = {
                         "enable_safety_checker": ("boolean", None, None), "sync_mode": ("boolean", None, None),
                         "output_format": ("enum", ["jpeg", "png"]),
                         "acceleration": ("enum", ["none", "regular", "high"])},
+    "fal-ai/flux/dev/image-to-image": {
+        "prompt": ("string", None, None), "image_url": ("string", None, None), "strength": ("number", 0.01, 1),
+        "num_inference_steps": ("integer", 10, 50), "seed": ("integer", None, None),
+        "guidance_scale": ("number", 1, 20), "num_images": ("integer", 1, 4),
+        "enable_safety_checker": ("boolean", None, None), "sync_mode": ("boolean", None, None),
+        "output_format": ("enum", ["jpeg", "png"]), "acceleration": ("enum", ["none", "regular", "high"])},
     "fal-ai/veo3/fast": VEO_FIELDS,
+    # MiniMax speech nests the voice and the encoding. fal drops fields its schema lacks; the fake
+    # refuses the flat voice fields instead, so that a silently dropped voice fails a test.
+    "fal-ai/minimax/speech-02-hd": {"text": ("string", None, None), "voice_setting": ("voice_setting", None, None),
+                                    "audio_setting": ("object", None, None), "language_boost": ("string", None, None),
+                                    "output_format": ("enum", ["url", "hex"]), "voice": ("absent", None, None),
+                                    "speed": ("absent", None, None), "emotion": ("absent", None, None)},
     "fal-ai/veo3.1": {**VEO_FIELDS, "resolution": ("enum", ["720p", "1080p", "4k"])},
 }
 TYPES = {"string": (str,), "boolean": (bool,), "integer": (int,), "number": (int, float)}
@@ -93,6 +105,16 @@ def _invalid(model: str, payload: dict) -> dict | None:
             if value not in spec[1]:
                 allowed = ", ".join(repr(v) for v in spec[1])
                 return {"loc": ["body", name], "msg": f"Input should be {allowed}", "type": "enum"}
+        elif kind == "absent":
+            return {"loc": ["body", name], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}
+        elif kind == "voice_setting":
+            voice_id = value.get("voice_id") if isinstance(value, dict) else None
+            speed = value.get("speed", 1) if isinstance(value, dict) else None
+            if not isinstance(voice_id, str) or not isinstance(speed, (int, float)) or not 0.5 <= speed <= 2:
+                return {"loc": ["body", name], "msg": "Input should be a valid VoiceSetting", "type": "model_type"}
+        elif kind == "object":
+            if not isinstance(value, dict):
+                return {"loc": ["body", name], "msg": "Input should be an object", "type": "dict_type"}
         elif kind == "image_size":
             ok = value in IMAGE_SIZES or (isinstance(value, dict) and set(value) == {"width", "height"}
                                           and all(isinstance(v, int) and 0 < v <= 14142 for v in value.values()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import time
 
 from PIL import Image
@@ -35,6 +36,7 @@ QUALITIES = {"gpt-image": {"low", "medium", "high", "auto"}, "dall-e-3": {"stand
 # gpt-image-2: WIDTHxHEIGHT, both sides divisible by 16, aspect ratio 1:3 to 3:1, at most 3840 per edge
 # and 3840x2160 worth of pixels, at least 655,360 pixels.
 FREE_SIZE_LIMITS = {"edge": 3840, "max_pixels": 3840 * 2160, "min_pixels": 655_360}
+KOKORO_VOICE = re.compile(r"^[abefhijpz][fm]_[a-z]+$")
 VOICES = {"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"}
 SPEECH_FORMATS = {"mp3": "audio/mpeg", "wav": "audio/wav", "aac": "audio/aac", "pcm": "audio/pcm",
                   "flac": "audio/flac", "opus": "audio/ogg"}
@@ -287,7 +289,9 @@ def speech(req: FakeRequest) -> FakeResponse:
     if len(body["input"]) > 4096:
         raise BadRequest("[{'type': 'string_too_long', 'loc': ('body', 'input'), 'msg': 'String should have at "
                          "most 4096 characters'}]")
-    if body["voice"] not in VOICES:
+    # OpenAI-compatible Kokoro servers (Kokoro-FastAPI) take Kokoro's voice ids (af_heart, bm_george...).
+    voices = KOKORO_VOICE if str(body["model"]).startswith("kokoro") else VOICES
+    if not (voices.match(body["voice"]) if voices is KOKORO_VOICE else body["voice"] in VOICES):
         raise BadRequest(f"Invalid value: '{body['voice']}'. Supported values are: "
                          + ", ".join(f"'{v}'" for v in sorted(VOICES)) + ".")
     speed = float(body.get("speed") or 1.0)

@@ -89,6 +89,14 @@ SCHEMAS = {
         "prompt": ("string",), "negative_prompt": ("string",), "resolution": _enum("480p", "720p", "1080p"),
         "aspect_ratio": _enum("adaptive", "16:9", "9:16", "1:1", "4:3", "3:4"), "duration": _range("integer"),
         "enable_prompt_expansion": ("boolean",), "seed": _range("integer")}},
+    "minimax/speech-02-hd": {"required": ["text"], "fields": {
+        "text": ("string",), "voice_id": ("string",), "speed": _range("number", 0.5, 2),
+        "volume": _range("number", 0, 10), "pitch": _range("integer", -12, 12),
+        "emotion": _enum("auto", "happy", "sad", "angry", "fearful", "disgusted", "surprised", "calm", "fluent",
+                         "neutral"),
+        "sample_rate": _enum(8000, 16000, 22050, 24000, 32000, 44100), "bitrate": _enum(32000, 64000, 128000, 256000),
+        "channel": _enum("mono", "stereo"), "audio_format": _enum("mp3", "wav", "flac", "pcm"),
+        "language_boost": ("string",), "english_normalization": ("boolean",), "subtitle_enable": ("boolean",)}},
     "jaaari/kokoro-82m": {"required": ["text"], "fields": {
         "text": ("string",), "speed": _range("number", 0.1, 5),
         "voice": _enum("af", "af_bella", "af_sarah", "am_adam", "am_michael", "bf_emma", "bf_isabella", "bm_george",

@@ -306,3 +306,29 @@ def test_atelier_values_reach_fal_in_its_own_types(fake_upstream):
     assert flux == {"prompt": "a lighthouse", "image_size": "landscape_16_9", "output_format": "jpeg",
                     "num_images": 4}
     assert veo == {"prompt": "a lighthouse", "duration": "8s", "resolution": "4k", "generate_audio": True}
+
+
+def test_flux_dev_image_to_image_goes_to_its_endpoint_with_strength(fake_upstream):
+    """FLUX.1 [dev]'s text endpoint has no source image or strength (fal drops them, so the image was
+    ignored); with a source image the job goes to fal-ai/flux/dev/image-to-image."""
+    adapter = adapter_for(fake_upstream)
+    adapter.submit(job(prompt_strength=0.8, n=1))
+    adapter.submit(job(image_url="https://example.com/src.png", prompt_strength=0.6))
+    text, image = fake_upstream.requests("fal.submit")
+    assert text["path"] == "/fal/fal-ai/flux/dev" and "prompt_strength" not in text["json"]
+    assert image["path"] == "/fal/fal-ai/flux/dev/image-to-image"
+    assert image["json"] == {"prompt": "a lighthouse", "image_url": "https://example.com/src.png", "strength": 0.6}
+
+
+def test_minimax_speech_takes_its_voice_under_voice_setting(fake_upstream):
+    """fal's MiniMax speech schema nests voice_id, speed, vol, pitch and emotion in voice_setting and
+    the encoding in audio_setting; flat fields were dropped, so every job spoke as the default voice."""
+    adapter_for(fake_upstream).submit(Job(
+        id="s", modality="speech", upstream_model="fal-ai/minimax/speech-02-hd", channel=None,
+        params={"input": "Hello there.", "voice": "Deep_Voice_Man", "speed": 1.2, "pitch": -2, "volume": 2,
+                "emotion": "happy", "sample_rate": 44100}))
+    [sent] = fake_upstream.requests("fal.submit")
+    assert sent["json"] == {"text": "Hello there.", "output_format": "url",
+                            "voice_setting": {"voice_id": "Deep_Voice_Man", "speed": 1.2, "pitch": -2, "vol": 2,
+                                              "emotion": "happy"},
+                            "audio_setting": {"sample_rate": 44100}}

@@ -390,3 +390,12 @@ def test_the_new_catalog_models_route_to_replicate_with_their_schema(fake_upstre
         params["prompt"] = "a red fox on a hill"
         the_job = Job(id="g", modality=entry["modality"], upstream_model=route["model"], params=params, channel=None)
         assert adapter_for(fake_upstream).submit(the_job).status == ProviderResult.PENDING, entry["slug"]
+
+
+def test_minimax_speech_gets_the_voice_as_voice_id(fake_upstream):
+    """Replicate's minimax/speech-02-hd names the voice voice_id; "voice" was ignored there."""
+    adapter_for(fake_upstream).submit(Job(id="s", modality="speech", upstream_model="minimax/speech-02-hd",
+                                          channel=None, params={"input": "Hello there.", "voice": "Calm_Woman",
+                                                                "emotion": "calm", "speed": 1.1}))
+    sent = fake_upstream.requests("replicate.create_model")[0]["json"]["input"]
+    assert sent == {"text": "Hello there.", "voice_id": "Calm_Woman", "emotion": "calm", "speed": 1.1}

@@ -63,6 +63,7 @@ FAMILY_RENAMES = [
     ("google/veo", {"end_image_url": "last_frame"}),
     ("openai/gpt-image", {"n": "number_of_images", "image_urls": "input_images"}),
     ("black-forest-labs/flux-2", {"image_urls": "input_images"}),
+    ("minimax/speech", {"voice": "voice_id"}),
     ("minimax/", {"image_url": "first_frame_image", "end_image_url": "last_frame_image"}),
 ]
 # GPT Image sizes as the aspect ratios its Replicate models take (there is no "auto" there).
