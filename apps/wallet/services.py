@@ -114,7 +114,7 @@ def _spend_give_back(*, hold: Hold, amount: int) -> None:
         MemberSpend.objects.filter(wallet_id=hold.wallet_id, member_id=hold.member_id, month=hold.spend_month).update(
             amount=F("amount") - amount
         )
-    if hold.budget_id is not None:
+    if hold.budget_id is not None and hold.budget_month is not None:
         budget_give_back(budget_id=hold.budget_id, month=hold.budget_month, amount=amount)
 
 
@@ -142,7 +142,8 @@ def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None, bud
         raise ValueError("A hold must be positive.")
     spend_month = _spend_take(wallet=wallet, member=member, amount=amount) if member is not None else None
     budget_month = month_start() if budget_id is not None else None
-    if budget_id is not None and not budget_take(budget_id=budget_id, month=budget_month, amount=amount):
+    if budget_id is not None and budget_month is not None and not budget_take(budget_id=budget_id,
+                                                                              month=budget_month, amount=amount):
         raise BudgetExceeded("This API key's credit limit would be passed; raise it on the API keys page.")
     values: dict[str, Any] = {
         "wallet": wallet.pk, "generation": generation.pk if generation is not None else None,

@@ -12,7 +12,6 @@ from apps.catalog.models import AIModel
 from apps.generations.models import Generation
 from apps.generations.services import generation_fail, generation_submit
 from apps.wallet.audit import wallet_audit
-from apps.wallet.errors import BudgetExceeded
 from apps.wallet.models import Budget, Wallet
 from apps.wallet.services import wallet_grant
 from tests.wallet.race import race, scale

@@ -3,7 +3,6 @@ fake accepts: the catalog's default parameters (plus a prompt) go through the ro
 exactly as a job would, so a field name, value or model id the provider would refuse fails here."""
 from __future__ import annotations
 
-import pytest
 
 from apps.catalog.data import all_models
 from apps.catalog.schema import condition_matches, validate_params
