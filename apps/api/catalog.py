@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from apps.catalog.cache import TTLCache
 from apps.catalog.models import AIModel
-from apps.catalog.presentation import upstream_adapters
 from apps.catalog.services import model_find
 
 from apps.core.errors import Kind
@@ -15,8 +14,8 @@ _enabled: TTLCache[list[AIModel]] = TTLCache()
 
 
 def enabled_models(modalities: list[str] | None = None) -> list[AIModel]:
-    """Enabled models in catalog order, routes prefetched (shared, read-only)."""
-    models = _enabled.get("all", lambda: list(AIModel.objects.filter(enabled=True).prefetch_related("routes")))
+    """Offered models (enabled, not retired) in catalog order, routes prefetched (shared, read-only)."""
+    models = _enabled.get("all", lambda: list(AIModel.objects.offered().prefetch_related("routes")))
     return [m for m in models if m.modality in modalities] if modalities else models
 
 
@@ -44,10 +43,3 @@ def visible_models(request, modalities: list[str] | None = None) -> list[AIModel
     principal = getattr(request, "auth", None)
     return [m for m in models if principal.may_use(m.slug)] if principal is not None else models
 
-
-_live: TTLCache[set[str]] = TTLCache()
-
-
-def live_adapters() -> set[str]:
-    """Adapters with an enabled upstream channel (what decides `served_by_sandbox`), cached."""
-    return _live.get("live", upstream_adapters)

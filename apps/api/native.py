@@ -18,7 +18,7 @@ from apps.wallet.selectors import wallet_summary
 from apps.wallet.services import wallet_redeem
 
 from .auth import KeyAuth, account_auth, optional_principal
-from .catalog import live_adapters, resolve_model, visible_models
+from .catalog import resolve_model, visible_models
 from .errors import ApiError, invalid, not_found
 from .idempotency import idempotency_key, idempotent
 from .presenters import credits, generation_json, model_detail, model_list_item
@@ -68,7 +68,7 @@ def models_list(request, query: Query[ModelsQuery]):
 @router.get("/models/{path:model_id}", auth=None, summary="One model: schema, pricing, routes")
 def model_get(request, model_id: str):
     optional_principal(request)
-    return JsonResponse(model_detail(resolve_model(model_id, request), live_adapters()))
+    return JsonResponse(model_detail(resolve_model(model_id, request)))
 
 
 @router.post("/quote", auth=None, summary="The exact price a submit would hold")

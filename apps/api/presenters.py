@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from apps.catalog.models import AIModel
-from apps.catalog.presentation import served_by_sandbox
+from apps.providers.router import served_by_sandbox
 from apps.catalog.pricing import price_summary
 from apps.generations.models import Generation
 from apps.generations.storage import media_url
@@ -42,7 +42,7 @@ def model_list_item(model: AIModel) -> dict:
             "owned_by": model.vendor, "name": model.name, "modality": model.modality}
 
 
-def model_detail(model: AIModel, live: set[str]) -> dict:
+def model_detail(model: AIModel) -> dict:
     return {
         **model_list_item(model),
         "description": model.description,
@@ -54,7 +54,7 @@ def model_detail(model: AIModel, live: set[str]) -> dict:
         "pricing": _pricing(model),
         "limits": model.limits,
         "routes": [route.adapter for route in model.routes.all()],
-        "served_by_sandbox": served_by_sandbox(model, live),
+        "served_by_sandbox": served_by_sandbox(model=model),
     }
 
 
