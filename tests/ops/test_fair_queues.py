@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.accounts.models import Plan
 from apps.accounts.services import user_onboard
 from apps.catalog.models import AIModel
 from apps.generations import services
@@ -40,6 +41,9 @@ def test_video_and_music_go_to_the_long_queue_the_rest_to_the_quick_one(db, cata
 @pytest.mark.worker
 def test_another_workspace_image_finishes_before_the_tenth_of_200_queued_videos(transactional_db, make_user, catalog):
     busy = _user(make_user, "burst@example.com", credits=50_000_000)
+    # The queue's fairness, not the plan's concurrency cap (tests/api/test_keys_and_limits.py), is under test.
+    busy.current_workspace.plan = Plan.objects.create(name="Burst", concurrent_video_jobs=None)
+    busy.current_workspace.save()
     other = _user(make_user, "other@example.com")
     videos = [_submit(busy, "sandbox-video", f"video {i}", duration=1, resolution="480p").pk for i in range(200)]
     image = _submit(other, "sandbox-image", "a lighthouse", size="512x512")
