@@ -86,16 +86,25 @@ def start_litellm(fake_url: str, workdir: Path) -> tuple[subprocess.Popen, str, 
     config.write_text(json.dumps({"model_list": [{"model_name": MODEL, "litellm_params": {
         "model": f"openai/{MODEL}", "api_base": f"{fake_url}/open/v1", "api_key": "none"}}],
         "general_settings": {"master_key": "sk-bench-master"}}))
-    env = {**os.environ, "LITELLM_LOG": "ERROR", "LITELLM_MASTER_KEY": "sk-bench-master"}
+    # Not Atelier's database or Redis: LiteLLM would try to run its own migrations on them.
+    env = {name: value for name, value in os.environ.items() if name not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(LITELLM_LOG="ERROR", LITELLM_MASTER_KEY="sk-bench-master")
     process = spawn([str(litellm_binary()), "--config", str(config), "--host", "127.0.0.1", "--port", str(port),
                      "--num_workers", "1"], env=env, log=workdir / "litellm.log")
-    _wait_for_port(port, timeout=180)
+    try:
+        _wait_for_port(port, timeout=600)  # its first start imports a lot (about a minute here)
+    except Exception:
+        stop(process)
+        raise SystemExit("LiteLLM did not start:\n" + (workdir / "litellm.log").read_text(errors="replace")[-3000:])
     return process, f"http://127.0.0.1:{port}", "sk-bench-master"
 
 
 def setup_atelier(pg_url: str, redis_url: str, var_dir: str, fake_url: str) -> str:
     os.environ.update(DATABASE_URL=pg_url, REDIS_URL=redis_url, ATELIER_VAR_DIR=var_dir, LOG_LEVEL="WARNING",
                       DJANGO_SETTINGS_MODULE="config.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "k" * 40)
+    # Each web worker's pool: enough for 200 streams' brief database moments without waiting.
+    os.environ.setdefault("DB_POOL_MAX_SIZE", "32")
     import django
 
     django.setup()

@@ -2,7 +2,8 @@
 through the `limits` library's MovingWindowRateLimiter. A sliding log admits at most N requests
 in ANY 60 seconds, unlike a fixed window (2N across a boundary) or a token bucket (N + burst).
 
-Storage: Redis when REDIS_URL is set (the library's atomic Lua scripts); on the embedded
+Storage: Redis when REDIS_URL is set (the library's storage, its two moving-window scripts run
+as one, RedisWindowStorage); on the embedded
 default the database (DatabaseWindowStorage below), which every web process shares: a write
 transaction per check, serialised by SQLite's IMMEDIATE transactions or, on PostgreSQL without
 Redis, by a transaction-scoped advisory lock on the window's key.
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 from limits import RateLimitItemPerMinute
-from limits.storage import Storage, storage_from_string
+from limits.storage import RedisStorage, Storage
 from limits.storage.base import MovingWindowSupport
 from limits.strategies import MovingWindowRateLimiter
 
@@ -103,6 +104,59 @@ class DatabaseWindowStorage(Storage, MovingWindowSupport):
         RateLimitHit.objects.filter(key=key).delete()
 
 
+# The library's two moving-window scripts (acquire, then read the window) in one call, on the
+# same data (a list of timestamps, newest first, trimmed to the limit): every API request pays
+# one Redis round trip for its window instead of two.
+ACQUIRE_WITH_WINDOW = """
+local timestamp = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local expiry = tonumber(ARGV[3])
+local amount = tonumber(ARGV[4])
+local admitted = 0
+if amount <= limit then
+    local entry = redis.call('lindex', KEYS[1], limit - amount)
+    if not (entry and tonumber(entry) >= timestamp - expiry) then
+        for i = 1, amount do
+            redis.call('lpush', KEYS[1], timestamp)
+        end
+        redis.call('ltrim', KEYS[1], 0, limit - 1)
+        redis.call('expire', KEYS[1], expiry)
+        admitted = 1
+    end
+end
+local low, high, found = 0, redis.call('llen', KEYS[1]) - 1, nil
+while low <= high do
+    local mid = math.floor((low + high) / 2)
+    local value = tonumber(redis.call('lindex', KEYS[1], mid))
+    if value and value >= timestamp - expiry then
+        found = mid
+        low = mid + 1
+    else
+        high = mid - 1
+    end
+end
+if found == nil then
+    return {admitted, tostring(timestamp), 0}
+end
+return {admitted, tostring(redis.call('lindex', KEYS[1], found)), found + 1}
+"""
+
+
+class RedisWindowStorage(RedisStorage):
+    """limits' Redis storage with the acquire and the window read in one script call."""
+
+    STORAGE_SCHEME = ["atelierredis"]
+
+    def initialize_storage(self, _uri: str) -> None:
+        super().initialize_storage(_uri)
+        self.lua_acquire_with_window = self.get_connection().register_script(ACQUIRE_WITH_WINDOW)
+
+    def acquire_with_window(self, key: str, limit: int, expiry: int, amount: int = 1) -> tuple[bool, float, int]:
+        admitted, first, count = self.lua_acquire_with_window([self.prefixed_key(key)],
+                                                              [time.time(), limit, expiry, amount])
+        return bool(admitted), float(first), int(count)
+
+
 _limiter: MovingWindowRateLimiter | None = None
 _limiter_lock = threading.Lock()
 
@@ -112,7 +166,7 @@ def limiter() -> MovingWindowRateLimiter:
     if _limiter is None:
         with _limiter_lock:
             if _limiter is None:
-                store = (storage_from_string(settings.REDIS_URL, key_prefix="atelier-rl") if settings.REDIS_URL
+                store = (RedisWindowStorage(settings.REDIS_URL, key_prefix="atelier-rl") if settings.REDIS_URL
                          else DatabaseWindowStorage())
                 _limiter = MovingWindowRateLimiter(store)
     return _limiter
@@ -142,7 +196,7 @@ def rate_hit(*, scope: str, identity: str, per_minute: int | None, what: str) ->
         return None
     item = RateLimitItemPerMinute(per_minute)
     strategy = limiter()
-    if isinstance(strategy.storage, DatabaseWindowStorage):
+    if isinstance(strategy.storage, (DatabaseWindowStorage, RedisWindowStorage)):
         admitted, first, count = strategy.storage.acquire_with_window(item.key_for(scope, identity), per_minute,
                                                                       item.get_expiry())
         remaining, reset_at = per_minute - count, first + item.get_expiry()

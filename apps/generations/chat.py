@@ -136,7 +136,8 @@ def chat_open(*, user, workspace, wallet: Wallet, model: AIModel, raw_params: di
                 # the hold of a turn whose web process died mid-answer.
                 next_check_at=now + timedelta(seconds=model.deadline_seconds),
             )
-            hold = hold_place(wallet=wallet, amount=price, generation=generation, member=user, budget_id=budget_id)
+            hold = hold_place(wallet=wallet, amount=price, generation=generation, member=user, budget_id=budget_id,
+                              savepoint=False)
     except WalletError as exc:
         raise SubmitError(exc.code, exc.message, kind=exc.kind) from None
     generation.model = model

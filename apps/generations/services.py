@@ -108,7 +108,8 @@ def generation_submit(
                 next_check_at=now + timedelta(seconds=LEASE_SECONDS),
             )
             wallet = Wallet.objects.get(workspace=workspace)
-            hold_place(wallet=wallet, amount=quoted.price, generation=generation, member=user, budget_id=budget_id)
+            hold_place(wallet=wallet, amount=quoted.price, generation=generation, member=user, budget_id=budget_id,
+                       savepoint=False)
             transaction.on_commit(lambda: _enqueue_run(generation))
     except WalletError as exc:
         raise SubmitError(exc.code, exc.message, kind=exc.kind) from None

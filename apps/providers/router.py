@@ -135,8 +135,9 @@ def route_choices(*, model: AIModel, params: dict, rng: random.Random | None = N
             pick = rng.choices(group, weights=[max(1, c.weight) for c in group])[0]
             group.remove(pick)
             ordered.append(pick.config)
-    healthy = channels_healthy([c.name for c in ordered])
     # If every channel's circuit is open, still try them: failing fast everywhere helps nobody.
+    # So with one channel its circuit changes nothing, and the health read is skipped.
+    healthy = channels_healthy([c.name for c in ordered]) if len(ordered) > 1 else {c.name for c in ordered}
     chosen = [c for c in ordered if c.name in healthy] or ordered
     choices = []
     for config in chosen:

@@ -130,8 +130,8 @@ def budget_set_limits(*, budget_id: int, lifetime_limit: int | None, monthly_lim
 
 
 # ---- holds --------------------------------------------------------------------------------
-@transaction.atomic
-def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None, budget_id: int | None = None) -> Hold:
+def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None, budget_id: int | None = None,
+               savepoint: bool = True) -> Hold:
     """Reserve `amount` if the available credits cover it, else raise InsufficientCredits.
 
     With a member, their monthly spend is checked against their cap (if any) and taken in the
@@ -140,6 +140,14 @@ def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None, bud
     and nothing remains. Returns the hold, built from the written values (no re-read)."""
     if amount <= 0:
         raise ValueError("A hold must be positive.")
+    # savepoint=False is for callers whose transaction ends with the hold (generation_submit,
+    # chat_open): a refusal ends that transaction anyway, and SAVEPOINT plus RELEASE would be two
+    # more round trips on every submit. Callers that catch a refusal and go on keep the default.
+    with transaction.atomic(savepoint=savepoint):
+        return _hold_place(wallet=wallet, amount=amount, generation=generation, member=member, budget_id=budget_id)
+
+
+def _hold_place(*, wallet: Wallet, amount: int, generation, member, budget_id: int | None) -> Hold:
     spend_month = _spend_take(wallet=wallet, member=member, amount=amount) if member is not None else None
     budget_month = month_start() if budget_id is not None else None
     if budget_id is not None and budget_month is not None and not budget_take(budget_id=budget_id,
