@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "apps.providers",
     "apps.generations",
     "apps.api",
+    "apps.agents",
     "apps.studio",
 ]
 

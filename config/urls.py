@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("apps.wallet.urls")),
     path("", include("apps.accounts.urls")),
     path("", include("apps.api.urls")),
+    path("", include("apps.agents.urls")),
     path("", api.urls),
     path("", include("apps.studio.urls")),
 ]
