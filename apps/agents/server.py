@@ -63,7 +63,10 @@ RETRYABLE = {Kind.RATE_LIMITED, Kind.UNAVAILABLE, Kind.TIMEOUT, Kind.UPSTREAM}
 def error_object(exc: ApplicationError) -> dict:
     fields = exc.fields or {}
     param = getattr(exc, "param", None) or next(iter(fields), None)
-    error = {"code": exc.code, "message": exc.message, "kind": exc.kind, "status": status_for(exc),
+    message = exc.message
+    if param in fields and message == "Some parameters are not valid.":
+        message = f"{message} {param}: {' '.join(fields[param])}"  # agents often read only the message
+    error = {"code": exc.code, "message": message, "kind": exc.kind, "status": status_for(exc),
              "param": param, "retryable": exc.kind in RETRYABLE, "action": ADVICE.get(exc.kind, "")}
     if fields:
         error["fields"] = fields
@@ -73,10 +76,8 @@ def error_object(exc: ApplicationError) -> dict:
 
 
 def _failure(error: dict) -> types.CallToolResult:
-    where = f" ({error['param']}: {' '.join(error['fields'][error['param']])})" \
-        if error.get("param") in (error.get("fields") or {}) else ""
     wait = f" Retry after {error['retry_after_seconds']} s." if "retry_after_seconds" in error else ""
-    text = f"{error['code']}: {error['message']}{where}{wait} {error['action']}".strip()
+    text = f"{error['code']}: {error['message']}{wait} {error['action']}".strip()
     return types.CallToolResult(content=[types.TextContent(text=text)], structured_content={"error": error},
                                 is_error=True)
 
