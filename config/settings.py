@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "apps.generations",
     "apps.api",
     "apps.agents",
+    "apps.webhooks",
     "apps.studio",
 ]
 
@@ -163,6 +164,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15)
 CELERY_BEAT_SCHEDULE = {
     "sweep-generations": {"task": "apps.generations.tasks.sweep_generations", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+    # Webhook retries are rows with a due time, not Celery countdowns (see apps/webhooks/services.py).
+    "sweep-webhooks": {"task": "apps.webhooks.tasks.sweep_webhooks", "schedule": float(SWEEP_INTERVAL_SECONDS)},
 }
 
 # --- Auth (django-allauth, email login) ---
@@ -221,6 +224,10 @@ API_SYNC_WAIT_SECONDS = env_int("API_SYNC_WAIT_SECONDS", 60)
 GENERATION_LEASE_SECONDS = env_int("GENERATION_LEASE_SECONDS", 120)
 
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
+# Webhooks: the whole of one delivery try (connect, send, answer), and how long an endpoint may
+# fail every try before it is disabled and its owner is told.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 15)
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 120)
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
@@ -14,6 +15,7 @@ from apps.catalog.models import Modality
 from apps.core.errors import Kind
 from apps.generations.selectors import generation_for_workspace, generations_of_workspace
 from apps.generations.services import generation_cancel, generation_quote, generation_submit
+from apps.providers.safe_http import FetchRefused, check_url
 from apps.wallet.selectors import wallet_summary
 from apps.wallet.services import wallet_redeem
 
@@ -21,6 +23,7 @@ from .auth import optional_principal
 from .catalog import enabled_models, live_adapters, resolve_model
 from .errors import ApiError, invalid, not_found
 from .presenters import credits, generation_json, model_detail, model_list_item
+from .signals import webhook_requested
 
 router = Router(tags=["Atelier"])
 
@@ -34,6 +37,12 @@ class SubmitBody(Schema):
     params: dict[str, Any] = Field(default_factory=dict, description="The model's parameters (see its schema).")
 
 
+class GenerationBody(SubmitBody):
+    webhook_url: str | None = Field(
+        None, max_length=2000, description="Called (signed, Standard Webhooks) when the job ends: "
+        "generation.succeeded, generation.failed or generation.canceled. See the webhooks docs.")
+
+
 class RedeemBody(Schema):
     code: str = Field(min_length=1, max_length=64, examples=["K7QM-3XRP-9WHT-4NBV"])
 
@@ -45,6 +54,26 @@ class ModelsQuery(Schema):
 class GenerationsQuery(Schema):
     limit: int = Field(20, ge=1, le=100)
     status: str | None = None
+
+
+def webhook_url_clean(url: str) -> str:
+    """A webhook_url we may deliver to: http(s), every address it resolves to public. Checked
+    before anything is held (the name lookup can take a moment); deliveries check it again."""
+    url = url.strip()
+    try:
+        if not url.startswith(("https://", "http://")):
+            raise FetchRefused("only http(s) URLs are called")
+        check_url(url)
+    except FetchRefused as exc:
+        raise invalid(f"The webhook URL is refused: {exc}.", param="webhook_url", code="invalid_webhook_url") from None
+    return url
+
+
+def request_webhook(generation, url: str, created: bool) -> None:
+    """Hand a request's webhook_url to whoever delivers webhooks (apps.webhooks subscribes)."""
+    if not webhook_requested.has_listeners():
+        raise invalid("Webhooks are not enabled on this server.", param="webhook_url")
+    webhook_requested.send(sender=None, generation=generation, url=url, created=created)
 
 
 def _submission(body: SubmitBody):
@@ -90,15 +119,19 @@ def quote(request, body: SubmitBody):
 
 # ---- generations ------------------------------------------------------------------------------
 @router.post("/generations", summary="Submit a generation", response={202: dict, 200: dict})
-def generations_create(request, body: SubmitBody):
+def generations_create(request, body: GenerationBody):
     model, params = _submission(body)
     key = idempotency_key(request)
     principal = request.auth
-    generation, created = generation_submit(
-        user=principal.user, workspace=principal.workspace, model=model, raw_params=params, source="api",
-        # Namespaced so an API key can never replay a web form submission, or the reverse.
-        idempotency_key=f"api:{key}" if key else None,
-    )
+    webhook_url = webhook_url_clean(body.webhook_url) if body.webhook_url is not None else None
+    with transaction.atomic():  # a refused webhook_url rolls the submission (and its hold) back
+        generation, created = generation_submit(
+            user=principal.user, workspace=principal.workspace, model=model, raw_params=params, source="api",
+            # Namespaced so an API key can never replay a web form submission, or the reverse.
+            idempotency_key=f"api:{key}" if key else None,
+        )
+        if webhook_url is not None:
+            request_webhook(generation, webhook_url, created)
     found = generation_for_workspace(workspace_id=principal.workspace.pk, generation_id=generation.pk)
     response = JsonResponse(generation_json(found), status=202 if created else 200)
     response["Location"] = f"/v1/generations/{generation.pk}"

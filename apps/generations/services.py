@@ -32,6 +32,7 @@ from apps.wallet.services import hold_capture, hold_place, hold_release
 
 from .errors import SubmitError
 from .models import Attempt, Generation
+from .signals import generation_finished
 
 log = logging.getLogger(__name__)
 
@@ -388,6 +389,7 @@ def generation_finish(*, generation: Generation, result: ProviderResult, choice:
             if not flipped:
                 transaction.set_rollback(True)
                 return False
+            generation_finished.send(sender=Generation, generation=generation, status=Generation.Status.SUCCEEDED)
             hold_capture(hold=Hold.objects.get(generation=generation), amount=charged)
     except TransientError as exc:
         if generation.upstream_id:
@@ -417,6 +419,7 @@ def generation_fail(*, generation: Generation, code: str, message: str,
         )
         if not flipped:
             return False
+        generation_finished.send(sender=Generation, generation=generation, status=status)
         hold = Hold.objects.filter(generation=generation).first()
         if hold is not None:
             hold_release(hold=hold, reason=f"Generation {status}: {code}")

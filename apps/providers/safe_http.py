@@ -9,6 +9,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import time
 from collections import OrderedDict
 from urllib.parse import urljoin, urlsplit
 
@@ -120,3 +121,41 @@ def safe_get(url: str, *, max_bytes: int, headers: dict | None = None) -> tuple[
                 chunks.append(chunk)
             return b"".join(chunks), response.headers.get("content-type", "")
     raise FetchRefused("too many redirects")
+
+
+# ---- webhook deliveries -------------------------------------------------------------------
+class DeliveryTooSlow(FetchRefused):
+    """The receiver did not answer within the delivery's deadline."""
+
+
+def safe_post(url: str, *, content: bytes, headers: dict, deadline: float,
+              max_response_bytes: int = 2048) -> tuple[int, bytes]:
+    """POST to a public address (checked and pinned like safe_get), redirects not followed (a
+    receiver answering 3xx has not taken the message), the whole exchange within `deadline`
+    seconds. Returns (status, the first `max_response_bytes` of the answer); raises
+    FetchRefused for an address we refuse, DeliveryTooSlow past the deadline, httpx.HTTPError
+    or OSError when the connection fails."""
+    start = time.monotonic()
+
+    def remaining() -> float:
+        left = deadline - (time.monotonic() - start)
+        if left <= 0:
+            raise DeliveryTooSlow(f"no complete answer within {deadline:g} s")
+        return left
+
+    target, request_headers, extensions = _pinned_request(url, headers)
+    left = remaining()
+    # Each wait is capped by what is left, so no single read or connect outlives the deadline.
+    timeout = httpx.Timeout(left, connect=min(5.0, left))
+    try:
+        with _client_for(url).stream("POST", target, content=content, headers=request_headers,
+                                     extensions=extensions, timeout=timeout) as response:
+            body = b""
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) >= max_response_bytes:
+                    break
+                remaining()
+            return response.status_code, body[:max_response_bytes]
+    except httpx.TimeoutException as exc:
+        raise DeliveryTooSlow(f"no complete answer within {deadline:g} s") from exc
