@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.api.urls")),
     path("", include("apps.agents.urls")),
+    path("", include("apps.webhooks.urls")),
     path("", api.urls),
     path("", include("apps.studio.urls")),
 ]
