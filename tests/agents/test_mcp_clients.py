@@ -91,8 +91,7 @@ async def agent_flow(client: Client) -> dict:
     assert done["status"] == "completed" and len(done["outputs"]) == 2
     for output in done["outputs"]:
         assert output["url"] and output["thumbnail_url"] and output["optimized_url"]
-        assert httpx.get(output["url"], timeout=30).headers["content-type"] == "image/png"
-    return {"image": job["generation_id"]}
+    return {"image": job["generation_id"], "urls": [output["url"] for output in done["outputs"]]}
 
 
 def _http_client(url: str, key: str) -> Client:
@@ -107,6 +106,7 @@ def test_streamable_http_flow(web, key, user):
 
     ids = anyio.run(main)
     assert Generation.objects.get(pk=ids["image"]).source == "agent"
+    assert all(httpx.get(url, timeout=30).headers["content-type"] == "image/png" for url in ids["urls"])
     assert wallet_audit() == []
 
 

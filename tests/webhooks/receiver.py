@@ -18,11 +18,11 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)  # answered in order; 200 once they run out
     requests: list[Received] = field(default_factory=list)
 
-    def start(self) -> "Receiver":
+    def start(self) -> Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the http.server API
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200

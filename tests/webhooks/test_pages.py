@@ -3,29 +3,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from apps.accounts.services import user_onboard
 from apps.api.services import api_key_create
 from apps.webhooks.models import Delivery, Endpoint
 from apps.webhooks.services import endpoint_create
-
-from .receiver import Receiver
-
-
-@pytest.fixture
-def member(make_user, catalog):
-    user = make_user("hooks@example.com")
-    user_onboard(user=user)
-    return user
-
-
-@pytest.fixture
-def receiver(settings):
-    server = Receiver().start()
-    settings.SAFE_FETCH_ALLOW_HOSTS = [server.host]
-    yield server
-    server.stop()
 
 
 def test_create_an_endpoint_and_see_its_secret_once(client, member, receiver):
