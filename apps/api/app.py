@@ -65,7 +65,7 @@ def _schema_error(request, exc: ValidationError):
 
 
 @api.exception_handler(AuthenticationError)
-def _authentication_error(request, exc):
+def _authentication_error(request, exc):  # ninja's own "no credentials" (our KeyAuth raises instead)
     return dialect_response(request, ApiError("missing_api_key", "Send your API key as 'Authorization: Bearer "
                                               "<key>'.", kind=Kind.UNAUTHENTICATED))
 

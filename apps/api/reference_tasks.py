@@ -33,7 +33,8 @@ from apps.generations.services import generation_submit
 
 from .catalog import resolve_model
 from .errors import ApiError, invalid
-from .native import idempotency_key, own_generation
+from .idempotency import idempotency_key, idempotent
+from .native import own_generation
 from .parsing import parse_json
 from .presenters import absolute, songs_json, status_word
 from .translate import ParamMapper, image_count_field
@@ -49,11 +50,12 @@ ENDPOINTS = {
 MODALITIES = ("image", "video", "music", "speech", "text")
 
 
-def endpoint_model(name: str) -> AIModel:
+def endpoint_model(name: str, request) -> AIModel:
+    """The catalog model behind a 003 endpoint (allowlist and per-model limits as everywhere)."""
     for slug in ENDPOINTS[name]:
         model = model_find(slug_or_alias=slug)
         if model is not None:
-            return model
+            return resolve_model(model.slug, request)
     raise ApiError("not_found", f"This server has no model for {name}.", kind=Kind.NOT_FOUND)
 
 
@@ -329,7 +331,7 @@ def _submitted(request, model: AIModel, params: dict) -> JsonResponse:
     key = idempotency_key(request)
     principal = request.auth
     generation, created = generation_submit(user=principal.user, workspace=principal.workspace, model=model,
-                                            raw_params=params, source="api",
+                                            raw_params=params, source="api", api_key_id=principal.key_id,
                                             idempotency_key=f"api:{key}" if key else None)
     response = JsonResponse(task_json(own_generation(request, generation.pk)))
     response["Location"] = f"/api/v1/tasks/{generation.pk}"
@@ -341,20 +343,20 @@ def _submitted(request, model: AIModel, params: dict) -> JsonResponse:
 # ---- endpoints ----------------------------------------------------------------------------------
 @router.post("/video/seedance", summary="Seedance video (reference 003)")
 def seedance(request, body: SeedanceBody):
-    model = endpoint_model("seedance")
-    return _submitted(request, model, seedance_params(model, body))
+    model = endpoint_model("seedance", request)
+    return idempotent(request, lambda: _submitted(request, model, seedance_params(model, body)))
 
 
 @router.post("/image/gpt-image-2", summary="GPT Image 2 (reference 003)")
 def gpt_image_2(request, body: GptImage2Body):
-    model = endpoint_model("gpt-image-2")
-    return _submitted(request, model, gpt_image_params(model, body))
+    model = endpoint_model("gpt-image-2", request)
+    return idempotent(request, lambda: _submitted(request, model, gpt_image_params(model, body)))
 
 
 @router.post("/image/nano-banana-pro", summary="Nano Banana Pro (reference 003)")
 def nano_banana_pro(request, body: NanoBananaProBody):
-    model = endpoint_model("nano-banana-pro")
-    return _submitted(request, model, nano_banana_params(model, body))
+    model = endpoint_model("nano-banana-pro", request)
+    return idempotent(request, lambda: _submitted(request, model, nano_banana_params(model, body)))
 
 
 @router.get("/tasks/{task_id}", summary="A task's status and output (reference 003)")
@@ -364,14 +366,14 @@ def task(request, task_id: str):
 
 def _catalog_model_endpoint(modality: str):
     def submit(request, model_id: str):
-        model = resolve_model(model_id)
+        model = resolve_model(model_id, request)
         if model.modality != modality:
             raise invalid(f"{model.slug} is a {model.modality} model: POST /api/v1/{model.modality}/{model.slug}.",
                           param="model")
         body = parse_json(request.body or b"{}")
         if not isinstance(body, dict):
             raise ApiError("invalid_request", "The body is a JSON object of the model's parameters.")
-        return _submitted(request, model, body)
+        return idempotent(request, lambda: _submitted(request, model, body))
 
     submit.__name__ = f"catalog_{modality}"
     return submit

@@ -95,7 +95,7 @@ def test_idempotency_key_replays_the_campaign_without_new_charges(owner, catalog
     assert Generation.objects.count() == count
     with pytest.raises(SubmitError) as caught:
         ads_create(**{**options, "product_text": "Another Thing"})
-    assert caught.value.code == "idempotency_key_reused"
+    assert caught.value.code == "idempotency_conflict"
 
 
 def test_bad_options_are_refused_before_anything_is_held(owner, catalog, quiet):
