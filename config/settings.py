@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "apps.api.middleware.ApiErrorShapeMiddleware",
+    "apps.api.middleware.ApiMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -164,6 +164,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15)
 CELERY_BEAT_SCHEDULE = {
     "sweep-generations": {"task": "apps.generations.tasks.sweep_generations", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+    "prune-api-records": {"task": "apps.api.tasks.prune_api_records", "schedule": 600.0},
     # Webhook retries are rows with a due time, not Celery countdowns (see apps/webhooks/services.py).
     "sweep-webhooks": {"task": "apps.webhooks.tasks.sweep_webhooks", "schedule": float(SWEEP_INTERVAL_SECONDS)},
 }
@@ -220,6 +221,8 @@ SIGNUP_GRANT_CREDITS = env_int("SIGNUP_GRANT_CREDITS", 100)
 # How long the synchronous API calls (OpenAI images and speech, pollinations GETs) wait for a job
 # before answering 504 generation_pending with the task id to poll.
 API_SYNC_WAIT_SECONDS = env_int("API_SYNC_WAIT_SECONDS", 60)
+# How long an Idempotency-Key's first answer is replayed (reference 003); at least 24 hours.
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
 # How long a worker's claim on a job lasts before the sweeper hands the job to another worker.
 GENERATION_LEASE_SECONDS = env_int("GENERATION_LEASE_SECONDS", 120)
 

@@ -15,10 +15,22 @@ from apps.core.errors import Kind
 from apps.wallet.services import wallet_create, wallet_grant
 
 from .errors import TeamError, not_allowed, not_found
-from .models import Invitation, Membership, User, Workspace
+from .models import Invitation, Membership, Plan, User, Workspace
 
 
 @transaction.atomic
+def plan_default() -> Plan:
+    """The plan of every workspace without one of its own (made on first use if missing)."""
+    plan = Plan.objects.filter(is_default=True).first()
+    if plan is None:
+        plan, _ = Plan.objects.get_or_create(is_default=True, defaults={"name": "Default"})
+    return plan
+
+
+def plan_of(workspace: Workspace) -> Plan:
+    return workspace.plan if workspace.plan_id else plan_default()
+
+
 def user_onboard(*, user: User) -> Workspace:
     """Give a new user a personal workspace, its wallet and the sign-up grant (once)."""
     workspace = Workspace.objects.filter(created_by=user, kind=Workspace.Kind.PERSONAL).first()

@@ -6,7 +6,10 @@ from apps.catalog.models import AIModel
 from apps.catalog.presentation import upstream_adapters
 from apps.catalog.services import model_find
 
-from .errors import unknown_model
+from apps.core.errors import Kind
+
+from .errors import ApiError, unknown_model
+from .limits import rate_hit
 
 _enabled: TTLCache[list[AIModel]] = TTLCache()
 
@@ -17,12 +20,29 @@ def enabled_models(modalities: list[str] | None = None) -> list[AIModel]:
     return [m for m in models if m.modality in modalities] if modalities else models
 
 
-def resolve_model(model_id: str) -> AIModel:
-    """An enabled model by slug or alias, or the 404 `invalid_model` error."""
+def resolve_model(model_id: str, request) -> AIModel:
+    """An enabled model by slug or alias that the request's key may use.
+
+    404 `invalid_model` for an unknown id; 403 `api_key_model_not_allowed` outside the key's
+    allowlist; the plan's per-model window (429) when it has one."""
     model = model_find(slug_or_alias=model_id)
     if model is None:
         raise unknown_model(model_id)
+    principal = getattr(request, "auth", None)
+    if principal is not None:
+        if not principal.may_use(model.slug):
+            raise ApiError("api_key_model_not_allowed", f"This API key may not use {model.slug}.",
+                           kind=Kind.FORBIDDEN, param="model")
+        rate_hit(scope="model", identity=f"{principal.workspace.pk}:{model.slug}",
+                 per_minute=principal.plan.model_requests_per_minute, what=f"requests to {model.slug}")
     return model
+
+
+def visible_models(request, modalities: list[str] | None = None) -> list[AIModel]:
+    """The enabled models, narrowed to the key's allowlist when a key was sent."""
+    models = enabled_models(modalities)
+    principal = getattr(request, "auth", None)
+    return [m for m in models if principal.may_use(m.slug)] if principal is not None else models
 
 
 _live: TTLCache[set[str]] = TTLCache()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest, JsonResponse
+from django.http import JsonResponse
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
@@ -19,16 +19,14 @@ from apps.providers.safe_http import FetchRefused, check_url
 from apps.wallet.selectors import wallet_summary
 from apps.wallet.services import wallet_redeem
 
-from .auth import optional_principal
-from .catalog import enabled_models, live_adapters, resolve_model
+from .auth import KeyAuth, account_auth, optional_principal
+from .catalog import live_adapters, resolve_model, visible_models
 from .errors import ApiError, invalid, not_found
+from .idempotency import idempotency_key, idempotent
 from .presenters import credits, generation_json, model_detail, model_list_item
 from .signals import webhook_requested
 
 router = Router(tags=["Atelier"])
-
-MAX_IDEMPOTENCY_KEY = 200
-
 
 class SubmitBody(Schema):
     model_config = ConfigDict(extra="allow")
@@ -76,20 +74,13 @@ def request_webhook(generation, url: str, created: bool) -> None:
     webhook_requested.send(sender=None, generation=generation, url=url, created=created)
 
 
-def _submission(body: SubmitBody):
+def _submission(request, body: SubmitBody):
     extra = sorted(body.model_extra or {})
     if extra:
         raise ApiError("invalid_request", 'The body is {"model": ..., "params": {...}}; model parameters go '
                        "inside params.", fields={name: ["Unknown top-level key; put it inside params."]
                                                  for name in extra}, param=extra[0])
-    return resolve_model(body.model.strip()), body.params
-
-
-def idempotency_key(request: HttpRequest) -> str | None:
-    key = request.headers.get("Idempotency-Key", "").strip() or None
-    if key and len(key) > MAX_IDEMPOTENCY_KEY:
-        raise invalid(f"Idempotency-Key is at most {MAX_IDEMPOTENCY_KEY} characters.", param="Idempotency-Key")
-    return key
+    return resolve_model(body.model.strip(), request), body.params
 
 
 # ---- catalog (public: no key needed) ----------------------------------------------------------
@@ -99,19 +90,19 @@ def models_list(request, query: Query[ModelsQuery]):
     if query.modality and query.modality not in Modality.values:
         raise invalid(f"modality must be one of: {', '.join(Modality.values)}.", param="modality")
     optional_principal(request)
-    models = enabled_models([query.modality] if query.modality else None)
+    models = visible_models(request, [query.modality] if query.modality else None)
     return JsonResponse({"object": "list", "data": [model_list_item(m) for m in models]})
 
 
 @router.get("/models/{path:model_id}", auth=None, summary="One model: schema, pricing, routes")
 def model_get(request, model_id: str):
     optional_principal(request)
-    return JsonResponse(model_detail(resolve_model(model_id), live_adapters()))
+    return JsonResponse(model_detail(resolve_model(model_id, request), live_adapters()))
 
 
 @router.post("/quote", auth=None, summary="The exact price a submit would hold")
 def quote(request, body: SubmitBody):
-    model, params = _submission(body)
+    model, params = _submission(request, body)
     quoted = generation_quote(model=model, raw_params=params)
     return JsonResponse({"object": "quote", "model": model.slug, "price": credits(quoted.price),
                          "currency": "credits", "params": quoted.params})
@@ -120,13 +111,18 @@ def quote(request, body: SubmitBody):
 # ---- generations ------------------------------------------------------------------------------
 @router.post("/generations", summary="Submit a generation", response={202: dict, 200: dict})
 def generations_create(request, body: GenerationBody):
-    model, params = _submission(body)
+    return idempotent(request, lambda: _generations_create(request, body))
+
+
+def _generations_create(request, body: GenerationBody):
+    model, params = _submission(request, body)
     key = idempotency_key(request)
     principal = request.auth
     webhook_url = webhook_url_clean(body.webhook_url) if body.webhook_url is not None else None
     with transaction.atomic():  # a refused webhook_url rolls the submission (and its hold) back
         generation, created = generation_submit(
             user=principal.user, workspace=principal.workspace, model=model, raw_params=params, source="api",
+            api_key_id=principal.key_id,
             # Namespaced so an API key can never replay a web form submission, or the reverse.
             idempotency_key=f"api:{key}" if key else None,
         )
@@ -179,13 +175,14 @@ def _workspace(workspace) -> dict:
     return {"id": workspace.pk, "name": workspace.name, "kind": workspace.kind}
 
 
-@router.get("/balance", summary="Balance of the key's workspace")
+@router.get("/balance", summary="Balance of the key's workspace", auth=account_auth("account:balance"))
 def balance(request):
     workspace = request.auth.workspace
     return JsonResponse({"object": "balance", "workspace": _workspace(workspace), **_balance_fields(workspace)})
 
 
-@router.post("/redeem", summary="Redeem a code into the key's workspace", response={201: dict})
+@router.post("/redeem", summary="Redeem a code into the key's workspace", response={201: dict},
+             auth=KeyAuth(permission=None))
 def redeem(request, body: RedeemBody):
     principal = request.auth
     redemption = wallet_redeem(user=principal.user, wallet=principal.wallet, code=body.code)

@@ -135,8 +135,8 @@ def _completion_params(model, body: ChatCompletionBody) -> dict:
     })
 
 
-def chat_model(model_id: str):
-    model = resolve_model(model_id)
+def chat_model(request, model_id: str):
+    model = resolve_model(model_id, request)
     if model.modality != "text":
         raise invalid(f"{model.slug} is a {model.modality} model, not a chat model.", param="model")
     return model
@@ -145,7 +145,7 @@ def chat_model(model_id: str):
 def open_turn(request, model, params: dict):
     principal = request.auth
     return chat_open(user=principal.user, workspace=principal.workspace, wallet=principal.wallet, model=model,
-                     raw_params=params)
+                     raw_params=params, api_key_id=principal.key_id)
 
 
 def usage_json(usage: dict) -> dict:
@@ -181,7 +181,7 @@ def stream_error(error: StreamInterrupted) -> bytes:
 # ---- chat completions ------------------------------------------------------------------------------
 @router.post("/chat/completions", summary="Create a chat completion (OpenAI)")
 def chat_completions(request, body: ChatCompletionBody):
-    model = chat_model(body.model)
+    model = chat_model(request, body.model)
     turn = open_turn(request, model, _completion_params(model, body))
     completion_id = f"chatcmpl-{turn.generation.pk.hex}"
     created = int(time.time())
@@ -413,7 +413,7 @@ def _response_object(response_id: str, created: int, model: str, body: Responses
 
 @router.post("/responses", summary="Create a model response (OpenAI Responses API)")
 def responses(request, body: ResponsesBody):
-    model = chat_model(body.model)
+    model = chat_model(request, body.model)
     turn = open_turn(request, model, _responses_params(model, body))
     response_id = turn.generation.pk.hex
     created = int(time.time())

@@ -32,7 +32,8 @@ from apps.generations.waiting import generation_wait
 
 from .catalog import resolve_model
 from .errors import ApiError, invalid
-from .native import idempotency_key, own_generation
+from .idempotency import idempotency_key, idempotent
+from .native import own_generation
 from .parsing import parse_json
 from .presenters import absolute, credits, generation_routing, status_word
 from .translate import image_params, speech_params, video_params
@@ -45,8 +46,8 @@ FAILED_KIND = {"content_filtered": Kind.FORBIDDEN, "invalid_input": Kind.INVALID
                "canceled": Kind.CONFLICT, "deadline_exceeded": Kind.TIMEOUT}
 
 
-def _model_of(model_id: str, *modalities: str):
-    model = resolve_model(model_id)
+def _model_of(request, model_id: str, *modalities: str):
+    model = resolve_model(model_id, request)
     if model.modality not in modalities:
         raise invalid(f"{model.slug} is a {model.modality} model; this endpoint takes {' or '.join(modalities)} "
                       "models.", param="model")
@@ -57,7 +58,7 @@ def _submit(request, model, params: dict) -> Generation:
     principal = request.auth
     key = idempotency_key(request)
     generation, _ = generation_submit(user=principal.user, workspace=principal.workspace, model=model,
-                                      raw_params=params, source="api",
+                                      raw_params=params, source="api", api_key_id=principal.key_id,
                                       idempotency_key=f"api:{key}" if key else None)
     return generation
 
@@ -206,7 +207,11 @@ def task_json(generation: Generation, kind: str) -> dict:
 
 @router.post("/images/generations", summary="Create images (OpenAI images API; async tasks of reference 004)")
 def images_generations(request, body: ImagesBody):
-    model = _model_of(body.model, "image")
+    return idempotent(request, lambda: _images_generations(request, body))
+
+
+def _images_generations(request, body: ImagesBody):
+    model = _model_of(request, body.model, "image")
     values = body.model_dump(exclude_none=True, exclude={"run_async"})
     extra = {k: v for k, v in (body.model_extra or {}).items() if k not in IMAGE_KEYS}
     params, ignored = image_params(model, values)
@@ -233,11 +238,15 @@ def images_task(request, task_id: str):
                                 "mask": {"type": "string", "format": "binary"}, "n": {"type": "integer"},
                                 "size": {"type": "string"}, "response_format": {"type": "string"}}}}}}})
 def images_edits(request):
+    return idempotent(request, lambda: _images_edits(request))
+
+
+def _images_edits(request):
     values, files = _form_or_json(request)
     for name in ("model", "prompt"):
         if not isinstance(values.get(name), str) or not values[name].strip():
             raise invalid(f"Missing required parameter: {name}.", param=name)
-    model = _model_of(values["model"], "image")
+    model = _model_of(request, values["model"], "image")
     images = [_uploaded_image(upload, "image") for upload in files.get("image", [])]
     urls = values.get("image_url") or values.get("image_urls") or []
     images += [urls] if isinstance(urls, str) else list(urls)
@@ -282,7 +291,7 @@ def _file_response(output, filename: str) -> FileResponse:
 
 @router.post("/audio/speech", summary="Text to speech (OpenAI): the audio bytes")
 def audio_speech(request, body: SpeechBody):
-    model = _model_of(body.model, "speech")
+    model = _model_of(request, body.model, "speech")
     if body.stream_format == "sse":
         raise invalid("stream_format=sse is not supported; the answer is the audio file.", param="stream_format")
     voice = body.voice.get("id") if isinstance(body.voice, dict) else body.voice
@@ -339,7 +348,7 @@ def _video_submit(request, values: dict, files: dict) -> tuple[Generation, list[
         raise invalid("Missing required parameter: prompt.", param="prompt")
     if not isinstance(values.get("model"), str) or not values["model"].strip():
         raise invalid("Missing required parameter: model.", param="model")
-    model = _model_of(values.pop("model"), "video")
+    model = _model_of(request, values.pop("model"), "video")
     references = files.get("input_reference") or []
     if references:
         values["input_reference"] = _uploaded_image(references[0], "input_reference")
@@ -359,6 +368,10 @@ VIDEO_FORM = {"requestBody": {"content": {"multipart/form-data": {"schema": {
 
 @router.post("/videos", summary="Create a video (OpenAI videos API)", openapi_extra=VIDEO_FORM)
 def videos_create(request):
+    return idempotent(request, lambda: _videos_create(request))
+
+
+def _videos_create(request):
     values, files = _form_or_json(request)
     values.setdefault("model", "")
     generation, _ = _video_submit(request, values, files)
@@ -390,6 +403,10 @@ class VideoGenerationBody(Schema):
 
 @router.post("/videos/generations", summary="Submit a video task (reference 004)", response={202: dict})
 def videos_generations(request, body: VideoGenerationBody):
+    return idempotent(request, lambda: _videos_generations(request, body))
+
+
+def _videos_generations(request, body: VideoGenerationBody):
     values = {**body.model_dump(exclude_none=True), **(body.model_extra or {})}
     generation, ignored = _video_submit(request, values, {})
     task = task_json(own_generation(request, generation.pk), "video")

@@ -83,7 +83,8 @@ def _without_transport(params: dict) -> dict:
 
 
 # ---- open -----------------------------------------------------------------------------------
-def chat_open(*, user, workspace, wallet: Wallet, model: AIModel, raw_params: dict, source: str = "api") -> ChatTurn:
+def chat_open(*, user, workspace, wallet: Wallet, model: AIModel, raw_params: dict, source: str = "api",
+              api_key_id: int | None = None) -> ChatTurn:
     """Validate, price the worst case, hold it and record the turn as a running Generation.
 
     With no max_tokens the hold covers the model's largest answer (limits.max_output_tokens):
@@ -113,6 +114,7 @@ def chat_open(*, user, workspace, wallet: Wallet, model: AIModel, raw_params: di
         with transaction.atomic():
             generation = Generation.objects.create(
                 workspace_id=workspace.pk, user=user, model=model, params=params, source=source, price=price,
+                api_key_id=api_key_id,
                 status=Generation.Status.RUNNING, started_at=now,
                 deadline_at=now + timedelta(seconds=model.deadline_seconds),
                 # No worker ever picks a chat turn up: only the deadline sweep looks at it, to release

@@ -23,6 +23,9 @@ class Generation(models.Model):
     model = models.ForeignKey("catalog.AIModel", on_delete=models.PROTECT, related_name="generations")
     params = models.JSONField(default=dict)
     source = models.CharField(max_length=16, default="web")  # web | api | agent
+    # The API key that asked for it (usage per key, concurrency limits); no foreign key: keys
+    # belong to the api app above this one.
+    api_key_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_hash = models.CharField(max_length=64, blank=True)
 

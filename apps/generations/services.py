@@ -31,6 +31,7 @@ from apps.wallet.models import Hold, Wallet
 from apps.wallet.services import hold_capture, hold_place, hold_release
 
 from .errors import SubmitError
+from .limits import pending_slot_take
 from .models import Attempt, Generation
 from .signals import generation_finished
 
@@ -68,7 +69,8 @@ def _request_hash(model: AIModel, params: dict) -> str:
 
 
 def generation_submit(
-    *, user, workspace, model: AIModel, raw_params: dict, source: str = "web", idempotency_key: str | None = None
+    *, user, workspace, model: AIModel, raw_params: dict, source: str = "web", idempotency_key: str | None = None,
+    api_key_id: int | None = None,
 ) -> tuple[Generation, bool]:
     """Create a queued, paid-for generation and enqueue it after commit.
 
@@ -88,8 +90,10 @@ def generation_submit(
     now = timezone.now()
     try:
         with transaction.atomic():
+            pending_slot_take(workspace=workspace, model=model)
             generation = Generation.objects.create(
                 workspace=workspace, user=user, model=model, params=quoted.params, source=source,
+                api_key_id=api_key_id,
                 idempotency_key=idempotency_key or None, request_hash=request_hash, price=quoted.price,
                 deadline_at=now + timedelta(seconds=model.deadline_seconds),
                 next_check_at=now + timedelta(seconds=LEASE_SECONDS),
@@ -111,7 +115,7 @@ def generation_submit(
 def _replay(existing: Generation, request_hash: str) -> tuple[Generation, bool]:
     if existing.request_hash != request_hash:
         raise SubmitError(
-            "idempotency_key_reused", "This Idempotency-Key was already used with different parameters.",
+            "idempotency_conflict", "This Idempotency-Key was already used with different parameters.",
             kind=Kind.CONFLICT,
         )
     return existing, False

@@ -89,15 +89,16 @@ def test_idempotency_replay_and_reuse_with_another_body(client, auth, member):
     first = post(client, auth, SUBMIT, HTTP_IDEMPOTENCY_KEY="job-1")
     assert first.status_code == 202
     again = post(client, auth, SUBMIT, HTTP_IDEMPOTENCY_KEY="job-1")
-    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
-    assert again.json()["id"] == first.json()["id"]
+    # Reference 003: the first answer (status and body) is replayed.
+    assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
     assert Generation.objects.count() == 1
     assert Wallet.objects.get(workspace=member.current_workspace).held == 600  # held once
 
     other = post(client, auth, {"model": "flux-schnell", "params": {"prompt": "something else"}},
                  HTTP_IDEMPOTENCY_KEY="job-1")
     assert other.status_code == 409
-    assert other.json()["error"]["code"] == "idempotency_key_reused"
+    assert other.json()["error"]["code"] == "idempotency_conflict"
     assert Generation.objects.count() == 1
     fresh = post(client, auth, SUBMIT, HTTP_IDEMPOTENCY_KEY="job-2")
     assert fresh.status_code == 202 and Generation.objects.count() == 2

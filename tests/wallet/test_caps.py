@@ -34,7 +34,7 @@ def test_member_over_cap_gets_402_and_the_pool_is_untouched(team, pool, teammate
     entries, holds = LedgerEntry.objects.count(), Hold.objects.count()
     with pytest.raises(MemberCapExceeded) as info:
         hold_place(wallet=pool, amount=4_001, member=teammate)
-    assert (info.value.code, info.value.status) == ("member_cap_exceeded", 402)
+    assert (info.value.code, info.value.kind) == ("member_cap_exceeded", "payment")
     assert (LedgerEntry.objects.count(), Hold.objects.count()) == (entries, holds)
     pool.refresh_from_db()
     assert pool.held == 6_000
@@ -120,7 +120,7 @@ def test_submit_over_the_cap_answers_member_cap_exceeded_and_creates_nothing(tea
     _cap(team, teammate, 0)
     with pytest.raises(SubmitError) as info:
         generation_submit(user=teammate, workspace=team, model=model, raw_params=params)
-    assert (info.value.code, info.value.status) == ("member_cap_exceeded", 402)
+    assert (info.value.code, info.value.kind) == ("member_cap_exceeded", "payment")
     assert not Generation.objects.exists() and not Hold.objects.exists()
     pool.refresh_from_db()
     assert (pool.balance, pool.held) == (500_000, 0) and price > 0

@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.accounts.models import Membership
 from apps.accounts.services import team_create
 from apps.catalog.models import AIModel
+from apps.core.http import status_for
 from apps.generations.models import Generation
 from apps.generations.services import generation_fail, generation_finish, generations_sweep
 from apps.providers.base import ProviderResult
@@ -58,7 +59,7 @@ def test_thousand_concurrent_holds_exactly_the_covered_ones_succeed(make_user):
             hold_place(wallet=wallet, amount=HOLD)
             return "ok"
         except InsufficientCredits as exc:
-            return f"{exc.status}:{exc.code}"
+            return f"{status_for(exc)}:{exc.code}"
 
     processes, threads = 4, 5
     results = race(attempt, processes=processes, threads=threads, per_thread=attempts // (processes * threads))

@@ -1,0 +1,147 @@
+"""Rate limits: a moving (sliding) window per key, per workspace, per model and per client IP,
+through the `limits` library's MovingWindowRateLimiter. A sliding log admits at most N requests
+in ANY 60 seconds, unlike a fixed window (2N across a boundary) or a token bucket (N + burst).
+
+Storage: Redis when REDIS_URL is set (the library's atomic Lua scripts); on the embedded
+default the database (DatabaseWindowStorage below), which every web process shares: a write
+transaction per check, serialised by SQLite's IMMEDIATE transactions or, on PostgreSQL without
+Redis, by a transaction-scoped advisory lock on the window's key.
+
+Every API answer carries X-RateLimit-Limit / -Remaining / -Reset for the key's window (added by
+ApiMiddleware from request.rate_limit); a refusal is 429 rate_limit_exceeded with Retry-After."""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from limits import RateLimitItemPerMinute
+from limits.storage import Storage, storage_from_string
+from limits.storage.base import MovingWindowSupport
+from limits.strategies import MovingWindowRateLimiter
+
+from apps.core.errors import Kind
+
+from .errors import ApiError
+
+WINDOW_SECONDS = 60
+
+
+class DatabaseWindowStorage(Storage, MovingWindowSupport):
+    """A moving-window store in the project's database (the embedded default's shared store)."""
+
+    STORAGE_SCHEME = ["atelierdb"]
+
+    def __init__(self, uri: str = "atelierdb://", wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+
+    @property
+    def base_exceptions(self):
+        from django.db import DatabaseError
+
+        return DatabaseError
+
+    def _lock(self, key: str):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
+
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        from .models import RateLimitHit
+
+        if amount > limit:
+            return False
+        with transaction.atomic():
+            self._lock(key)
+            now = time.time()
+            RateLimitHit.objects.filter(key=key, at__lte=now - expiry).delete()
+            if RateLimitHit.objects.filter(key=key).count() + amount > limit:
+                return False
+            RateLimitHit.objects.bulk_create([RateLimitHit(key=key, at=now) for _ in range(amount)])
+            return True
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        from django.db.models import Count, Min
+
+        from .models import RateLimitHit
+
+        window = RateLimitHit.objects.filter(key=key, at__gt=time.time() - expiry).aggregate(
+            first=Min("at"), count=Count("id"))
+        return (window["first"] or time.time()), window["count"]
+
+    # The counter API of Storage is not used by the moving window strategy.
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        raise NotImplementedError
+
+    def get(self, key: str) -> int:
+        return self.get_moving_window(key, 0, WINDOW_SECONDS)[1]
+
+    def get_expiry(self, key: str) -> float:
+        return self.get_moving_window(key, 0, WINDOW_SECONDS)[0] + WINDOW_SECONDS
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int | None:
+        from .models import RateLimitHit
+
+        return RateLimitHit.objects.all().delete()[0]
+
+    def clear(self, key: str) -> None:
+        from .models import RateLimitHit
+
+        RateLimitHit.objects.filter(key=key).delete()
+
+
+_limiter: MovingWindowRateLimiter | None = None
+_limiter_lock = threading.Lock()
+
+
+def limiter() -> MovingWindowRateLimiter:
+    global _limiter
+    if _limiter is None:
+        with _limiter_lock:
+            if _limiter is None:
+                store = (storage_from_string(settings.REDIS_URL, key_prefix="atelier-rl") if settings.REDIS_URL
+                         else DatabaseWindowStorage())
+                _limiter = MovingWindowRateLimiter(store)
+    return _limiter
+
+
+def forget_limiter() -> None:
+    """Tests switch storages (Redis on, off); the next check builds the limiter again."""
+    global _limiter
+    _limiter = None
+
+
+@dataclass(frozen=True)
+class Window:
+    limit: int
+    remaining: int
+    reset: int  # seconds until the window frees a request
+
+    def headers(self) -> dict:
+        return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.remaining),
+                "X-RateLimit-Reset": str(self.reset)}
+
+
+def rate_hit(*, scope: str, identity: str, per_minute: int | None, what: str) -> Window | None:
+    """Take one request from the window `scope:identity`; 429 rate_limit_exceeded when it is full.
+    None when the limit is off."""
+    if not per_minute:
+        return None
+    item = RateLimitItemPerMinute(per_minute)
+    strategy = limiter()
+    admitted = strategy.hit(item, scope, identity)
+    stats = strategy.get_window_stats(item, scope, identity)
+    window = Window(limit=per_minute, remaining=max(0, stats.remaining),
+                    reset=max(0, math.ceil(stats.reset_time - time.time())))
+    if not admitted:
+        error = ApiError("rate_limit_exceeded", f"Rate limit of {per_minute} {what} per minute reached; retry in "
+                         f"{max(1, window.reset)} s.", kind=Kind.RATE_LIMITED, headers=window.headers(),
+                         retry_after=max(1, window.reset))
+        raise error
+    return window
