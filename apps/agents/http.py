@@ -90,12 +90,14 @@ def mcp_endpoint(request: HttpRequest) -> HttpResponse:
         principal = api_key_authenticate(authorization=request.headers.get("Authorization", ""))
     except ApplicationError as exc:
         return error_response(exc)
-    if request.method not in ("POST", "GET", "DELETE"):
-        response = _jsonrpc_error(405, "Method not allowed.")
+    if request.method != "POST":
+        # Answered here: the SDK would open a stream for a GET, holding this thread until it ends.
+        response = _jsonrpc_error(405, "This server is stateless: POST JSON-RPC messages; there is no stream "
+                                  "to open and no session to end.")
         response["Allow"] = "POST"
         return response
     try:
-        body = request.body if request.method == "POST" else b""
+        body = request.body
     except RequestDataTooBig:
         return _jsonrpc_error(413, "The request body is too large.")
     if len(body) > MAX_BODY:

@@ -31,7 +31,7 @@ from apps.catalog.schema import ValidationFailed
 from apps.core.errors import ApplicationError, Kind
 from apps.core.http import status_for
 
-from .tools import TOOLS, ToolError, input_schema
+from .tools import TOOLS, ToolError, input_schema, take_limits
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,10 @@ def tool_call(principal: Principal | None, name: str, arguments: dict) -> types.
         return _failure(error_object(ToolError("No API key for this session.", code="missing_api_key",
                                                kind=Kind.UNAUTHENTICATED)))
     try:
+        if principal.is_publishable:
+            raise ToolError("Publishable keys cannot use the MCP tools; use a secret key.", code="permission_denied",
+                            kind=Kind.FORBIDDEN)
+        take_limits(principal, tool)
         args = tool.args.model_validate(arguments)
         result = tool.run(principal, args)
     except ValidationError as exc:

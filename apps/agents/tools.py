@@ -8,20 +8,25 @@ Status words are reference 001's: queued, processing, completed, failed (a cance
 failed with error code `canceled`)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from types import SimpleNamespace
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from apps.api.auth import take_rate_limits
 from apps.api.catalog import enabled_models, live_adapters, resolve_model
 from apps.api.presenters import credits, generation_json, status_word
 from apps.api.services import Principal
 from apps.catalog.cache import TTLCache
 from apps.catalog.models import AIModel, Modality
-from apps.catalog.pricing import price_summary
 from apps.catalog.presentation import served_by_sandbox
+from apps.catalog.pricing import price_summary
 from apps.core.errors import ApplicationError, Kind
+from apps.generations.ads import MAX_VARIANTS, ads_create
 from apps.generations.models import Generation
+from apps.generations.music import MAX_LYRICS, MAX_PROMPT, MAX_STYLE, MAX_TITLE, music_submit
 from apps.generations.selectors import generation_for_workspace
 from apps.generations.services import generation_cancel, generation_quote, generation_submit
 from apps.wallet.selectors import wallet_summary
@@ -80,6 +85,35 @@ class MediaArgs(Args):
                                         description="Retry safely: the same key and arguments return the first job.")
 
 
+class MusicArgs(Args):
+    prompt: str = Field(description="What the song is about, or how it sounds.", min_length=1, max_length=MAX_PROMPT)
+    style: str = Field("", max_length=MAX_STYLE, description="Genre and mood, e.g. 'lofi, melancholic piano'.")
+    lyrics: str = Field("", max_length=MAX_LYRICS,
+                        description="The words to sing ([verse], [chorus] tags); empty: the model writes them.")
+    instrumental: bool = Field(False, description="No vocals (leave lyrics empty).")
+    title: str = Field("", max_length=MAX_TITLE, description="Empty: a title made from the prompt.")
+    duration: int | None = Field(None, ge=5, le=600, description="Seconds, where the model takes a length.")
+    model: str | None = Field(None, max_length=200, description="A music model id (default: one that takes every "
+                                                                "option); see get_models(modality='music').")
+    idempotency_key: str | None = Field(None, max_length=MAX_IDEMPOTENCY_KEY,
+                                        description="Retry safely: the same key and arguments return the first job.")
+
+
+class AdArgs(Args):
+    reference_image_url: str = Field(description="An ad whose layout, palette and style to follow (public URL).",
+                                     min_length=1, max_length=4096)
+    product_image_url: str | None = Field(None, max_length=4096,
+                                          description="The product's picture (public URL); or give product_text.")
+    product_text: str | None = Field(None, max_length=300, description="The product in words, when there is "
+                                                                       "no picture of it.")
+    variants: int = Field(3, ge=1, le=MAX_VARIANTS, description="How many different ads (one generation each).")
+    aspect_ratio: str = Field("1:1", max_length=10, description="e.g. 1:1, 4:5, 9:16, 16:9.")
+    language: str = Field("English", max_length=40, description="Language of the copy.")
+    tone: str = Field("confident", max_length=60, description="e.g. playful, premium, urgent.")
+    idempotency_key: str | None = Field(None, max_length=MAX_IDEMPOTENCY_KEY,
+                                        description="Retry safely: the same key and arguments return the same ads.")
+
+
 class QuoteArgs(Args):
     model: str = Field(description="A model id from get_models.", min_length=1, max_length=200)
     prompt: str | None = Field(None, max_length=20_000, description="The prompt, as for generate_media.")
@@ -95,14 +129,24 @@ def _require(principal: Principal, permission: str) -> None:
                         kind=Kind.FORBIDDEN)
 
 
+def _as_request(principal: Principal, *, poll: bool = False) -> SimpleNamespace:
+    """What the API's key checks read from a request, for a tool call: the principal, and
+    whether it is a status read (the plan's poll window) or a request (the key's window)."""
+    return SimpleNamespace(auth=principal, method="GET" if poll else "POST", path="/mcp", META={})
+
+
+def take_limits(principal: Principal, tool: Tool) -> None:
+    """The same sliding-minute windows as the HTTP API, per tool call (429 rate_limit_exceeded
+    with the wait). Status tools count as status reads, every other tool as a request."""
+    take_rate_limits(_as_request(principal, poll=tool.poll), principal)
+
+
 def _model(principal: Principal, model_id: str, modalities: tuple[str, ...]) -> AIModel:
-    model = resolve_model(model_id.strip())
+    # The API's resolver: unknown ids, the key's allowlist and the plan's per-model window.
+    model = resolve_model(model_id.strip(), _as_request(principal))
     if model.modality not in modalities:
         raise ToolError(f"{model.slug} is a {model.modality} model; this tool takes {', '.join(modalities)} models.",
                         code="invalid_model", kind=Kind.INVALID, fields={"model": ["Wrong modality."]})
-    if not principal.may_use(model.slug):
-        raise ToolError(f"This API key may not use {model.slug}.", code="api_key_model_not_allowed",
-                        kind=Kind.FORBIDDEN)
     return model
 
 
@@ -190,7 +234,7 @@ def generation_status(generation: Generation) -> dict:
 # ---- the tools --------------------------------------------------------------------------------
 def get_models(principal: Principal, args: ModelsArgs) -> dict:
     if args.model:
-        models = [resolve_model(args.model.strip())]
+        models = [_model(principal, args.model, tuple(Modality.values))]
     else:
         models = enabled_models([args.modality] if args.modality else None)
     models = [model for model in models if principal.may_use(model.slug)]
@@ -225,7 +269,8 @@ def get_balance(principal: Principal, args: NoArgs) -> dict:
 def _submit(principal: Principal, model: AIModel, params: dict, rename, key: str | None) -> Generation:
     try:
         generation, _ = generation_submit(user=principal.user, workspace=principal.workspace, model=model,
-                                          raw_params=params, source="agent", idempotency_key=_idempotency(key))
+                                          raw_params=params, source="agent", idempotency_key=_idempotency(key),
+                                          api_key_id=principal.key_id)
     except ApplicationError as exc:
         if exc.code in ("insufficient_credits", "member_cap_exceeded"):
             summary = wallet_summary(workspace=principal.workspace)
@@ -274,6 +319,51 @@ def cancel_generation(principal: Principal, args: GenerationRef) -> dict:
     return generation_status(_own(principal, args.generation_id))
 
 
+def generate_music(principal: Principal, args: MusicArgs) -> dict:
+    _require(principal, "generate")
+    model = _model(principal, args.model, ("music",)) if args.model else None
+    try:
+        submission = music_submit(user=principal.user, workspace=principal.workspace, prompt=args.prompt,
+                                  style=args.style, lyrics=args.lyrics, instrumental=args.instrumental,
+                                  title=args.title, duration=args.duration, model=model, source="agent",
+                                  idempotency_key=_idempotency(args.idempotency_key), api_key_id=principal.key_id)
+    except ApplicationError as exc:
+        raise _renamed(exc, lambda name: name if name in MusicArgs.model_fields else f"options.{name}") from None
+    generation = submission.generation
+    result = submitted(generation, generation.model)
+    result["next"] = f"Poll get_music_status every {POLL_SECONDS} s until completed or failed."
+    if submission.ignored:
+        result["ignored"] = submission.ignored  # options this model does not take
+    return result
+
+
+def get_music_status(principal: Principal, args: GenerationRef) -> dict:
+    generation = _own(principal, args.generation_id)
+    if generation.model.modality != "music":
+        raise _invalid("This is not a music generation; use get_generation_status.", "generation_id")
+    status = generation_status(generation)
+    status.setdefault("songs", [])
+    return status
+
+
+def create_ad_copy(principal: Principal, args: AdArgs) -> dict:
+    _require(principal, "generate")
+    campaign = ads_create(user=principal.user, workspace=principal.workspace,
+                          reference_image_url=args.reference_image_url, product_image_url=args.product_image_url,
+                          product_text=args.product_text, variants=args.variants, aspect_ratio=args.aspect_ratio,
+                          language=args.language, tone=args.tone, source="agent",
+                          idempotency_key=_idempotency(args.idempotency_key), api_key_id=principal.key_id)
+    return {
+        "generation_ids": campaign.generation_ids,
+        "variants": [{"generation_id": str(variant.generation.pk), "angle": variant.angle,
+                      "headline": variant.copy.headline, "body": variant.copy.body,
+                      "call_to_action": variant.copy.call_to_action, "price": credits(variant.generation.price)}
+                     for variant in campaign.variants],
+        "image_model": campaign.image_model.slug, "copy_model": campaign.copy_model.slug, "currency": "credits",
+        "next": f"Poll get_generation_status for each generation id every {POLL_SECONDS} s until completed.",
+    }
+
+
 # ---- the registry -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Tool:
@@ -283,6 +373,7 @@ class Tool:
     args: type[Args]
     run: Callable[[Principal, Any], dict]
     read_only: bool = False
+    poll: bool = False  # a status read: the plan's poll window, not the request window
     # Adds the catalog's parts (model ids, each model's options) to the arguments' schema.
     catalog_schema: Callable[[dict], dict] | None = None
     extra: dict = field(default_factory=dict)
@@ -290,6 +381,16 @@ class Tool:
 
 def _media_models() -> list[AIModel]:
     return enabled_models(list(MEDIA_MODALITIES))
+
+
+def _music_models() -> list[AIModel]:
+    return enabled_models(["music"])
+
+
+def with_music_models(schema: dict) -> dict:
+    schema["properties"]["model"] = {"anyOf": [{"enum": [model.slug for model in _music_models()]}, {"type": "null"}],
+                                     "default": None, "description": schema["properties"]["model"]["description"]}
+    return schema
 
 
 def with_model_options(schema: dict, models: list[AIModel], *, options: str = "options") -> dict:
@@ -329,7 +430,20 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
     Tool("get_generation_status", "Generation status",
          "Status (queued, processing, completed, failed), progress and, when completed, outputs: each with url "
          "(full quality), thumbnail_url and optimized_url (previews). Music jobs also list songs.",
-         GenerationRef, get_generation_status, read_only=True),
+         GenerationRef, get_generation_status, read_only=True, poll=True),
+    Tool("generate_music", "Generate a song",
+         "Start a song and get its generation_id; poll get_music_status until completed or failed. Give lyrics, or "
+         "leave them empty for the model to write them, or set instrumental.",
+         MusicArgs, generate_music, catalog_schema=with_music_models),
+    Tool("get_music_status", "Song status",
+         "Status (queued, processing, completed, failed) of a generate_music job and, when completed, songs: each "
+         "with audio_url, title, lyrics and image_url (cover art).",
+         GenerationRef, get_music_status, read_only=True, poll=True),
+    Tool("create_ad_copy", "Create ad variants",
+         "From a reference ad image and your product (an image URL or text), write ad copy and compose one ad image "
+         "per variant. Returns generation_ids, one per variant: poll each with get_generation_status; the outputs "
+         "are the finished ad images.",
+         AdArgs, create_ad_copy),
     Tool("quote", "Price a request",
          "The exact credits a generation would cost, whether the balance covers it, and the cleaned parameters. "
          "Nothing is charged.",

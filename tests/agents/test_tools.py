@@ -88,6 +88,34 @@ def test_rate_limit_errors_carry_the_wait():
     assert error["retry_after_seconds"] == 8 and error["retryable"] is True and error["status"] == 429
 
 
+def test_tool_calls_take_the_keys_rate_windows(make_user, catalog):
+    user = make_user("busy@example.com")
+    user_onboard(user=user)
+    secret = api_key_create(user=user, workspace=user.current_workspace, name="busy", requests_per_minute=2).secret
+    principal = api_key_principal(secret=secret)
+    started = [tool_call(principal, "generate_media", {"model": "sandbox-image", "prompt": "a kite"})
+               for _ in range(2)]
+    assert not any(result.is_error for result in started)
+    refused = tool_call(principal, "generate_media", {"model": "sandbox-image", "prompt": "a kite"})
+    error = refused.structured_content["error"]
+    assert error["code"] == "rate_limit_exceeded" and error["retryable"] is True
+    assert 1 <= error["retry_after_seconds"] <= 60 and "Retry after" in refused.content[0].text
+    assert Generation.objects.count() == 2
+    # Status reads have their own, larger window (the plan's polls per minute).
+    status = tool_call(principal, "get_generation_status", {"generation_id": started[0].structured_content[
+        "generation_id"]})
+    assert not status.is_error
+
+
+def test_publishable_keys_cannot_use_tools(make_user, catalog):
+    user = make_user("browser@example.com")
+    user_onboard(user=user)
+    secret = api_key_create(user=user, workspace=user.current_workspace, name="web", kind="publishable",
+                            allowed_models=["sandbox-image"]).secret
+    refused = tool_call(api_key_principal(secret=secret), "get_balance", {})
+    assert refused.structured_content["error"]["code"] == "permission_denied"
+
+
 def test_other_workspaces_generations_are_not_found(principal, make_user):
     outsider = make_user("outsider@example.com")
     user_onboard(user=outsider)
