@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import RequestDataTooBig
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from apps.catalog.schema import ValidationFailed
@@ -21,13 +20,14 @@ from apps.core.errors import ApplicationError, Kind
 from .auth import key_auth
 from .dialects import dialect_response
 from .errors import ApiError, from_validation
+from .openapi import AtelierAPI
 from .parsing import StrictParser
 
 log = logging.getLogger(__name__)
 
 
 # ---- the application --------------------------------------------------------------------------
-api = NinjaAPI(title="Atelier API", version="1", description=__doc__, auth=key_auth, parser=StrictParser(),
+api = AtelierAPI(title="Atelier API", version="1", description=__doc__, auth=key_auth, parser=StrictParser(),
                docs_url=None, openapi_url=None, urls_namespace="public-api")
 
 
