@@ -217,8 +217,8 @@ def _webhooks() -> dict:
                for name, text in (
                    ("webhook-id", "The event's id (msg_...): the same on every retry; deduplicate on it."),
                    ("webhook-timestamp", "Seconds since the epoch when this try was signed."),
-                   ("webhook-signature", "v1,<base64 HMAC-SHA256 of id.timestamp.body> with the endpoint's secret "
-                                         "(Standard Webhooks)."))]
+                   ("webhook-signature", ("v1,<base64 HMAC-SHA256 of id.timestamp.body> with the endpoint's "
+                                          "secret (Standard Webhooks).")))]
     found = {}
     for event, when in (("generation.succeeded", "a job succeeded: outputs are ready"),
                         ("generation.failed", "a job failed: error says why; its hold was released"),
