@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import RequestDataTooBig
+from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from apps.catalog.schema import ValidationFailed
@@ -85,6 +86,13 @@ def _http_error(request, exc: HttpError):
 def _too_big(request, exc):
     return dialect_response(request, ApiError("request_too_large", "The request body is too large.",
                                               kind=Kind.TOO_LARGE))
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request, exc):
+    # A multipart body Django cannot read (no boundary, truncated): the client's mistake, not a 500.
+    return dialect_response(request, ApiError("invalid_request", f"The multipart body cannot be read: {exc}",
+                                              kind=Kind.INVALID))
 
 
 @api.exception_handler(Exception)

@@ -190,6 +190,10 @@ RESPONSES = {  # (module, function) -> {status: schema}
     ("apps.api.native", "generation_cancel_view"): {200: GenerationOut},
     ("apps.api.native", "balance"): {200: BalanceOut},
 }
+# Operations that wait for their job (up to API_SYNC_WAIT_SECONDS) and past the bound answer 504
+# generation_pending with the task to poll: a documented answer, not a crash.
+WAITING = {("apps.api.openai_media", "images_generations"), ("apps.api.openai_media", "images_edits"),
+           ("apps.api.openai_media", "audio_speech")}
 SCHEMAS = (ErrorEnvelope, GenerationOut, GenerationListOut, ModelListOut, ModelItemOut, QuoteOut, BalanceOut,
            WebhookEvent)
 EXAMPLED = {("apps.api.native", "generations_create"), ("apps.api.native", "quote")}
@@ -264,6 +268,9 @@ def build_document(api: AtelierAPI) -> dict:
         for status, model in RESPONSES.get(where, {}).items():
             details["responses"][str(status)] = _json(_ref(model), details["responses"].get(
                 str(status), {}).get("description", "OK"))
+        if where in WAITING:
+            details["responses"]["504"] = _json(_ref(ErrorEnvelope), "generation_pending: the job outlived the "
+                                                "wait; poll the task named in the error (task_id, poll_url).")
         details["responses"]["default"] = _json(_ref(ErrorEnvelope), "An error, in the common envelope.")
         if where in EXAMPLED and "requestBody" in details:
             details["requestBody"]["content"]["application/json"]["examples"] = examples
