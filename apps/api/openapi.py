@@ -261,6 +261,7 @@ def build_document(api: AtelierAPI) -> dict:
         if details is None:
             continue
         where = (operation.view_func.__module__, operation.view_func.__name__)
+        details["responses"] = {str(status): value for status, value in details["responses"].items()}
         if operation.auth_callbacks:
             details["security"] = [{"bearerAuth": []}, {"keyQuery": []}]
         else:

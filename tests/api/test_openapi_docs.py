@@ -2,6 +2,7 @@
 endpoint the API serves, with unique operation ids and per-model examples."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -22,9 +23,16 @@ def served_paths() -> set[str]:
     return found
 
 
+def _no_duplicate_keys(pairs):
+    keys = [key for key, _ in pairs]
+    assert len(keys) == len(set(keys)), keys
+    return dict(pairs)
+
+
 def test_the_document_covers_every_endpoint_with_unique_ids(client, catalog):
     response = client.get("/v1/openapi.json")
     assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    json.loads(response.content, object_pairs_hook=_no_duplicate_keys)
     document = response.json()
     assert document["openapi"].startswith("3.1") and client.get("/api/v1/openapi.json").json() == document
     listed = {path for path in document["paths"]}
