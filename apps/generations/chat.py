@@ -41,6 +41,7 @@ from apps.wallet.services import hold_capture, hold_place
 from .errors import SubmitError
 from .models import Attempt, Generation
 from .services import CHANNEL_SCOPED_CODES, generation_fail, generation_quote
+from .signals import generation_finished
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,7 @@ def _capture(turn: ChatTurn, choice: RouteChoice, *, text: str, tool_calls: list
         if not flipped:  # the deadline sweep released it first: nothing to charge
             return 0
         Attempt.objects.bulk_create(turn.attempts)
+        generation_finished.send(sender=Generation, generation=turn.generation, status=Generation.Status.SUCCEEDED)
         hold_capture(hold=turn.hold, amount=charged)
     turn.generation.status, turn.generation.charged = Generation.Status.SUCCEEDED, charged
     return charged
