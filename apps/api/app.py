@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -93,6 +94,11 @@ def _bad_multipart(request, exc):
     # A multipart body Django cannot read (no boundary, truncated): the client's mistake, not a 500.
     return dialect_response(request, ApiError("invalid_request", f"The multipart body cannot be read: {exc}",
                                               kind=Kind.INVALID))
+
+
+@api.exception_handler(OperationalError)
+def _database_busy(request, exc):
+    raise exc  # a busy or unreachable database: the ops middleware answers a retryable 503
 
 
 @api.exception_handler(Exception)

@@ -128,8 +128,12 @@ def _generations_create(request, body: GenerationBody):
         )
         if webhook_url is not None:
             request_webhook(generation, webhook_url, created)
-    found = generation_for_workspace(workspace_id=principal.workspace.pk, generation_id=generation.pk)
-    response = JsonResponse(generation_json(found), status=202 if created else 200)
+    if created:
+        payload = generation_json(generation, fresh=True)
+    else:
+        payload = generation_json(generation_for_workspace(workspace_id=principal.workspace.pk,
+                                                           generation_id=generation.pk))
+    response = JsonResponse(payload, status=202 if created else 200)
     response["Location"] = f"/v1/generations/{generation.pk}"
     if not created:
         response["Idempotent-Replayed"] = "true"

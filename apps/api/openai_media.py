@@ -28,6 +28,7 @@ from PIL import Image, UnidentifiedImageError
 from apps.core.errors import Kind
 from apps.generations.models import Generation
 from apps.generations.services import generation_submit
+from apps.generations.storage import media_url
 from apps.generations.waiting import generation_wait
 
 from .catalog import resolve_model
@@ -155,7 +156,7 @@ IMAGE_KEYS = set(ImagesBody.model_fields) | {"async"}
 def _image_item(output, response_format: str | None, inline_default: bool) -> dict:
     item = {}
     if response_format != "b64_json":
-        item["url"] = absolute(output.file.url)
+        item["url"] = media_url(output.file)
     if response_format == "b64_json" or (response_format is None and inline_default):
         with output.file.open("rb") as handle:
             item["b64_json"] = base64.b64encode(handle.read()).decode()
@@ -197,9 +198,8 @@ def task_json(generation: Generation, kind: str) -> dict:
             body["data"] = [_image_item(o, None, False) for o in outputs if o.kind == "image"]
         else:
             videos = [o for o in outputs if o.kind == "video"]
-            body["video_url"] = absolute(videos[0].file.url) if videos else None
-            body["data"] = [{"url": absolute(o.file.url),
-                             "cover_url": absolute(o.cover.url) if o.cover else None} for o in videos]
+            body["video_url"] = media_url(videos[0].file) if videos else None
+            body["data"] = [{"url": media_url(o.file), "cover_url": media_url(o.cover) or None} for o in videos]
     elif generation.status in (Generation.Status.FAILED, Generation.Status.CANCELED):
         body["error"] = {"code": generation.error_code or "generation_failed", "message": generation.error_message}
     return body
@@ -338,7 +338,7 @@ def video_object(generation: Generation) -> dict:
         "completed_at": int(generation.finished_at.timestamp()) if generation.finished_at else None,
         "expires_at": None, "prompt": generation.prompt, "seconds": str(duration) if duration is not None else None,
         "size": _size_of(generation, video), "remixed_from_video_id": None, "error": error,
-        "video_url": absolute(video.file.url) if video else None, "price": credits(generation.price),
+        "video_url": media_url(video.file) if video else None, "price": credits(generation.price),
         "credits": credits(generation.charged), "routing": generation_routing(generation),
     }
 

@@ -7,6 +7,7 @@ from apps.catalog.models import AIModel
 from apps.catalog.presentation import served_by_sandbox
 from apps.catalog.pricing import price_summary
 from apps.generations.models import Generation
+from apps.generations.storage import media_url
 from apps.wallet.money import format_credits
 
 OUTPUT_MODALITY = {"image": "image", "video": "video", "music": "audio", "speech": "audio", "text": "text"}
@@ -110,8 +111,8 @@ def status_word(generation: Generation, surface: str) -> str:
     return STATUS_WORDS[surface][generation.status]
 
 
-def generation_routing(generation: Generation) -> dict:
-    submits = [a for a in generation.attempts.all() if a.phase == "submit"]
+def generation_routing(generation: Generation, attempts: list | None = None) -> dict:
+    submits = [a for a in (generation.attempts.all() if attempts is None else attempts) if a.phase == "submit"]
     return {
         "upstream": generation.channel_name or None,
         "adapter": generation.adapter or None,
@@ -120,18 +121,20 @@ def generation_routing(generation: Generation) -> dict:
     }
 
 
-def generation_json(generation: Generation) -> dict:
+def generation_json(generation: Generation, *, fresh: bool = False) -> dict:
+    """The API's view of a generation. `fresh`: it was just created, so it has no outputs or
+    attempts yet and none are read (a submit answers without reading back what it wrote)."""
     error = {"code": generation.error_code, "message": generation.error_message} if generation.error_code else None
     outputs = []
-    for output in generation.outputs.all():
+    for output in ([] if fresh else generation.outputs.all()):
         outputs.append({
             "index": output.index,
             "kind": output.kind,
             "mime": output.mime,
-            "url": absolute(output.file.url) if output.file else None,
-            "thumbnail_url": absolute(output.thumbnail.url) if output.thumbnail else None,
-            "optimized_url": absolute(output.web.url) if output.web else None,
-            "cover_url": absolute(output.cover.url) if output.cover else None,
+            "url": media_url(output.file) if output.file else None,
+            "thumbnail_url": media_url(output.thumbnail) if output.thumbnail else None,
+            "optimized_url": media_url(output.web) if output.web else None,
+            "cover_url": media_url(output.cover) if output.cover else None,
             "width": output.width,
             "height": output.height,
             "duration": output.duration,
@@ -151,7 +154,7 @@ def generation_json(generation: Generation) -> dict:
         "text": generation.result_text or None,
         "usage": generation.usage or None,
         "error": error,
-        "routing": generation_routing(generation),
+        "routing": generation_routing(generation, attempts=[] if fresh else None),
         "created_at": generation.created_at.isoformat(),
         "started_at": generation.started_at.isoformat() if generation.started_at else None,
         "finished_at": generation.finished_at.isoformat() if generation.finished_at else None,
@@ -172,10 +175,10 @@ def songs_json(generation: Generation) -> list[dict]:
             continue
         meta = output.meta or {}
         songs.append({
-            "audio_url": absolute(output.file.url) if output.file else None,
+            "audio_url": media_url(output.file) if output.file else None,
             "title": generation.params.get("title") or meta.get("title") or generation.prompt[:60],
             "lyrics": generation.params.get("lyrics") or meta.get("lyrics") or "",
-            "image_url": absolute(output.cover.url) if output.cover else None,
+            "image_url": media_url(output.cover) if output.cover else None,
             "duration": output.duration,
         })
     return songs

@@ -92,7 +92,8 @@ def catalog_sync(*, entries: list[dict]) -> SyncResult:
     existing = {model.slug: model for model in AIModel.objects.all()}
     fresh, changed = [], []
     for entry in entries:
-        values = {name: entry.get(name, AIModel._meta.get_field(name).get_default()) for name in CATALOG_FIELDS}
+        values = {name: entry.get(name, AIModel._meta.get_field(name).get_default())  # type: ignore[union-attr]
+                  for name in CATALOG_FIELDS}
         model = existing.get(entry["slug"])
         if model is None:
             fresh.append(AIModel(slug=entry["slug"], synced_at=now, **values))

@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.utils import timezone
 
-from .models import Attempt, Generation, Output
+from .models import Attempt, ContentPolicy, ContentRefusal, Generation, Output, ShareLink
 
 
 class OutputInline(admin.TabularInline):
@@ -39,4 +40,37 @@ class GenerationAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ContentPolicy)
+class ContentPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "enabled", "workspace", "plan", "moderation_channel", "when_unreachable", "updated_at")
+    list_filter = ("enabled", "when_unreachable")
+    raw_id_fields = ("workspace",)
+
+
+@admin.register(ContentRefusal)
+class ContentRefusalAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "policy", "workspace", "user", "model_slug", "source", "matched")
+    list_filter = ("policy", "source")
+    readonly_fields = [f.name for f in ContentRefusal._meta.fields]
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    """Public share links: staff can see who shared what and stop a link."""
+
+    list_display = ("generation", "created_by", "created_at", "revoked_at", "revoked_by")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("generation__id", "created_by__email")
+    readonly_fields = ("generation", "token", "created_by", "created_at", "revoked_at", "revoked_by")
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected share links")
+    def revoke(self, request, queryset):
+        stopped = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_by=request.user)
+        self.message_user(request, f"{stopped} link(s) revoked.")
+
+    def has_add_permission(self, request):
         return False

@@ -27,4 +27,7 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("generations/<uuid:pk>/", views.generation_detail, name="generation"),
     path("generations/<uuid:pk>/cancel", views.generation_cancel_view, name="cancel"),
+    path("generations/<uuid:pk>/share", views.generation_share_view, name="share"),
+    path("generations/<uuid:pk>/unshare", views.generation_unshare_view, name="unshare"),
+    path("s/<str:token>/", views.shared_view, name="shared"),
 ]

@@ -17,6 +17,13 @@ from apps.core.http import status_for
 from apps.generations.errors import SubmitError
 from apps.generations.models import Generation
 from apps.generations.services import generation_cancel, generation_quote, generation_submit
+from apps.generations.sharing import (
+    ShareRefused,
+    share_link_create,
+    share_link_live,
+    share_link_revoke,
+    shared_generation,
+)
 from apps.wallet.money import format_credits
 
 from .forms import form_fields, params_from_post
@@ -206,7 +213,8 @@ def _settings_rows(generation) -> list[tuple[str, str]]:
 @login_required
 def generation_detail(request, pk):
     generation = _generation_or_404(request, pk)
-    context = {"generation": generation, "settings_rows": _settings_rows(generation)}
+    context = {"generation": generation, "settings_rows": _settings_rows(generation),
+               "share_link": share_link_live(generation=generation)}
     if request.htmx:
         response = render(request, "studio/generation.html#poll", context)
         return response if generation.is_pending else HttpResponseStopPolling(response.content)
@@ -226,3 +234,37 @@ def generation_cancel_view(request, pk):
         response["HX-Refresh"] = "true"
         return response
     return redirect("studio:generation", pk=generation.pk)
+
+
+@login_required
+@require_POST
+def generation_share_view(request, pk):
+    generation = _generation_or_404(request, pk)
+    try:
+        share_link_create(generation=generation, user=request.user)
+        messages.success(request, "Anyone with the link below can now see this generation's results.")
+    except ShareRefused as exc:
+        messages.error(request, exc.message)
+    return redirect("studio:generation", pk=generation.pk)
+
+
+@login_required
+@require_POST
+def generation_unshare_view(request, pk):
+    generation = _generation_or_404(request, pk)
+    if share_link_revoke(generation=generation, user=request.user):
+        messages.success(request, "The share link no longer works.")
+    return redirect("studio:generation", pk=generation.pk)
+
+
+def shared_view(request, token):
+    """The public page of a share link: the results (through signed URLs), nothing else."""
+    generation = shared_generation(token=token)
+    if generation is None:
+        raise Http404("This link does not exist or was revoked.")
+    response = render(request, "studio/shared.html", {"generation": generation})
+    # The token is the page's only secret: keep it out of Referer headers, caches and search engines.
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Robots-Tag"] = "noindex"
+    return response

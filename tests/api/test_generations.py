@@ -1,8 +1,10 @@
 import json
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from apps.api.services import api_key_create
@@ -33,7 +35,10 @@ def test_submit_and_get_a_generation_end_to_end(client, auth, member, eager):
     assert body["charged"] == "0.6" and body["error"] is None
     assert len(body["outputs"]) == 2
     output = body["outputs"][0]
-    assert output["url"].startswith("http") and output["url"].endswith(".png")
+    assert output["url"].startswith("http") and urlsplit(output["url"]).path.endswith(".png")
+    # A signed link: it downloads the file itself, with no session or key.
+    signed = urlsplit(output["url"])
+    assert Client().get(f"{signed.path}?{signed.query}").getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
     assert output["thumbnail_url"].startswith("http") and output["optimized_url"].startswith("http")
     assert body["routing"] == {"upstream": "Sandbox", "adapter": "sandbox", "failover": False, "attempts": 1}
     wallet = Wallet.objects.get(workspace=member.current_workspace)

@@ -22,6 +22,7 @@ import uuid
 
 from .. import http
 from ..base import Adapter, InvalidInput, Job, ModelUnavailable, NotFound, OutputFile, PermanentError, ProviderResult
+from ..inputs import source_bytes
 from ..registry import register
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8188"
@@ -194,7 +195,7 @@ class ComfyUIAdapter(Adapter):
 
     def graph(self, job: Job) -> dict:
         options = self.channel.options or {}
-        source = self._upload(job.params["image_url"]) if job.params.get("image_url") else None
+        source = self._upload(job, job.params["image_url"]) if job.params.get("image_url") else None
         template = (options.get("workflows") or {}).get(job.upstream_model)
         if template:
             return fill_workflow(template, job, options, source)
@@ -202,9 +203,9 @@ class ComfyUIAdapter(Adapter):
             return music_graph(job, options)
         return image_graph(job, options, source)
 
-    def _upload(self, url: str) -> str:
+    def _upload(self, job: Job, url: str) -> str:
         """Put a source image in ComfyUI's input folder; returns the name LoadImage takes."""
-        data, mime = http.fetch_source(url)
+        data, mime = source_bytes(job, url)
         mime = mime if mime.startswith("image/") else "image/png"
         extension = mimetypes.guess_extension(mime) or ".png"
         name = f"atelier-{hashlib.sha256(data).hexdigest()[:16]}{extension}"  # same bytes, same file

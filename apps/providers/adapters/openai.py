@@ -25,6 +25,7 @@ from ..base import (
     PermanentError,
     ProviderResult,
 )
+from ..inputs import source_bytes
 from ..registry import register
 
 # Chat parameters passed through as they are (Atelier uses OpenAI's names).
@@ -185,6 +186,20 @@ class OpenAIAdapter(Adapter):
             if not finished:  # the connection closed mid-answer: what arrived is not the whole reply
                 raise http.bad_response("the stream ended before the answer was finished", provider=self.name)
 
+    # ---- moderation -------------------------------------------------------------------------
+    def moderate(self, texts: list[str], *, model: str) -> list[str]:
+        """POST /moderations: the flagged categories over all results."""
+        body = self.call_json("POST", "moderations", json={"model": model, "input": texts}, read_timeout=30)
+        results = body.get("results")
+        if not isinstance(results, list) or not results:
+            raise http.bad_response("the moderation answer has no results", provider=self.name)
+        flagged = set()
+        for result in results:
+            if isinstance(result, dict) and result.get("flagged"):
+                categories = result.get("categories") or {}
+                flagged |= {name for name, hit in categories.items() if hit} or {"flagged"}
+        return sorted(flagged)
+
     # ---- images -----------------------------------------------------------------------------
     @staticmethod
     def is_gpt_image(model: str) -> bool:
@@ -244,12 +259,12 @@ class OpenAIAdapter(Adapter):
         field_name = "image[]" if self.is_gpt_image(job.upstream_model) else "image"
         files = [(name, (None, str(value))) for name, value in fields.items()]
         for index, url in enumerate(sources):
-            data, mime = http.fetch_source(url, field="image_urls" if len(sources) > 1 else "image_url")
+            data, mime = source_bytes(job, url, field="image_urls" if len(sources) > 1 else "image_url")
             mime = mime if mime.startswith("image/") else "image/png"
             extension = (mimetypes.guess_extension(mime) or ".png").lstrip(".")
             files.append((field_name, (f"image-{index}.{extension}", data, mime)))
         if job.params.get("mask_url"):
-            data, mime = http.fetch_source(job.params["mask_url"], field="mask_url")
+            data, mime = source_bytes(job, job.params["mask_url"], field="mask_url")
             files.append(("mask", ("mask.png", data, mime or "image/png")))
         return self.call_json("POST", "images/edits", files=files, read_timeout=300)
 

@@ -32,6 +32,7 @@ from ..base import (
     ProviderResult,
     TransientError,
 )
+from ..inputs import inline_sources
 from ..registry import register
 from ..safe_http import FetchRefused, safe_get
 from .gemini import MODEL_ID, google_base, google_send, image_bytes, source_urls
@@ -62,13 +63,14 @@ class VeoAdapter(Adapter):
     def _body(self, job: Job) -> dict:
         prompt = str(job.params.get("prompt") or "").strip()
         instance: dict = {"prompt": prompt} if prompt else {}
-        firsts = source_urls(job.params, "image_url")
+        params = inline_sources(job)  # own media as data: URIs, read from storage
+        firsts = source_urls(params, "image_url")
         if firsts:
             instance["image"] = _inline(firsts[0], "Start image")
-        lasts = source_urls(job.params, "end_image_url")
+        lasts = source_urls(params, "end_image_url")
         if lasts:
             instance["lastFrame"] = _inline(lasts[0], "End image")
-        references = source_urls(job.params, "media_urls", "reference_image_urls")
+        references = source_urls(params, "media_urls", "reference_image_urls")
         if references:
             instance["referenceImages"] = [{"image": _inline(url, f"Reference image {i}"), "referenceType": "asset"}
                                            for i, url in enumerate(references, start=1)]

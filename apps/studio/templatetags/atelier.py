@@ -11,3 +11,11 @@ def credits(milli):
     if milli in (None, ""):
         return "—"
     return format_credits(int(milli))
+
+
+@register.filter(name="media_url")
+def media_url_filter(file):
+    """A stored file's signed, expiring URL: {{ output.thumbnail|media_url }}."""
+    from apps.generations.storage import media_url
+
+    return media_url(file, absolute=False)
