@@ -30,13 +30,14 @@ from apps.catalog.services import model_find
 from apps.core.errors import Kind
 from apps.generations.models import Generation
 from apps.generations.services import generation_submit
+from apps.generations.storage import media_url
 
 from .catalog import resolve_model
 from .errors import ApiError, invalid
 from .idempotency import idempotency_key, idempotent
 from .native import own_generation
 from .parsing import parse_json
-from .presenters import absolute, songs_json, status_word
+from .presenters import songs_json, status_word
 from .translate import ParamMapper, image_count_field
 
 router = Router(tags=["Per-model endpoints (reference 003)"])
@@ -297,14 +298,14 @@ def task_output(generation: Generation) -> dict:
     if modality == "text":
         return {"text": generation.result_text}
     if modality == "image":
-        urls = [absolute(o.file.url) for o in outputs if o.kind == "image"]
+        urls = [media_url(o.file) for o in outputs if o.kind == "image"]
         return {"image_url": urls[0] if urls else None, "image_urls": urls}
     if modality == "video":
         video = next((o for o in outputs if o.kind == "video"), None)
-        return {"video_url": absolute(video.file.url) if video else None,
-                "thumbnail_url": absolute(video.cover.url) if video and video.cover else None}
+        return {"video_url": media_url(video.file) if video else None,
+                "thumbnail_url": media_url(video.cover) if video and video.cover else None}
     audio = next((o for o in outputs if o.kind == "audio"), None)
-    output = {"audio_url": absolute(audio.file.url) if audio else None}
+    output = {"audio_url": media_url(audio.file) if audio else None}
     if modality == "music":
         output["songs"] = songs_json(generation)
     return output
