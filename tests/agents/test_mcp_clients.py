@@ -17,7 +17,7 @@ from apps.generations.models import Generation
 from apps.wallet.audit import wallet_audit
 from tests.support.images import data_uri, product_shot, reference_ad
 from tests.support.web import WebProcess, web_env_for_tests
-from tests.support.worker import ROOT, _worker_env
+from tests.support.worker import ROOT, process_env
 
 pytestmark = [pytest.mark.worker]
 
@@ -133,7 +133,7 @@ def test_the_agent_flow_over_streamable_http_and_stdio(web, make_user, catalog):
         async with _http_client(f"{web.url}/mcp", keys[0]) as client:
             return await agent_flow(client)
 
-    env = _worker_env({"SITE_URL": web.url, "ATELIER_API_KEY": keys[1], **web_env_for_tests()})
+    env = process_env({"SITE_URL": web.url, "ATELIER_API_KEY": keys[1], **web_env_for_tests()})
     params = StdioServerParameters(command=sys.executable, args=["manage.py", "mcp"], env=env, cwd=str(ROOT))
 
     async def over_stdio():
