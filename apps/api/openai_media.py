@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.http import FileResponse, JsonResponse
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
@@ -34,7 +35,7 @@ from apps.generations.waiting import generation_wait
 from .catalog import resolve_model
 from .errors import ApiError, invalid
 from .idempotency import idempotency_key, idempotent
-from .native import own_generation
+from .native import own_generation, request_webhook, webhook_url_clean
 from .parsing import parse_json
 from .presenters import absolute, credits, generation_routing, status_word
 from .translate import image_params, speech_params, video_params
@@ -55,12 +56,18 @@ def _model_of(request, model_id: str, *modalities: str):
     return model
 
 
-def _submit(request, model, params: dict) -> Generation:
+def _submit(request, model, params: dict, webhook_url=None) -> Generation:
     principal = request.auth
     key = idempotency_key(request)
-    generation, _ = generation_submit(user=principal.user, workspace=principal.workspace, model=model,
-                                      raw_params=params, source="api", api_key_id=principal.key_id,
-                                      idempotency_key=f"api:{key}" if key else None)
+    if webhook_url is not None and not isinstance(webhook_url, str):
+        raise invalid("webhook_url must be a URL.", param="webhook_url", code="invalid_webhook_url")
+    url = webhook_url_clean(webhook_url) if webhook_url is not None else None
+    with transaction.atomic():  # a refused webhook_url rolls the submission (and its hold) back
+        generation, created = generation_submit(user=principal.user, workspace=principal.workspace, model=model,
+                                                raw_params=params, source="api", api_key_id=principal.key_id,
+                                                idempotency_key=f"api:{key}" if key else None)
+        if url is not None:
+            request_webhook(generation, url, created)
     return generation
 
 
@@ -148,6 +155,7 @@ class ImagesBody(Schema):
     seed: int | None = Field(None, description="Reference 000: used where the model takes a seed")
     user: str | None = Field(None, max_length=256)
     run_async: bool = Field(False, alias="async", description="Answer at once with a task id (reference 004)")
+    webhook_url: str | None = Field(None, max_length=2000, description="Called (signed) when the job ends.")
 
 
 IMAGE_KEYS = set(ImagesBody.model_fields) | {"async"}
@@ -212,12 +220,12 @@ def images_generations(request, body: ImagesBody):
 
 def _images_generations(request, body: ImagesBody):
     model = _model_of(request, body.model, "image")
-    values = body.model_dump(exclude_none=True, exclude={"run_async"})
+    values = body.model_dump(exclude_none=True, exclude={"run_async", "webhook_url"})
     extra = {k: v for k, v in (body.model_extra or {}).items() if k not in IMAGE_KEYS}
     params, ignored = image_params(model, values)
     for name, value in extra.items():  # the model's own parameters by their catalog names
         params[name] = value
-    generation = _submit(request, model, params)
+    generation = _submit(request, model, params, body.webhook_url)
     if body.run_async:
         task = own_generation(request, generation.pk)
         return JsonResponse({**task_json(task, "image"), "ignored_params": ignored}, status=202)
@@ -355,14 +363,16 @@ def _video_submit(request, values: dict, files: dict) -> tuple[Generation, list[
     elif isinstance(values.get("input_reference"), dict):
         values["input_reference"] = values["input_reference"].get("image_url")
     values.pop("async", None)
+    webhook_url = values.pop("webhook_url", None)
     params, ignored = video_params(model, values)
-    return _submit(request, model, params), ignored
+    return _submit(request, model, params, webhook_url), ignored
 
 
 VIDEO_FORM = {"requestBody": {"content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["prompt"],
     "properties": {"model": {"type": "string"}, "prompt": {"type": "string"}, "seconds": {"type": "string"},
-                   "size": {"type": "string"}, "input_reference": {"type": "string", "format": "binary"}}}},
+                   "size": {"type": "string"}, "input_reference": {"type": "string", "format": "binary"},
+                   "webhook_url": {"type": "string", "description": "Called (signed) when the job ends."}}}},
     "application/json": {"schema": {"type": "object", "required": ["model", "prompt"]}}}}}
 
 
@@ -399,6 +409,7 @@ class VideoGenerationBody(Schema):
     aspect_ratio: str | None = None
     resolution: str | None = None
     image_url: str | None = None
+    webhook_url: str | None = Field(None, max_length=2000, description="Called (signed) when the job ends.")
 
 
 @router.post("/videos/generations", summary="Submit a video task (reference 004)", response={202: dict})

@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from apps.api.services import api_key_create
 from apps.generations.models import Generation
 from apps.wallet.models import Wallet
-from apps.webhooks.models import Delivery, Endpoint, Event
+from apps.webhooks.models import Delivery, Endpoint, Event, RequestHook
 from apps.webhooks.services import (
     DISABLE_AFTER,
     RETRY_DELAYS,
@@ -164,3 +164,23 @@ def test_webhook_url_needs_the_workspace_secret(client, auth, member, receiver):
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "webhook_secret_missing"
     assert Generation.objects.count() == 0 and Wallet.objects.get(workspace=member.current_workspace).held == 0
     assert submit(client, auth, webhook_url="ftp://example.com/x").json()["error"]["code"] == "invalid_webhook_url"
+
+
+def test_async_media_endpoints_take_webhook_url(client, auth, member, receiver, eager):
+    secret = signing_secret_roll(workspace=member.current_workspace)
+    task = client.post("/v1/images/generations", data=json.dumps({
+        "model": "sandbox-image", "prompt": "a kite", "size": "512x512", "async": True,
+        "webhook_url": receiver.url("/images")}), content_type="application/json", **auth)
+    assert task.status_code == 202, task.content
+    video = client.post("/v1/videos/generations", data=json.dumps({
+        "model": "sandbox-video", "prompt": "waves", "duration": 1, "webhook_url": receiver.url("/videos")}),
+        content_type="application/json", **auth)
+    assert video.status_code == 202, video.content
+    by_path = {sent.path: Webhook(secret).verify(sent.body, sent.headers) for sent in receiver.requests}
+    assert by_path["/images"]["data"]["id"] == task.json()["id"]
+    # The sandbox's video is polled over time: its hook waits for the job's end.
+    assert RequestHook.objects.get(generation_id=video.json()["id"]).url == receiver.url("/videos")
+    refused = client.post("/v1/videos/generations", data=json.dumps({
+        "model": "sandbox-video", "prompt": "waves", "webhook_url": "http://localhost:1/x"}),
+        content_type="application/json", **auth)
+    assert refused.status_code == 400 and refused.json()["error"]["param"] == "webhook_url"
