@@ -29,7 +29,7 @@ def test_the_apps_keep_the_layering_contract():
 def test_the_contract_fails_when_a_lower_app_imports_a_higher_one(tmp_path, lower, higher):
     # The same contract (the project's pyproject.toml) over a skeleton of the apps with one bad import.
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    for app in ("api", "studio", "teams", "generations", "wallet", "providers", "accounts", "catalog"):
+    for app in ("ops", "api", "studio", "teams", "generations", "wallet", "providers", "accounts", "catalog", "core"):
         (tmp_path / "apps" / app).mkdir(parents=True)
         (tmp_path / "apps" / app / "__init__.py").write_text("")
     (tmp_path / "apps" / "__init__.py").write_text("")
