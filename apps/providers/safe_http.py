@@ -232,38 +232,24 @@ def _get(url: str, *, max_bytes: int, headers: dict, clock: _Clock) -> tuple[byt
 
 
 # ---- webhook deliveries -------------------------------------------------------------------
-class DeliveryTooSlow(FetchRefused):
-    """The receiver did not answer within the delivery's deadline."""
-
-
 def safe_post(url: str, *, content: bytes, headers: dict, deadline: float,
               max_response_bytes: int = 2048) -> tuple[int, bytes]:
     """POST to a public address (checked and pinned like safe_get), redirects not followed (a
     receiver answering 3xx has not taken the message), the whole exchange within `deadline`
-    seconds. Returns (status, the first `max_response_bytes` of the answer); raises
-    FetchRefused for an address we refuse, DeliveryTooSlow past the deadline, httpx.HTTPError
-    or OSError when the connection fails."""
-    start = time.monotonic()
-
-    def remaining() -> float:
-        left = deadline - (time.monotonic() - start)
-        if left <= 0:
-            raise DeliveryTooSlow(f"no complete answer within {deadline:g} s")
-        return left
-
+    seconds (the fetch clock, without a minimum rate: answers are a few bytes). Returns (status,
+    the first `max_response_bytes` of the answer); raises FetchRefused for an address we refuse,
+    FetchTooSlow past the deadline, httpx.HTTPError or OSError when the connection fails."""
+    clock = _Clock(deadline, 0, RATE_GRACE)
     target, request_headers, extensions = _pinned_request(url, headers)
-    left = remaining()
-    # Each wait is capped by what is left, so no single read or connect outlives the deadline.
-    timeout = httpx.Timeout(left, connect=min(5.0, left))
     try:
         with _client_for(url).stream("POST", target, content=content, headers=request_headers,
-                                     extensions=extensions, timeout=timeout) as response:
+                                     extensions=extensions, timeout=clock.timeout()) as response:
             body = b""
             for chunk in response.iter_bytes():
                 body += chunk
                 if len(body) >= max_response_bytes:
                     break
-                remaining()
+                clock.check(len(body))
             return response.status_code, body[:max_response_bytes]
     except httpx.TimeoutException as exc:
-        raise DeliveryTooSlow(f"no complete answer within {deadline:g} s") from exc
+        raise FetchTooSlow(f"no complete answer within the {deadline:g} s deadline") from exc

@@ -17,6 +17,7 @@ class Received:
 class Receiver:
     statuses: list[int] = field(default_factory=list)  # answered in order; 200 once they run out
     requests: list[Received] = field(default_factory=list)
+    stall: threading.Event | None = None  # when set up: answer only once the test sets it
 
     def start(self) -> Receiver:
         receiver = self
@@ -25,6 +26,8 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
+                if receiver.stall is not None:
+                    receiver.stall.wait(timeout=30)
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")

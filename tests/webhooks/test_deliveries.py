@@ -3,6 +3,7 @@ database (driven by moving the due time, never by sleeping), public addresses on
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
@@ -184,3 +185,17 @@ def test_async_media_endpoints_take_webhook_url(client, auth, member, receiver, 
         "model": "sandbox-video", "prompt": "waves", "webhook_url": "http://localhost:1/x"}),
         content_type="application/json", **auth)
     assert refused.status_code == 400 and refused.json()["error"]["param"] == "webhook_url"
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_a_failed_try(client, auth, member, receiver, eager, monkeypatch):
+    monkeypatch.setattr("apps.webhooks.services.DEADLINE", 0.5)
+    endpoint_create(workspace=member.current_workspace, user=member, url=receiver.url())
+    receiver.stall = threading.Event()
+    try:
+        submit(client, auth)
+    finally:
+        receiver.stall.set()
+    delivery = Delivery.objects.get()
+    attempt = delivery.log.get()
+    assert delivery.state == Delivery.State.PENDING and attempt.status_code is None
+    assert "deadline" in attempt.error and delivery.next_attempt_at is not None
