@@ -5,6 +5,7 @@ reading as a default (a typo in `SECURE_COOKIES=ture` must not silently mean fal
 from __future__ import annotations
 
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -61,6 +62,18 @@ def env_float(name: str, default: float, *, minimum: float | None = None, maximu
         raise ImproperlyConfigured(f"{name}={value!r} is not a finite number.")
     _check_range(name, number, minimum, maximum)
     return number
+
+
+def env_decimal(name: str, default: str, *, minimum: str | None = None) -> Decimal:
+    """A decimal number (money factors: never a float); a value it cannot parse is refused."""
+    raw = _raw(name) or default
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a decimal number.") from None
+    if not value.is_finite() or (minimum is not None and value < Decimal(minimum)):
+        raise ImproperlyConfigured(f"{name}={raw!r} must be a number of at least {minimum}.")
+    return value
 
 
 def _check_range(name, number, minimum, maximum):

@@ -33,6 +33,26 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# API keys (sk_, pk_, atl_) anywhere in a line, and ?key= / &key= query values (reference 002
+# lets clients send the key in the URL): a key never reaches a log line.
+_SECRETS = re.compile(r"\b(?:sk|pk|atl)_[A-Za-z0-9_-]{16,}|(?<=[?&]key=)[^&\s\"']+")
+
+
+def redact(text: str) -> str:
+    return _SECRETS.sub("[redacted]", text)
+
+
+class RedactKeysFilter(logging.Filter):
+    """Replaces API keys in the formatted message (args included) before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request_id, and the traceback."""
 

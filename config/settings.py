@@ -10,6 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
+    env_decimal,
     env_bool,
     env_choice,
     env_float,
@@ -313,6 +314,9 @@ API_SYNC_WAIT_SECONDS = env_int("API_SYNC_WAIT_SECONDS", 60, minimum=1)
 IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24, minimum=24)
 # How long a worker's claim on a job lasts before the sweeper hands the job to another worker.
 GENERATION_LEASE_SECONDS = env_int("GENERATION_LEASE_SECONDS", 120, minimum=1)
+# What a job served by the local sandbox engine costs, as a share of the model's price: 1 (the
+# default) charges the model's price, so a demo shows real prices; 0.5 halves it; 0 is free.
+SANDBOX_PRICE_FACTOR = env_decimal("SANDBOX_PRICE_FACTOR", "1", minimum="0")
 
 FIELD_ENCRYPTION_KEY = fernet_key_or_refuse(required=PRODUCTION)
 # Webhooks: the whole of one delivery try (connect, send, answer), and how long an endpoint may
@@ -328,12 +332,14 @@ LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.logs.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "config.logs.RequestIdFilter"},
+                "redact_keys": {"()": "config.logs.RedactKeysFilter"}},
     "formatters": {
         "json": {"()": "config.logs.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["request_id", "redact_keys"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

@@ -24,7 +24,8 @@ def test_the_apps_keep_the_layering_contract():
 
 @pytest.mark.parametrize("lower, higher", [
     ("accounts", "wallet"), ("catalog", "wallet"), ("catalog", "accounts"), ("wallet", "generations"),
-    ("providers", "wallet"), ("generations", "studio"), ("wallet", "teams"),
+    ("providers", "wallet"), ("generations", "studio"), ("wallet", "teams"), ("core", "catalog"),
+    ("api", "ops"),
 ])
 def test_the_contract_fails_when_a_lower_app_imports_a_higher_one(tmp_path, lower, higher):
     # The same contract (the project's pyproject.toml) over a skeleton of the apps with one bad import.

@@ -28,7 +28,7 @@ def plan_default() -> Plan:
 
 
 def plan_of(workspace: Workspace) -> Plan:
-    return workspace.plan if workspace.plan_id else plan_default()
+    return workspace.plan if workspace.plan is not None else plan_default()
 
 
 def user_onboard(*, user: User) -> Workspace:

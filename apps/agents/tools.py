@@ -270,7 +270,7 @@ def _submit(principal: Principal, model: AIModel, params: dict, rename, key: str
     try:
         generation, _ = generation_submit(user=principal.user, workspace=principal.workspace, model=model,
                                           raw_params=params, source="agent", idempotency_key=_idempotency(key),
-                                          api_key_id=principal.key_id)
+                                          api_key_id=principal.key_id, budget_id=principal.budget_id)
     except ApplicationError as exc:
         if exc.code in ("insufficient_credits", "member_cap_exceeded"):
             summary = wallet_summary(workspace=principal.workspace)

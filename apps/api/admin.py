@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import ApiKey, IdempotencyRecord
+from .services import api_key_set_limits
 
 
 @admin.register(ApiKey)
@@ -17,6 +18,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The wallet Budget enforces the limits: keep it in step with what the admin typed.
+        api_key_set_limits(key=obj, credit_limit=obj.credit_limit, monthly_credit_limit=obj.monthly_credit_limit)
 
 
 @admin.register(IdempotencyRecord)

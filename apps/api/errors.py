@@ -63,6 +63,10 @@ def from_validation(failure: ValidationFailed, message: str = "Some parameters a
     return ApiError(failure.code, message, fields=failure.errors, param=next(iter(failure.errors), None))
 
 
+# Domain codes this edge names differently: a wallet budget is, on the API, a key's credit limit.
+API_CODES = {"budget_exceeded": "api_key_credit_limit_exceeded"}
+
+
 def error_body(error: ApplicationError) -> tuple[int, dict, dict]:
     """(status, JSON body, headers) for a domain or API error."""
     status = status_for(error)
@@ -72,7 +76,7 @@ def error_body(error: ApplicationError) -> tuple[int, dict, dict]:
     if fields and message in ("Some parameters are not valid.",):
         # The SDKs show `message` alone: name the first problem in it.
         message = f"{message} {param}: {' '.join(fields[param])}"
-    body = {"code": error.code, "message": message, "type": TYPES.get(status, "api_error"), "param": param}
+    body = {"code": API_CODES.get(error.code, error.code), "message": message, "type": TYPES.get(status, "api_error"), "param": param}
     if fields:
         body["fields"] = fields
     body.update(getattr(error, "extra", None) or {})

@@ -44,9 +44,12 @@ class ApiKey(models.Model):
     paused_at = models.DateTimeField(null=True, blank=True)
     requests_per_minute = models.PositiveIntegerField(null=True, blank=True,
                                                       help_text="Blank: the workspace plan's limit.")
-    # Credit budgets in millicredits, taken with each hold (see wallet Budget).
+    # Credit limits in millicredits, taken with each hold through the wallet Budget they configure
+    # (api_key_set_limits keeps the two in step).
     credit_limit = models.BigIntegerField(null=True, blank=True, help_text="Lifetime, millicredits.")
     monthly_credit_limit = models.BigIntegerField(null=True, blank=True, help_text="Per calendar month (UTC).")
+    budget = models.OneToOneField("wallet.Budget", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="api_key", editable=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -123,6 +123,7 @@ def _generations_create(request, body: GenerationBody):
         generation, created = generation_submit(
             user=principal.user, workspace=principal.workspace, model=model, raw_params=params, source="api",
             api_key_id=principal.key_id,
+            budget_id=principal.budget_id,
             # Namespaced so an API key can never replay a web form submission, or the reverse.
             idempotency_key=f"api:{key}" if key else None,
         )

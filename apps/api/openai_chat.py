@@ -163,7 +163,7 @@ def chat_model(request, model_id: str):
 def open_turn(request, model, params: dict):
     principal = request.auth
     return chat_open(user=principal.user, workspace=principal.workspace, wallet=principal.wallet, model=model,
-                     raw_params=params, api_key_id=principal.key_id)
+                     raw_params=params, api_key_id=principal.key_id, budget_id=principal.budget_id)
 
 
 class SettlingResponse(JsonResponse):

@@ -65,6 +65,7 @@ def _submit(request, model, params: dict, webhook_url=None) -> Generation:
     with transaction.atomic():  # a refused webhook_url rolls the submission (and its hold) back
         generation, created = generation_submit(user=principal.user, workspace=principal.workspace, model=model,
                                                 raw_params=params, source="api", api_key_id=principal.key_id,
+                                                budget_id=principal.budget_id,
                                                 idempotency_key=f"api:{key}" if key else None)
         if url is not None:
             request_webhook(generation, url, created)

@@ -23,6 +23,7 @@ from apps.accounts.services import plan_of
 from apps.catalog.cache import TTLCache
 from apps.core.errors import Kind
 from apps.wallet.models import Wallet
+from apps.wallet.services import budget_create, budget_set_limits
 
 from .errors import ApiError
 from .models import ApiKey, all_permissions
@@ -101,7 +102,34 @@ def api_key_create(*, user, workspace, name: str, expires_in_days: int | None = 
     expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
     key = ApiKey.objects.create(user=user, workspace=workspace, name=name, prefix=secret[:PREFIX_LENGTH],
                                 secret_hash=_hash(secret), expires_at=expires_at, **values)
+    _sync_budget(key)
     return CreatedKey(key=key, secret=secret)
+
+
+def _sync_budget(key: ApiKey) -> None:
+    """The wallet Budget that enforces the key's credit limits (made when it first has one)."""
+    if key.budget_id is None:
+        if key.credit_limit is None and key.monthly_credit_limit is None:
+            return
+        key.budget = budget_create(wallet=Wallet.objects.get(workspace_id=key.workspace_id),
+                                   label=f"API key {key.prefix}… ({key.name})", lifetime_limit=key.credit_limit,
+                                   monthly_limit=key.monthly_credit_limit)
+        ApiKey.objects.filter(pk=key.pk).update(budget=key.budget)
+    else:
+        budget_set_limits(budget_id=key.budget_id, lifetime_limit=key.credit_limit,
+                          monthly_limit=key.monthly_credit_limit)
+
+
+@transaction.atomic
+def api_key_set_limits(*, key: ApiKey, credit_limit: int | None, monthly_credit_limit: int | None) -> None:
+    """Change a key's credit limits; they apply to its next hold (what is held or spent counts)."""
+    for field, value in (("credit_limit", credit_limit), ("monthly_credit_limit", monthly_credit_limit)):
+        if value is not None and value <= 0:
+            raise _refuse(field, "A credit limit must be positive (leave it blank for none).")
+    key.credit_limit, key.monthly_credit_limit = credit_limit, monthly_credit_limit
+    ApiKey.objects.filter(pk=key.pk).update(credit_limit=credit_limit, monthly_credit_limit=monthly_credit_limit)
+    _sync_budget(key)
+    forget_principals()
 
 
 def api_key_set_paused(*, user, key_id: int, paused: bool) -> bool:
@@ -140,6 +168,7 @@ class Principal:
     requests_per_minute: int | None = None  # the key's own limit, else the plan's
     credit_limit: int | None = None
     monthly_credit_limit: int | None = None
+    budget_id: int | None = None  # the wallet Budget enforcing the credit limits
 
     @property
     def is_publishable(self) -> bool:
@@ -172,7 +201,7 @@ def _load(secret_hash: str) -> Principal | None:
                      kind=key.kind, permissions=frozenset(key.permissions or ()),
                      allowed_models=frozenset(key.allowed_models) if key.allowed_models else None,
                      requests_per_minute=key.requests_per_minute, credit_limit=key.credit_limit,
-                     monthly_credit_limit=key.monthly_credit_limit)
+                     monthly_credit_limit=key.monthly_credit_limit, budget_id=key.budget_id)
 
 
 def _touch(key_id: int) -> None:

@@ -42,7 +42,7 @@ from apps.wallet.services import hold_capture, hold_place
 from .errors import SubmitError
 from .moderation import content_check
 from .models import Attempt, Generation
-from .services import CHANNEL_SCOPED_CODES, generation_fail, generation_quote
+from .services import generation_fail, generation_quote
 from .signals import generation_finished
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def _without_transport(params: dict) -> dict:
 
 # ---- open -----------------------------------------------------------------------------------
 def chat_open(*, user, workspace, wallet: Wallet, model: AIModel, raw_params: dict, source: str = "api",
-              api_key_id: int | None = None) -> ChatTurn:
+              api_key_id: int | None = None, budget_id: int | None = None) -> ChatTurn:
     """Validate, price the worst case, hold it and record the turn as a running Generation.
 
     With no max_tokens the hold covers the model's largest answer (limits.max_output_tokens):
@@ -137,7 +137,7 @@ def chat_open(*, user, workspace, wallet: Wallet, model: AIModel, raw_params: di
                 # the hold of a turn whose web process died mid-answer.
                 next_check_at=now + timedelta(seconds=model.deadline_seconds),
             )
-            hold = hold_place(wallet=wallet, amount=price, generation=generation, member=user)
+            hold = hold_place(wallet=wallet, amount=price, generation=generation, member=user, budget_id=budget_id)
     except WalletError as exc:
         raise SubmitError(exc.code, exc.message, kind=exc.kind) from None
     generation.model = model
@@ -169,10 +169,6 @@ def _unexpected(exc: Exception, choice: RouteChoice) -> ProviderError:
     return ProviderError(f"Adapter error: {exc.__class__.__name__}", code="upstream_error")
 
 
-def _fails_over(error: ProviderError) -> bool:
-    return not error.permanent or error.code in CHANNEL_SCOPED_CODES
-
-
 def _give_up(turn: ChatTurn, error: ProviderError | None) -> ChatFailed:
     """Release the hold, record the attempts, and say why the turn could not be answered."""
     code = error.code if error else "upstream_unavailable"
@@ -180,7 +176,7 @@ def _give_up(turn: ChatTurn, error: ProviderError | None) -> ChatFailed:
     with transaction.atomic():
         Attempt.objects.bulk_create(turn.attempts)
         generation_fail(generation=turn.generation, code=code, message=message)
-    if error is not None and error.permanent and not _fails_over(error):
+    if error is not None and error.permanent and not error.fails_over:
         kind = Kind.INVALID if error.code != "content_filtered" else Kind.FORBIDDEN
         return ChatFailed(code, message, kind=kind)
     retry = error.retry_after if error else None
@@ -239,7 +235,7 @@ def chat_complete(*, turn: ChatTurn, settle: bool = True) -> ChatResult:
         except ProviderError as exc:
             _attempt(turn, choice, started, exc)
             last_error = exc
-            if not _fails_over(exc):
+            if not exc.fails_over:
                 break
             continue
         except Exception as exc:  # noqa: BLE001 - an adapter bug or a missing adapter: try the next channel
@@ -368,7 +364,7 @@ def chat_stream_start(*, turn: ChatTurn) -> ChatStream:
                 getattr(upstream, "close", lambda: None)()
             _attempt(turn, choice, started, exc)
             last_error = exc
-            if not _fails_over(exc):
+            if not exc.fails_over:
                 break
             continue
         except Exception as exc:  # noqa: BLE001 - see chat_complete

@@ -15,6 +15,13 @@ class MemberCapExceeded(WalletError):
     code = "member_cap_exceeded"
 
 
+class BudgetExceeded(WalletError):
+    """A spender's own credit limit (an API key's budget) would be passed."""
+
+    kind = Kind.PAYMENT
+    code = "budget_exceeded"
+
+
 class RedemptionError(WalletError):
     """A redemption code was refused; `code` says why (stable, for the UI and the API)."""
 

@@ -24,11 +24,12 @@ from typing import NamedTuple
 from django.db import connection
 from django.utils import timezone
 
-from .models import Hold, LedgerEntry, MemberCap, MemberSpend, Wallet
+from .models import Budget, BudgetSpend, Hold, LedgerEntry, MemberCap, MemberSpend, Wallet
 
 ENTRY_FIELDS = ("wallet", "kind", "amount", "held_delta", "balance_after", "held_after", "hold", "generation",
                 "actor", "reason", "created_at")
-HOLD_FIELDS = ("wallet", "generation", "member", "amount", "state", "created_at", "spend_month")
+HOLD_FIELDS = ("wallet", "generation", "member", "amount", "state", "created_at", "spend_month", "budget",
+               "budget_month")
 
 
 class Moved(NamedTuple):
@@ -157,3 +158,42 @@ def member_spend_take(*, wallet_id: int, member_id: int, month: date, amount: in
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount == 1
+
+
+def budget_take(*, budget_id: int, month: date, amount: int) -> bool:
+    """Add `amount` to a budget's lifetime spend and to its spend for `month`, each under its
+    limit (a blank limit always passes). False when either limit refused it; the caller's
+    transaction then rolls back whatever this wrote. Two statements: the lifetime UPDATE (its
+    row lock serialises concurrent holds on one budget) and the month's guarded upsert."""
+    budget, spend = _table(Budget), _table(BudgetSpend)
+    b_id, b_spent, b_lifetime, b_monthly = (_column(Budget, name) for name in ("id", "spent", "lifetime_limit",
+                                                                             "monthly_limit"))
+    s_budget, s_month, s_amount = (_column(BudgetSpend, name) for name in ("budget", "month", "amount"))
+    month_value = _value(BudgetSpend, "month", month)
+    the_limit = f"(SELECT {b_monthly} FROM {budget} WHERE {b_id} = %s)"
+    total = f"{spend}.{s_amount} + excluded.{s_amount}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {budget} SET {b_spent} = {b_spent} + %s "
+            f"WHERE {b_id} = %s AND ({b_lifetime} IS NULL OR {b_spent} + %s <= {b_lifetime})",
+            [amount, budget_id, amount])
+        if cursor.rowcount != 1:
+            return False
+        cursor.execute(
+            f"INSERT INTO {spend} ({s_budget}, {s_month}, {s_amount}) SELECT %s, %s, %s "
+            f"WHERE %s <= COALESCE({the_limit}, %s) "
+            f"ON CONFLICT ({s_budget}, {s_month}) DO UPDATE SET {s_amount} = {total} "
+            f"WHERE {total} <= COALESCE({the_limit}, {total})",
+            [budget_id, month_value, amount, amount, budget_id, amount, budget_id])
+        return cursor.rowcount == 1
+
+
+def budget_give_back(*, budget_id: int, month: date, amount: int) -> None:
+    """Return what a settled hold did not use to its budget (lifetime and month)."""
+    budget, spend = _table(Budget), _table(BudgetSpend)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {budget} SET {_column(Budget, 'spent')} = {_column(Budget, 'spent')} - %s "
+                       f"WHERE {_column(Budget, 'id')} = %s", [amount, budget_id])
+        cursor.execute(f"UPDATE {spend} SET {_column(BudgetSpend, 'amount')} = {_column(BudgetSpend, 'amount')} - %s "
+                       f"WHERE {_column(BudgetSpend, 'budget')} = %s AND {_column(BudgetSpend, 'month')} = %s",
+                       [amount, budget_id, _value(BudgetSpend, "month", month)])

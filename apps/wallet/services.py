@@ -22,6 +22,7 @@ from django.utils import timezone
 from apps.catalog.money import format_credits
 
 from .errors import (
+    BudgetExceeded,
     InsufficientCredits,
     MemberCapExceeded,
     code_already_redeemed,
@@ -29,9 +30,9 @@ from .errors import (
     code_expired,
     code_invalid,
 )
-from .fastpath import member_spend_take, wallet_move
+from .fastpath import budget_give_back, budget_take, member_spend_take, wallet_move
 from .metrics import hold_event
-from .models import Hold, LedgerEntry, MemberCap, MemberSpend, Redemption, RedemptionBatch, RedemptionCode, Wallet
+from .models import Budget, Hold, LedgerEntry, MemberCap, MemberSpend, Redemption, RedemptionBatch, RedemptionCode, Wallet
 
 
 def wallet_create(*, workspace) -> Wallet:
@@ -107,28 +108,47 @@ def member_cap_set(*, workspace, actor, user_id: int, cap: int | None):
 
 
 def _spend_give_back(*, hold: Hold, amount: int) -> None:
-    if hold.spend_month is None or amount <= 0:
+    if amount <= 0:
         return
-    MemberSpend.objects.filter(wallet_id=hold.wallet_id, member_id=hold.member_id, month=hold.spend_month).update(
-        amount=F("amount") - amount
-    )
+    if hold.spend_month is not None:
+        MemberSpend.objects.filter(wallet_id=hold.wallet_id, member_id=hold.member_id, month=hold.spend_month).update(
+            amount=F("amount") - amount
+        )
+    if hold.budget_id is not None and hold.budget_month is not None:
+        budget_give_back(budget_id=hold.budget_id, month=hold.budget_month, amount=amount)
+
+
+# ---- budgets (a spender's own credit limit on a wallet: API keys) ---------------------------
+def budget_create(*, wallet: Wallet, label: str, lifetime_limit: int | None, monthly_limit: int | None) -> Budget:
+    return Budget.objects.create(wallet=wallet, label=label[:120], lifetime_limit=lifetime_limit,
+                                 monthly_limit=monthly_limit)
+
+
+def budget_set_limits(*, budget_id: int, lifetime_limit: int | None, monthly_limit: int | None) -> None:
+    """New limits apply to the next hold; what is held or spent already still counts."""
+    Budget.objects.filter(pk=budget_id).update(lifetime_limit=lifetime_limit, monthly_limit=monthly_limit)
 
 
 # ---- holds --------------------------------------------------------------------------------
 @transaction.atomic
-def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None) -> Hold:
+def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None, budget_id: int | None = None) -> Hold:
     """Reserve `amount` if the available credits cover it, else raise InsufficientCredits.
 
     With a member, their monthly spend is checked against their cap (if any) and taken in the
-    same transaction (MemberCapExceeded); whichever refuses, the transaction rolls back and
-    nothing remains. Returns the hold, built from the written values (no re-read)."""
+    same transaction (MemberCapExceeded); with a budget (an API key's credit limit), its lifetime
+    and monthly limits likewise (BudgetExceeded). Whichever refuses, the transaction rolls back
+    and nothing remains. Returns the hold, built from the written values (no re-read)."""
     if amount <= 0:
         raise ValueError("A hold must be positive.")
     spend_month = _spend_take(wallet=wallet, member=member, amount=amount) if member is not None else None
+    budget_month = month_start() if budget_id is not None else None
+    if budget_id is not None and budget_month is not None and not budget_take(budget_id=budget_id,
+                                                                              month=budget_month, amount=amount):
+        raise BudgetExceeded("This API key's credit limit would be passed; raise it on the API keys page.")
     values: dict[str, Any] = {
         "wallet": wallet.pk, "generation": generation.pk if generation is not None else None,
         "member": member.pk if member is not None else None, "amount": amount, "state": Hold.State.OPEN,
-        "created_at": timezone.now(), "spend_month": spend_month,
+        "created_at": timezone.now(), "spend_month": spend_month, "budget": budget_id, "budget_month": budget_month,
     }
     moved = wallet_move(
         wallet_id=wallet.pk, kind=LedgerEntry.Kind.HOLD, held_delta=amount, generation_id=values["generation"],
@@ -138,7 +158,8 @@ def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None) -> 
         raise InsufficientCredits("Not enough credits for this generation.")
     hold = Hold(
         pk=moved.hold_id, wallet_id=wallet.pk, generation=generation, member=member, amount=amount,
-        state=Hold.State.OPEN, created_at=values["created_at"], spend_month=spend_month,
+        state=Hold.State.OPEN, created_at=values["created_at"], spend_month=spend_month, budget_id=budget_id,
+        budget_month=budget_month,
     )
     hold._state.adding, hold._state.db = False, connection.alias
     transaction.on_commit(lambda: hold_event("placed", amount))  # counted only if it sticks

@@ -261,3 +261,25 @@ def test_database_window_storage_counts_and_frees(db, monkeypatch):
 def test_expired_key_code_is_reference_004s(client, member, api_key, auth):
     ApiKey.objects.filter(pk=api_key.key.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     assert code(client.get("/v1/balance", **auth), 403) == "api_key_expired"
+
+
+def test_cors_answers_publishable_keys_only(client, member, publishable, api_key):
+    preflight = client.options("/image/models", HTTP_ORIGIN="https://app.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    assert preflight.status_code == 204 and preflight["Access-Control-Allow-Origin"] == "*"
+    public = client.get("/image/models", HTTP_ORIGIN="https://app.example", **bearer(publishable))
+    assert public["Access-Control-Allow-Origin"] == "*"
+    secret = client.get("/image/models", HTTP_ORIGIN="https://app.example", **bearer(api_key.secret))
+    assert secret.status_code == 200 and "Access-Control-Allow-Origin" not in secret
+    chat = client.options("/v1/chat/completions", HTTP_ORIGIN="https://app.example")
+    assert "Access-Control-Allow-Origin" not in chat
+
+
+def test_keys_never_reach_a_log_line():
+    import logging
+
+    from config.logs import RedactKeysFilter
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "GET /text/hi?key=%s&model=openai from %s",
+                               ("pk_abcdefghijklmnopqrstuvwxyz", "sk_0123456789abcdef0123"), None)
+    RedactKeysFilter().filter(record)
+    assert record.getMessage() == "GET /text/hi?key=[redacted]&model=openai from [redacted]"

@@ -17,14 +17,14 @@ def png(color=(200, 40, 40), size=(64, 48)) -> bytes:
 def finished_generation(*, workspace, user, slug: str = "sandbox-image"):
     """A succeeded image generation whose file, thumbnail and web version are in the default storage."""
     from apps.catalog.models import AIModel
-    from apps.generations.media import outputs_store
-    from apps.generations.models import Generation
+    from apps.generations.media import outputs_prepare
+    from apps.generations.models import Generation, Output
     from apps.providers.base import OutputFile
 
     generation = Generation.objects.create(
         workspace=workspace, user=user, model=AIModel.objects.get(slug=slug), params={"prompt": "red"},
         price=1000, charged=1000, status=Generation.Status.SUCCEEDED, deadline_at=timezone.now())
-    outputs_store(generation=generation, files=[OutputFile(mime="image/png", data=png())])
+    Output.objects.bulk_create(outputs_prepare(generation=generation, files=[OutputFile(mime="image/png", data=png())]))
     return generation
 
 
