@@ -123,6 +123,12 @@ class QuoteArgs(Args):
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+def offered_models(modalities: list[str] | None = None) -> list[AIModel]:
+    """The models an agent can start jobs on: enabled, and not retired by their provider (the
+    API's list keeps retired ones for history)."""
+    return [model for model in enabled_models(modalities) if model.retired_at is None]
+
+
 def _require(principal: Principal, permission: str) -> None:
     if permission not in principal.permissions:
         raise ToolError(f"This API key lacks the {permission} permission.", code="permission_denied",
@@ -236,7 +242,7 @@ def get_models(principal: Principal, args: ModelsArgs) -> dict:
     if args.model:
         models = [_model(principal, args.model, tuple(Modality.values))]
     else:
-        models = enabled_models([args.modality] if args.modality else None)
+        models = offered_models([args.modality] if args.modality else None)
     models = [model for model in models if principal.may_use(model.slug)]
     live = live_adapters()
     items = []
@@ -380,11 +386,11 @@ class Tool:
 
 
 def _media_models() -> list[AIModel]:
-    return enabled_models(list(MEDIA_MODALITIES))
+    return offered_models(list(MEDIA_MODALITIES))
 
 
 def _music_models() -> list[AIModel]:
-    return enabled_models(["music"])
+    return offered_models(["music"])
 
 
 def with_music_models(schema: dict) -> dict:

@@ -115,7 +115,7 @@ def api_reference() -> dict:
 def model_examples() -> list[dict]:
     return [{"slug": model.slug, "name": model.name, "modality": model.modality,
              "body": json.dumps({"model": model.slug, "params": example_params(model)}, ensure_ascii=False)}
-            for model in enabled_models()]
+            for model in enabled_models() if model.retired_at is None]
 
 
 # ---- views ------------------------------------------------------------------------------------

@@ -242,7 +242,7 @@ def _examples() -> dict:
 
     return {model.slug: {"summary": f"{model.name} ({model.modality})",
                          "value": {"model": model.slug, "params": example_params(model)}}
-            for model in enabled_models()}
+            for model in enabled_models() if model.retired_at is None}
 
 
 def build_document(api: AtelierAPI) -> dict:

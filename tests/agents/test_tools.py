@@ -37,13 +37,13 @@ def test_source_media_fill_the_model_inputs_by_kind_and_order(catalog):
     assert map_source_media(_model("wan-2.5"), [song, start], {}) == {"audio_url": song, "image_url": start}
     assert map_source_media(_model("seedance-1-lite"), [end], {"image_url": start}) == {
         "image_url": start, "end_image_url": end}
-    assert map_source_media(_model("nano-banana"), [start, end, ref], {}) == {"image_urls": [start, end, ref]}
+    assert map_source_media(_model("gpt-image-2"), [start, end, ref], {}) == {"image_urls": [start, end, ref]}
     assert url_kind("data:audio/wav;base64,AAAA") == "audio" and url_kind("https://x.example/clip.MP4") == "video"
 
 
 @pytest.mark.parametrize("slug, urls, message", [
     ("flux-schnell", ["https://cdn.example/a.png"], "takes no input media"),
-    ("nano-banana", [f"https://cdn.example/{n}.png" for n in range(4)], "item 4 (image) has no free input"),
+    ("veo-3.1", [f"https://cdn.example/{n}.png" for n in range(6)], "item 6 (image) has no free input"),
     ("sandbox-image", ["https://cdn.example/a.mp3"], "item 1 (audio) has no free input"),
 ])
 def test_source_media_that_do_not_fit_are_refused_with_the_argument(principal, slug, urls, message):
