@@ -12,7 +12,7 @@ from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from apps.catalog.models import Modality
-from apps.core.errors import Kind
+from apps.core.errors import ApplicationError, Kind
 from apps.generations.selectors import generation_for_workspace, generations_of_workspace
 from apps.generations.services import generation_cancel, generation_quote, generation_submit
 from apps.providers.safe_http import FetchRefused, check_url
@@ -74,6 +74,30 @@ def request_webhook(generation, url: str, created: bool) -> None:
     webhook_requested.send(sender=None, generation=generation, url=url, created=created)
 
 
+def submit_with_webhook(submit, webhook_url):
+    """`submit()` (-> (generation, created)) with the request's webhook_url, if any, registered in
+    the same transaction: the job is enqueued on commit, so it cannot end before its hook exists,
+    and a refused webhook_url rolls the submission and its hold back. A submission the services
+    refuse keeps what they wrote on refusing (a content-filter record): their error is re-raised
+    after the commit, not through it."""
+    if webhook_url is None:
+        return submit()
+    if not isinstance(webhook_url, str):
+        raise invalid("webhook_url must be a URL.", param="webhook_url", code="invalid_webhook_url")
+    url = webhook_url_clean(webhook_url)
+    refused = None
+    with transaction.atomic():
+        try:
+            generation, created = submit()
+        except ApplicationError as exc:
+            refused = exc
+        else:
+            request_webhook(generation, url, created)
+    if refused is not None:
+        raise refused
+    return generation, created
+
+
 def _submission(request, body: SubmitBody):
     extra = sorted(body.model_extra or {})
     if extra:
@@ -118,17 +142,13 @@ def _generations_create(request, body: GenerationBody):
     model, params = _submission(request, body)
     key = idempotency_key(request)
     principal = request.auth
-    webhook_url = webhook_url_clean(body.webhook_url) if body.webhook_url is not None else None
-    with transaction.atomic():  # a refused webhook_url rolls the submission (and its hold) back
-        generation, created = generation_submit(
-            user=principal.user, workspace=principal.workspace, model=model, raw_params=params, source="api",
-            api_key_id=principal.key_id,
-            budget_id=principal.budget_id,
-            # Namespaced so an API key can never replay a web form submission, or the reverse.
-            idempotency_key=f"api:{key}" if key else None,
-        )
-        if webhook_url is not None:
-            request_webhook(generation, webhook_url, created)
+    generation, created = submit_with_webhook(lambda: generation_submit(
+        user=principal.user, workspace=principal.workspace, model=model, raw_params=params, source="api",
+        api_key_id=principal.key_id,
+        budget_id=principal.budget_id,
+        # Namespaced so an API key can never replay a web form submission, or the reverse.
+        idempotency_key=f"api:{key}" if key else None,
+    ), body.webhook_url)
     if created:
         payload = generation_json(generation, fresh=True)
     else:

@@ -20,7 +20,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.http import FileResponse, JsonResponse
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
@@ -35,7 +34,7 @@ from apps.generations.waiting import generation_wait
 from .catalog import resolve_model
 from .errors import ApiError, invalid
 from .idempotency import idempotency_key, idempotent
-from .native import own_generation, request_webhook, webhook_url_clean
+from .native import own_generation, submit_with_webhook
 from .parsing import parse_json
 from .presenters import absolute, credits, generation_routing, status_word
 from .translate import image_params, speech_params, video_params
@@ -59,16 +58,10 @@ def _model_of(request, model_id: str, *modalities: str):
 def _submit(request, model, params: dict, webhook_url=None) -> Generation:
     principal = request.auth
     key = idempotency_key(request)
-    if webhook_url is not None and not isinstance(webhook_url, str):
-        raise invalid("webhook_url must be a URL.", param="webhook_url", code="invalid_webhook_url")
-    url = webhook_url_clean(webhook_url) if webhook_url is not None else None
-    with transaction.atomic():  # a refused webhook_url rolls the submission (and its hold) back
-        generation, created = generation_submit(user=principal.user, workspace=principal.workspace, model=model,
-                                                raw_params=params, source="api", api_key_id=principal.key_id,
-                                                budget_id=principal.budget_id,
-                                                idempotency_key=f"api:{key}" if key else None)
-        if url is not None:
-            request_webhook(generation, url, created)
+    generation, _ = submit_with_webhook(lambda: generation_submit(
+        user=principal.user, workspace=principal.workspace, model=model, raw_params=params, source="api",
+        api_key_id=principal.key_id, budget_id=principal.budget_id,
+        idempotency_key=f"api:{key}" if key else None), webhook_url)
     return generation
 
 

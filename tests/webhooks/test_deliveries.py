@@ -199,3 +199,14 @@ def test_a_receiver_that_does_not_answer_in_time_is_a_failed_try(client, auth, m
     attempt = delivery.log.get()
     assert delivery.state == Delivery.State.PENDING and attempt.status_code is None
     assert "deadline" in attempt.error and delivery.next_attempt_at is not None
+
+
+def test_a_content_filter_refusal_with_a_webhook_url_keeps_its_record(client, auth, member, receiver):
+    from apps.generations.models import ContentPolicy, ContentRefusal
+
+    signing_secret_roll(workspace=member.current_workspace)
+    ContentPolicy.objects.create(name="words", words="forbidden")
+    refused = submit(client, auth, params={"prompt": "a forbidden lighthouse"}, webhook_url=receiver.url())
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "content_filter"
+    assert ContentRefusal.objects.count() == 1 and Generation.objects.count() == 0
+    assert RequestHook.objects.count() == 0
