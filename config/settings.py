@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "apps.providers",
     "apps.generations",
     "apps.api",
+    "apps.agents",
+    "apps.webhooks",
     "apps.studio",
     "apps.ops",
 ]
@@ -205,6 +207,8 @@ SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "sweep-generations": {"task": "apps.generations.tasks.sweep_generations", "schedule": float(SWEEP_INTERVAL_SECONDS)},
     "prune-api-records": {"task": "apps.api.tasks.prune_api_records", "schedule": 600.0},
+    # Webhook retries are rows with a due time, not Celery countdowns (see apps/webhooks/services.py).
+    "sweep-webhooks": {"task": "apps.webhooks.tasks.sweep_webhooks", "schedule": float(SWEEP_INTERVAL_SECONDS)},
 }
 
 # --- Auth (django-allauth, email login) ---
@@ -315,6 +319,10 @@ GENERATION_LEASE_SECONDS = env_int("GENERATION_LEASE_SECONDS", 120, minimum=1)
 SANDBOX_PRICE_FACTOR = env_decimal("SANDBOX_PRICE_FACTOR", "1", minimum="0")
 
 FIELD_ENCRYPTION_KEY = fernet_key_or_refuse(required=PRODUCTION)
+# Webhooks: the whole of one delivery try (connect, send, answer), and how long an endpoint may
+# fail every try before it is disabled and its owner is told.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 15)
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 120)
 
 # JSON lines (one object per record, with the request id) in production; readable text with the
 # request id otherwise. Celery's workers log through the same handlers (they do not take over

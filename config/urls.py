@@ -24,6 +24,8 @@ urlpatterns = [
     path("", include("apps.wallet.urls")),
     path("", include("apps.teams.urls")),
     path("", include("apps.api.urls")),
+    path("", include("apps.agents.urls")),
+    path("", include("apps.webhooks.urls")),
     path("", include("apps.studio.urls")),
     # Local storage's signed, expiring media links (there is no public /media/).
     path("files/<path:name>", media_file, name="media_file"),

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import JsonResponse
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from apps.catalog.models import Modality
-from apps.core.errors import Kind
+from apps.core.errors import ApplicationError, Kind
 from apps.generations.selectors import generation_for_workspace, generations_of_workspace
 from apps.generations.services import generation_cancel, generation_quote, generation_submit
+from apps.providers.safe_http import FetchRefused, check_url
 from apps.wallet.selectors import wallet_summary
 from apps.wallet.services import wallet_redeem
 
@@ -22,6 +24,7 @@ from .catalog import resolve_model, visible_models
 from .errors import ApiError, invalid, not_found
 from .idempotency import idempotency_key, idempotent
 from .presenters import credits, generation_json, model_detail, model_list_item
+from .signals import webhook_requested
 
 router = Router(tags=["Atelier"])
 
@@ -30,6 +33,12 @@ class SubmitBody(Schema):
 
     model: str = Field(description="A model id or alias from GET /v1/models.", min_length=1, max_length=200)
     params: dict[str, Any] = Field(default_factory=dict, description="The model's parameters (see its schema).")
+
+
+class GenerationBody(SubmitBody):
+    webhook_url: str | None = Field(
+        None, max_length=2000, description="Called (signed, Standard Webhooks) when the job ends: "
+        "generation.succeeded, generation.failed or generation.canceled. See the webhooks docs.")
 
 
 class RedeemBody(Schema):
@@ -43,6 +52,50 @@ class ModelsQuery(Schema):
 class GenerationsQuery(Schema):
     limit: int = Field(20, ge=1, le=100)
     status: str | None = None
+
+
+def webhook_url_clean(url: str) -> str:
+    """A webhook_url we may deliver to: http(s), every address it resolves to public. Checked
+    before anything is held (the name lookup can take a moment); deliveries check it again."""
+    url = url.strip()
+    try:
+        if not url.startswith(("https://", "http://")):
+            raise FetchRefused("only http(s) URLs are called")
+        check_url(url)
+    except FetchRefused as exc:
+        raise invalid(f"The webhook URL is refused: {exc}.", param="webhook_url", code="invalid_webhook_url") from None
+    return url
+
+
+def request_webhook(generation, url: str, created: bool) -> None:
+    """Hand a request's webhook_url to whoever delivers webhooks (apps.webhooks subscribes)."""
+    if not webhook_requested.has_listeners():
+        raise invalid("Webhooks are not enabled on this server.", param="webhook_url")
+    webhook_requested.send(sender=None, generation=generation, url=url, created=created)
+
+
+def submit_with_webhook(submit, webhook_url):
+    """`submit()` (-> (generation, created)) with the request's webhook_url, if any, registered in
+    the same transaction: the job is enqueued on commit, so it cannot end before its hook exists,
+    and a refused webhook_url rolls the submission and its hold back. A submission the services
+    refuse keeps what they wrote on refusing (a content-filter record): their error is re-raised
+    after the commit, not through it."""
+    if webhook_url is None:
+        return submit()
+    if not isinstance(webhook_url, str):
+        raise invalid("webhook_url must be a URL.", param="webhook_url", code="invalid_webhook_url")
+    url = webhook_url_clean(webhook_url)
+    refused = None
+    with transaction.atomic():
+        try:
+            generation, created = submit()
+        except ApplicationError as exc:
+            refused = exc
+        else:
+            request_webhook(generation, url, created)
+    if refused is not None:
+        raise refused
+    return generation, created
 
 
 def _submission(request, body: SubmitBody):
@@ -81,27 +134,27 @@ def quote(request, body: SubmitBody):
 
 # ---- generations ------------------------------------------------------------------------------
 @router.post("/generations", summary="Submit a generation", response={202: dict, 200: dict})
-def generations_create(request, body: SubmitBody):
+def generations_create(request, body: GenerationBody):
     return idempotent(request, lambda: _generations_create(request, body))
 
 
-def _generations_create(request, body: SubmitBody):
+def _generations_create(request, body: GenerationBody):
     model, params = _submission(request, body)
     key = idempotency_key(request)
     principal = request.auth
-    generation, created = generation_submit(
+    generation, created = submit_with_webhook(lambda: generation_submit(
         user=principal.user, workspace=principal.workspace, model=model, raw_params=params, source="api",
         api_key_id=principal.key_id,
         budget_id=principal.budget_id,
         # Namespaced so an API key can never replay a web form submission, or the reverse.
         idempotency_key=f"api:{key}" if key else None,
-    )
+    ), body.webhook_url)
     if created:
-        body = generation_json(generation, fresh=True)
+        payload = generation_json(generation, fresh=True)
     else:
-        body = generation_json(generation_for_workspace(workspace_id=principal.workspace.pk,
-                                                        generation_id=generation.pk))
-    response = JsonResponse(body, status=202 if created else 200)
+        payload = generation_json(generation_for_workspace(workspace_id=principal.workspace.pk,
+                                                           generation_id=generation.pk))
+    response = JsonResponse(payload, status=202 if created else 200)
     response["Location"] = f"/v1/generations/{generation.pk}"
     if not created:
         response["Idempotent-Replayed"] = "true"

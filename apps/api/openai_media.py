@@ -34,7 +34,7 @@ from apps.generations.waiting import generation_wait
 from .catalog import resolve_model
 from .errors import ApiError, invalid
 from .idempotency import idempotency_key, idempotent
-from .native import own_generation
+from .native import own_generation, submit_with_webhook
 from .parsing import parse_json
 from .presenters import absolute, credits, generation_routing, status_word
 from .translate import image_params, speech_params, video_params
@@ -55,13 +55,13 @@ def _model_of(request, model_id: str, *modalities: str):
     return model
 
 
-def _submit(request, model, params: dict) -> Generation:
+def _submit(request, model, params: dict, webhook_url=None) -> Generation:
     principal = request.auth
     key = idempotency_key(request)
-    generation, _ = generation_submit(user=principal.user, workspace=principal.workspace, model=model,
-                                      raw_params=params, source="api", api_key_id=principal.key_id,
-                                      budget_id=principal.budget_id,
-                                      idempotency_key=f"api:{key}" if key else None)
+    generation, _ = submit_with_webhook(lambda: generation_submit(
+        user=principal.user, workspace=principal.workspace, model=model, raw_params=params, source="api",
+        api_key_id=principal.key_id, budget_id=principal.budget_id,
+        idempotency_key=f"api:{key}" if key else None), webhook_url)
     return generation
 
 
@@ -149,6 +149,7 @@ class ImagesBody(Schema):
     seed: int | None = Field(None, description="Reference 000: used where the model takes a seed")
     user: str | None = Field(None, max_length=256)
     run_async: bool = Field(False, alias="async", description="Answer at once with a task id (reference 004)")
+    webhook_url: str | None = Field(None, max_length=2000, description="Called (signed) when the job ends.")
 
 
 IMAGE_KEYS = set(ImagesBody.model_fields) | {"async"}
@@ -213,12 +214,12 @@ def images_generations(request, body: ImagesBody):
 
 def _images_generations(request, body: ImagesBody):
     model = _model_of(request, body.model, "image")
-    values = body.model_dump(exclude_none=True, exclude={"run_async"})
+    values = body.model_dump(exclude_none=True, exclude={"run_async", "webhook_url"})
     extra = {k: v for k, v in (body.model_extra or {}).items() if k not in IMAGE_KEYS}
     params, ignored = image_params(model, values)
     for name, value in extra.items():  # the model's own parameters by their catalog names
         params[name] = value
-    generation = _submit(request, model, params)
+    generation = _submit(request, model, params, body.webhook_url)
     if body.run_async:
         task = own_generation(request, generation.pk)
         return JsonResponse({**task_json(task, "image"), "ignored_params": ignored}, status=202)
@@ -356,14 +357,16 @@ def _video_submit(request, values: dict, files: dict) -> tuple[Generation, list[
     elif isinstance(values.get("input_reference"), dict):
         values["input_reference"] = values["input_reference"].get("image_url")
     values.pop("async", None)
+    webhook_url = values.pop("webhook_url", None)
     params, ignored = video_params(model, values)
-    return _submit(request, model, params), ignored
+    return _submit(request, model, params, webhook_url), ignored
 
 
 VIDEO_FORM = {"requestBody": {"content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["prompt"],
     "properties": {"model": {"type": "string"}, "prompt": {"type": "string"}, "seconds": {"type": "string"},
-                   "size": {"type": "string"}, "input_reference": {"type": "string", "format": "binary"}}}},
+                   "size": {"type": "string"}, "input_reference": {"type": "string", "format": "binary"},
+                   "webhook_url": {"type": "string", "description": "Called (signed) when the job ends."}}}},
     "application/json": {"schema": {"type": "object", "required": ["model", "prompt"]}}}}}
 
 
@@ -400,6 +403,7 @@ class VideoGenerationBody(Schema):
     aspect_ratio: str | None = None
     resolution: str | None = None
     image_url: str | None = None
+    webhook_url: str | None = Field(None, max_length=2000, description="Called (signed) when the job ends.")
 
 
 @router.post("/videos/generations", summary="Submit a video task (reference 004)", response={202: dict})

@@ -125,9 +125,8 @@ def generation_json(generation: Generation, *, fresh: bool = False) -> dict:
     """The API's view of a generation. `fresh`: it was just created, so it has no outputs or
     attempts yet and none are read (a submit answers without reading back what it wrote)."""
     error = {"code": generation.error_code, "message": generation.error_message} if generation.error_code else None
-    outputs, titles = [], []
+    outputs = []
     for output in ([] if fresh else generation.outputs.all()):
-        titles.append((output.meta or {}).get("title"))
         outputs.append({
             "index": output.index,
             "kind": output.kind,
@@ -161,12 +160,25 @@ def generation_json(generation: Generation, *, fresh: bool = False) -> dict:
         "finished_at": generation.finished_at.isoformat() if generation.finished_at else None,
     }
     if generation.model.modality == "music":
-        # The song view agents know from music tools: audio, title, lyrics, artwork.
-        body["songs"] = [{
-            "audio_url": output["url"],
-            "title": generation.params.get("title") or title or generation.prompt[:60],
-            "lyrics": generation.params.get("lyrics") or "",
-            "image_url": output["cover_url"],
-            "duration": output["duration"],
-        } for output, title in zip(outputs, titles) if output["kind"] == "audio"]
+        body["songs"] = songs_json(generation)
     return body
+
+
+def songs_json(generation: Generation) -> list[dict]:
+    """The song view agents know from music tools (reference 001): audio, title, lyrics, artwork.
+
+    Title and lyrics are what the request asked for, else what the model reported with the audio
+    (the sandbox and lyric-writing models name and write their songs)."""
+    songs = []
+    for output in generation.outputs.all():
+        if output.kind != "audio":
+            continue
+        meta = output.meta or {}
+        songs.append({
+            "audio_url": media_url(output.file) if output.file else None,
+            "title": generation.params.get("title") or meta.get("title") or generation.prompt[:60],
+            "lyrics": generation.params.get("lyrics") or meta.get("lyrics") or "",
+            "image_url": media_url(output.cover) if output.cover else None,
+            "duration": output.duration,
+        })
+    return songs

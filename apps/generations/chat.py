@@ -43,6 +43,7 @@ from .errors import SubmitError
 from .moderation import content_check
 from .models import Attempt, Generation
 from .services import generation_fail, generation_quote
+from .signals import generation_finished
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +210,7 @@ def _record_success(turn: ChatTurn, *, choice: RouteChoice, text: str, tool_call
         if not flipped:  # the deadline sweep released it first: nothing is charged
             return
         Attempt.objects.bulk_create(turn.attempts)
+        generation_finished.send(sender=Generation, generation=turn.generation, status=Generation.Status.SUCCEEDED)
         hold_capture(hold=turn.hold, amount=charged)
     turn.generation.status, turn.generation.charged = Generation.Status.SUCCEEDED, charged
 

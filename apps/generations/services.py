@@ -37,6 +37,7 @@ from .metrics import job_finished
 from .moderation import content_check
 from .models import Attempt, Generation, Output
 from .queues import job_queue, workspace_defer_if_busy
+from .signals import generation_finished
 
 log = logging.getLogger(__name__)
 
@@ -445,6 +446,8 @@ def generation_finish(*, generation: Generation, result: ProviderResult, choice:
                 if not flipped:
                     return False  # someone else finished or failed it; our files go below
                 Output.objects.bulk_create(stored)
+                generation_finished.send(sender=Generation, generation=generation,
+                                         status=Generation.Status.SUCCEEDED)
                 hold_capture(hold=Hold.objects.get(generation=generation), amount=charged)
             committed = True
         finally:
@@ -479,6 +482,7 @@ def generation_fail(*, generation: Generation, code: str, message: str,
         )
         if not flipped:
             return False
+        generation_finished.send(sender=Generation, generation=generation, status=status)
         hold = Hold.objects.filter(generation=generation).first()
         if hold is not None:
             hold_release(hold=hold, reason=f"Generation {status}: {code}")

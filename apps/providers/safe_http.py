@@ -229,3 +229,27 @@ def _get(url: str, *, max_bytes: int, headers: dict, clock: _Clock) -> tuple[byt
                 clock.check(total)
             return b"".join(chunks), response.headers.get("content-type", "")
     raise FetchRefused("too many redirects")
+
+
+# ---- webhook deliveries -------------------------------------------------------------------
+def safe_post(url: str, *, content: bytes, headers: dict, deadline: float,
+              max_response_bytes: int = 2048) -> tuple[int, bytes]:
+    """POST to a public address (checked and pinned like safe_get), redirects not followed (a
+    receiver answering 3xx has not taken the message), the whole exchange within `deadline`
+    seconds (the fetch clock, without a minimum rate: answers are a few bytes). Returns (status,
+    the first `max_response_bytes` of the answer); raises FetchRefused for an address we refuse,
+    FetchTooSlow past the deadline, httpx.HTTPError or OSError when the connection fails."""
+    clock = _Clock(deadline, 0, RATE_GRACE)
+    target, request_headers, extensions = _pinned_request(url, headers)
+    try:
+        with _client_for(url).stream("POST", target, content=content, headers=request_headers,
+                                     extensions=extensions, timeout=clock.timeout()) as response:
+            body = b""
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) >= max_response_bytes:
+                    break
+                clock.check(len(body))
+            return response.status_code, body[:max_response_bytes]
+    except httpx.TimeoutException as exc:
+        raise FetchTooSlow(f"no complete answer within the {deadline:g} s deadline") from exc

@@ -20,6 +20,7 @@ from ..base import Adapter, ChatChunk, InvalidInput, Job, NotFound, OutputFile, 
 from ..inputs import inline_sources, stable_params
 from ..registry import register
 from ..sandbox import text as text_engine
+from ..sandbox.compose import compose_png
 from ..sandbox.image import render_image, render_png
 from ..sandbox.music import render_song
 from ..sandbox.sources import MAX_SOURCE_BYTES, load_image
@@ -157,8 +158,14 @@ class SandboxAdapter(Adapter):
         if source is not None and job.params.get("aspect_ratio") == "match_input_image":
             width, height = _image_size({**job.params, "aspect_ratio": f"{source.width}:{source.height}"})
         strength = float(job.params.get("prompt_strength") or DEFAULT_PROMPT_STRENGTH)
+        urls = job.params.get("image_urls")
+        # Several input images: fuse them (the first is the layout, the others go into it).
+        inserts = [load_image(url, label=f"Input image {n + 2}") for n, url in enumerate(urls[1:])] \
+            if source is not None and isinstance(urls, list) and len(urls) > 1 else []
 
         def draw(index: int) -> bytes:
+            if inserts:
+                return compose_png(source, inserts, prompt, seed=seed + index, width=width, height=height)
             if source is not None:
                 return _edited_png(source, prompt, seed=seed + index, width=width, height=height, strength=strength)
             return render_png(prompt, seed=seed + index, width=width, height=height)
