@@ -16,12 +16,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from apps.api.auth import take_rate_limits
-from apps.api.catalog import enabled_models, live_adapters, resolve_model
+from apps.api.catalog import enabled_models, resolve_model
 from apps.api.presenters import credits, generation_json, status_word
 from apps.api.services import Principal
 from apps.catalog.cache import TTLCache
 from apps.catalog.models import AIModel, Modality
-from apps.catalog.presentation import served_by_sandbox
 from apps.catalog.pricing import price_summary
 from apps.core.errors import ApplicationError, Kind
 from apps.generations.ads import MAX_VARIANTS, ads_create
@@ -29,6 +28,7 @@ from apps.generations.models import Generation
 from apps.generations.music import MAX_LYRICS, MAX_PROMPT, MAX_STYLE, MAX_TITLE, music_submit
 from apps.generations.selectors import generation_for_workspace
 from apps.generations.services import generation_cancel, generation_quote, generation_submit
+from apps.providers.router import served_by_sandbox
 from apps.wallet.selectors import wallet_summary
 
 from .schemas import MediaMappingError, map_source_media, media_inputs, parameters_schema, prompt_field
@@ -124,9 +124,8 @@ class QuoteArgs(Args):
 
 # ---- helpers ----------------------------------------------------------------------------------
 def offered_models(modalities: list[str] | None = None) -> list[AIModel]:
-    """The models an agent can start jobs on: enabled, and not retired by their provider (the
-    API's list keeps retired ones for history)."""
-    return [model for model in enabled_models(modalities) if model.retired_at is None]
+    """The models an agent can start jobs on: enabled, and not retired by their provider."""
+    return enabled_models(modalities)
 
 
 def _require(principal: Principal, permission: str) -> None:
@@ -214,7 +213,7 @@ def _idempotency(key: str | None) -> str | None:
 def submitted(generation: Generation, model: AIModel) -> dict:
     return {"generation_id": str(generation.pk), "status": status_word(generation, STATUS_DIALECT),
             "model": model.slug, "price": credits(generation.price), "currency": "credits",
-            "served_by_sandbox": served_by_sandbox(model, live_adapters()),
+            "served_by_sandbox": served_by_sandbox(model=model),
             "next": f"Poll get_generation_status every {POLL_SECONDS} s until completed or failed."}
 
 
@@ -244,7 +243,6 @@ def get_models(principal: Principal, args: ModelsArgs) -> dict:
     else:
         models = offered_models([args.modality] if args.modality else None)
     models = [model for model in models if principal.may_use(model.slug)]
-    live = live_adapters()
     items = []
     for model in models:
         inputs = media_inputs(model)
@@ -254,7 +252,7 @@ def get_models(principal: Principal, args: ModelsArgs) -> dict:
             "needs_input_media": any(item.required for item in inputs),
             "input_media": [item.as_json() for item in inputs],
             "parameters": sorted(spec["name"] for spec in model.schema.get("fields", [])),
-            "served_by_sandbox": served_by_sandbox(model, live),
+            "served_by_sandbox": served_by_sandbox(model=model),
         }
         if args.model or args.include_parameters:
             item["parameters"] = parameters_schema(model)
