@@ -137,9 +137,9 @@ class GptImage2Body(ReferenceBody):
     channel: Literal["standard", "economy"] = "standard"
     prompt: str = Field(min_length=3, max_length=20000)
     resolution: Literal["1K", "2K", "4K"]
-    aspectRatio: GPT_IMAGE_RATIOS  # noqa: N815 - 003's name
-    batchCount: StrictInt = Field(1, ge=1, le=4)  # noqa: N815
-    imageUrls: list[str] | None = Field(None, min_length=1, max_length=10)  # noqa: N815
+    aspectRatio: GPT_IMAGE_RATIOS
+    batchCount: StrictInt = Field(1, ge=1, le=4)
+    imageUrls: list[str] | None = Field(None, min_length=1, max_length=10)
 
     @field_validator("imageUrls")
     @classmethod
