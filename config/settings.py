@@ -5,6 +5,7 @@ filesystem transport, media in ./var/media, the sandbox engine. Every variable i
 documented in README.md and .env.example.
 """
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
@@ -26,6 +27,18 @@ def env_bool(name: str, default: bool = False) -> bool:
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def env_decimal(name: str, default: str, minimum: str | None = None) -> Decimal:
+    """A decimal number (money factors: never a float); a value it cannot parse is refused."""
+    raw = os.environ.get(name) or default
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ValueError(f"{name} must be a decimal number, got {raw!r}") from None
+    if not value.is_finite() or (minimum is not None and value < Decimal(minimum)):
+        raise ValueError(f"{name} must be a number of at least {minimum}, got {raw!r}")
+    return value
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -221,6 +234,9 @@ API_SYNC_WAIT_SECONDS = env_int("API_SYNC_WAIT_SECONDS", 60)
 IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
 # How long a worker's claim on a job lasts before the sweeper hands the job to another worker.
 GENERATION_LEASE_SECONDS = env_int("GENERATION_LEASE_SECONDS", 120)
+# What a job served by the local sandbox engine costs, as a share of the model's price: 1 (the
+# default) charges the model's price, so a demo shows real prices; 0.5 halves it; 0 is free.
+SANDBOX_PRICE_FACTOR = env_decimal("SANDBOX_PRICE_FACTOR", "1", minimum="0")
 
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 

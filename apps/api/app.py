@@ -27,7 +27,15 @@ log = logging.getLogger(__name__)
 
 
 # ---- the application --------------------------------------------------------------------------
-api = NinjaAPI(title="Atelier API", version="1", description=__doc__, auth=key_auth, parser=StrictParser(),
+class AtelierAPI(NinjaAPI):
+    """ninja appends a root view at the mount's "" (its API home page); mounted at the site root,
+    it would shadow the studio's home page, so it is left out."""
+
+    def _get_urls(self):
+        return [url for url in super()._get_urls() if getattr(url, "name", None) != "api-root"]
+
+
+api = AtelierAPI(title="Atelier API", version="1", description=__doc__, auth=key_auth, parser=StrictParser(),
                docs_url=None, openapi_url=None, urls_namespace="public-api")
 
 

@@ -41,10 +41,10 @@ from .translate import ParamMapper, image_count_field
 
 router = Router(tags=["Per-model endpoints (reference 003)"])
 
-# Each endpoint of 003 and the catalog models that can serve it, best first.
+# Each endpoint of 003 and the catalog model behind it (a slug or an alias; the first found).
 ENDPOINTS = {
     "seedance": ("seedance-2-0", "seedance-2"),
-    "gpt-image-2": ("gpt-image-2", "gpt-image-1"),
+    "gpt-image-2": ("gpt-image-2",),
     "nano-banana-pro": ("nano-banana-pro",),
 }
 MODALITIES = ("image", "video", "music", "speech", "text")
@@ -282,9 +282,11 @@ def credits_number(milli: int | None):
 
 
 def public_name(generation: Generation) -> str:
+    """003's name for the model of an endpoint ("seedance" for Seedance 2.0), else the slug."""
     model = generation.model
-    for name in ENDPOINTS:
-        if name == model.slug or name in (model.aliases or []):
+    names = {model.slug, *(model.aliases or [])}
+    for name, slugs in ENDPOINTS.items():
+        if names & set(slugs):
             return name
     return model.slug
 

@@ -155,3 +155,22 @@ def pricing_table(rule: dict) -> list[tuple[str, str]]:
     if unit == "second":
         rows.append(("Length", f"x {rule.get('duration', 'duration')} (seconds)"))
     return rows
+
+
+# ---- the sandbox's price ----------------------------------------------------------------------
+def sandbox_factor() -> Decimal:
+    """SANDBOX_PRICE_FACTOR: what a job the local sandbox serves costs, as a share of the model's
+    price (1 = the model's price, so a demo shows real prices; 0 = free)."""
+    from django.conf import settings
+
+    return Decimal(str(getattr(settings, "SANDBOX_PRICE_FACTOR", 1)))
+
+
+def sandbox_price(amount: int) -> int:
+    """The charge for a sandbox-served job whose real price is `amount` millicredits."""
+    return int(math.ceil(Decimal(amount) * sandbox_factor()))
+
+
+def sandbox_hold(amount: int) -> int:
+    """The hold for such a job: the scaled price, at least the 1 millicredit a hold must be."""
+    return max(1, sandbox_price(amount))

@@ -40,7 +40,7 @@ from apps.wallet.services import hold_capture, hold_place
 
 from .errors import SubmitError
 from .models import Attempt, Generation
-from .services import CHANNEL_SCOPED_CODES, generation_fail, generation_quote
+from .services import generation_fail, generation_quote
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def _unexpected(exc: Exception, choice: RouteChoice) -> ProviderError:
 
 
 def _fails_over(error: ProviderError) -> bool:
-    return not error.permanent or error.code in CHANNEL_SCOPED_CODES
+    return error.fails_over  # the error's scope: anything but the request itself tries the next channel
 
 
 def _give_up(turn: ChatTurn, error: ProviderError | None) -> ChatFailed:

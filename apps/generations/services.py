@@ -19,13 +19,13 @@ from django.utils import timezone
 
 from apps.catalog.cache import cached_model
 from apps.catalog.models import AIModel
-from apps.catalog.pricing import quote, token_cost
+from apps.catalog.pricing import quote, sandbox_hold, sandbox_price, token_cost
 from apps.catalog.schema import ValidationFailed, validate_params
 from apps.core.errors import Kind
 from apps.providers.base import Job, ModelUnavailable, ProviderError, ProviderResult, RateLimited, TransientError
 from apps.providers.health import channel_record_failure, channel_record_success
 from apps.providers.registry import get_adapter
-from apps.providers.router import RouteChoice, channel_config, route_choices, unroutable_reason
+from apps.providers.router import SANDBOX, RouteChoice, channel_config, route_choices, served_by_sandbox, unroutable_reason
 from apps.wallet.errors import WalletError
 from apps.wallet.models import Hold, Wallet
 from apps.wallet.services import hold_capture, hold_place, hold_release
@@ -40,27 +40,32 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = settings.GENERATION_LEASE_SECONDS
 MAX_SUBMIT_ROUNDS = 3  # rounds over all channels before a transient outage fails the job
 MAX_POLL_DELAY = 30.0
-# Permanent for this channel but not for the request: another channel has other credentials
-# or a working configuration, so these fail over like transient errors.
-CHANNEL_SCOPED_CODES = {"upstream_auth", "channel_misconfigured"}
 
 
 # ---- submit -------------------------------------------------------------------------------
 @dataclass
 class Quote:
     params: dict
-    price: int
+    price: int  # what is held, millicredits
+    sandbox: bool = False  # no real channel serves the model: the local sandbox will, at its price
 
 
 def generation_quote(*, model: AIModel, raw_params: dict) -> Quote:
-    """Validate params against the model's schema and price them; raises ValidationFailed."""
+    """Validate params against the model's schema and price them; raises ValidationFailed.
+
+    A model only the sandbox serves is priced at SANDBOX_PRICE_FACTOR times its price (the
+    model's own price by default, so a demo shows real prices; 0 makes the sandbox free, with
+    the smallest hold the ledger allows and nothing captured)."""
     params = validate_params(model.schema, raw_params)
     reason = unroutable_reason(model=model, params=params)
     if reason:
         failure = ValidationFailed()
         failure.add("model", reason)
         raise failure
-    return Quote(params=params, price=quote(model.effective_pricing, params))
+    price = quote(model.effective_pricing, params)
+    if served_by_sandbox(model=model):
+        return Quote(params=params, price=sandbox_hold(price), sandbox=True)
+    return Quote(params=params, price=price)
 
 
 def _request_hash(model: AIModel, params: dict) -> str:
@@ -176,7 +181,13 @@ def _claim_row(pk: uuid.UUID, now, from_queued: bool) -> Generation | None:
 
 # ---- run ----------------------------------------------------------------------------------
 def generation_run(*, generation_id) -> None:
-    """Submit to the first channel that takes the job (failover on transient errors)."""
+    """Submit to the first channel that takes the job.
+
+    Failover follows the error's scope (providers/base.py): one that belongs to the route or
+    the channel (unknown model id there, unsupported parameter, refused key, misconfiguration)
+    or a passing outage tries the next channel; one that belongs to the request (invalid
+    input, content filter) fails the job, since no channel would do better. Only transient
+    errors are worth another round later: a route that refused the job refuses it again."""
     generation = _claim(generation_id, from_queued=True)
     if generation is None:
         return
@@ -186,6 +197,11 @@ def generation_run(*, generation_id) -> None:
     choices = route_choices(model=generation.model, params=generation.params)
     if not choices:
         generation_fail(generation=generation, code="model_unavailable", message="No channel can serve this model now.")
+        return
+    if _priced_for_the_sandbox(generation, choices):
+        generation_fail(generation=generation, code="price_changed", message=(
+            "This job was priced for the local sandbox, but a real channel now serves the model: submit it "
+            "again to run it at the model's price."))
         return
     free = [choice for choice in choices if _has_capacity(choice, generation)]
     if not free:
@@ -197,20 +213,36 @@ def generation_run(*, generation_id) -> None:
         return
     retry_after = None
     last_error: ProviderError | None = None
+    transient = False
     for choice in free:
         try:
             result = _call(generation, choice, "submit", lambda adapter, job: adapter.submit(job))
         except ProviderError as exc:
             last_error = exc
-            if exc.permanent and exc.code not in CHANNEL_SCOPED_CODES:
+            if not exc.fails_over:
                 generation_fail(generation=generation, code=exc.code, message=exc.message)
                 return
+            transient = transient or not exc.permanent
             if isinstance(exc, RateLimited) and exc.retry_after:
                 retry_after = max(retry_after or 0, exc.retry_after)
             continue
         _handle_result(generation, choice, result)
         return
+    if not transient:
+        # Every route refused the job for reasons of its own: another round would only repeat that.
+        generation_fail(generation=generation, code=last_error.code,
+                        message=f"No channel could take this job. Last error: {last_error.message}")
+        return
     _retry_or_fail(generation, last_error, retry_after)
+
+
+def _priced_for_the_sandbox(generation: Generation, choices: list[RouteChoice]) -> bool:
+    """A hold placed at the sandbox's scaled price (SANDBOX_PRICE_FACTOR below 1) does not pay
+    for a real channel configured since: the job must not run there at the sandbox's price."""
+    if any(choice.channel.adapter == SANDBOX for choice in choices):
+        return False
+    real = quote(generation.model.effective_pricing, generation.params)
+    return generation.price == sandbox_hold(real) < real
 
 
 def _has_capacity(choice: RouteChoice, generation: Generation) -> bool:
@@ -367,8 +399,13 @@ def _capture_amount(generation: Generation, result: ProviderResult) -> int:
     pricing = generation.model.effective_pricing
     if pricing.get("unit") == "1k_tokens" and result.usage:
         actual = token_cost(pricing, int(result.usage.get("input_tokens", 0)), int(result.usage.get("output_tokens", 0)))
-        return min(actual, generation.price)
-    return generation.price
+    elif generation.adapter == SANDBOX:
+        actual = quote(pricing, generation.params)  # the model's price, scaled below
+    else:
+        return generation.price
+    if generation.adapter == SANDBOX:  # honest routing: a sandbox result costs the sandbox's price
+        actual = sandbox_price(actual)
+    return min(actual, generation.price)
 
 
 def generation_finish(*, generation: Generation, result: ProviderResult, choice: RouteChoice | None = None,

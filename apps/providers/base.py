@@ -4,7 +4,10 @@ An adapter turns one Job into one ProviderResult per call and never sleeps waiti
 upstream: a synchronous upstream answers `succeeded` from submit(); an asynchronous one
 answers `pending` with an upstream id and a suggested poll delay, and poll() is called later
 by a short Celery task. Errors are ProviderError subclasses that say whether retrying
-elsewhere can help (`permanent`)."""
+later can help (`permanent`) and what they belong to (`scope`): the request itself (invalid
+input, content filter: no channel can do better), or the route or channel that was tried
+(unknown model id there, unsupported parameter, refused credentials, misconfiguration: the
+next route may work), or a passing outage (transient)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,20 +16,38 @@ from typing import Iterator
 
 
 # ---- errors -------------------------------------------------------------------------------
+# What an error belongs to; generations.services fails over on every scope but REQUEST.
+REQUEST, ROUTE, CHANNEL, TRANSIENT = "request", "route", "channel", "transient"
+# Codes that say the channel itself is broken, whatever class raised them.
+CHANNEL_CODES = {"channel_misconfigured", "upstream_auth"}
+
+
 class ProviderError(Exception):
-    """Base class. `code` is stable and shown to users; `permanent` says failover cannot help."""
+    """Base class. `code` is stable and shown to users; `permanent` says retrying later cannot
+    help; `scope` says whether another route can (anything but REQUEST)."""
 
     code = "upstream_error"
     permanent = False
+    scope = TRANSIENT
 
     def __init__(self, message: str = "", *, code: str | None = None, retry_after: float | None = None,
-                 status: int | None = None):
+                 status: int | None = None, scope: str | None = None):
         super().__init__(message or self.__class__.__doc__ or self.code)
         self.message = message or (self.__class__.__doc__ or self.code).strip()
         if code:
             self.code = code
+        if scope:
+            self.scope = scope
+        elif self.code in CHANNEL_CODES:
+            self.scope = CHANNEL
         self.retry_after = retry_after
         self.status = status
+        self.body = None  # the upstream's decoded error answer, when there was one (http.error_for)
+
+    @property
+    def fails_over(self) -> bool:
+        """Whether the next route may succeed where this one failed."""
+        return self.scope != REQUEST
 
 
 class TransientError(ProviderError):
@@ -52,12 +73,20 @@ class PermanentError(ProviderError):
 
     code = "upstream_rejected"
     permanent = True
+    scope = REQUEST
 
 
 class InvalidInput(PermanentError):
     """The upstream rejected the parameters."""
 
     code = "invalid_input"
+
+
+class RouteUnsupported(InvalidInput):
+    """This upstream does not take a parameter, a value or the model id of the request; Atelier's
+    validator accepted them, so another route may."""
+
+    scope = ROUTE
 
 
 class ContentFiltered(PermanentError):
@@ -72,18 +101,25 @@ class AuthError(PermanentError):
     # Permanent for this request as sent, but a different channel has different keys,
     # so the router treats auth failures as a reason to try the next channel.
     code = "upstream_auth"
+    scope = CHANNEL
 
 
 class NotFound(PermanentError):
     """The upstream does not know this model or task."""
 
+    # At submit, an unknown model id belongs to the route; while polling, the task is gone
+    # and the job fails (polls never fail over).
     code = "upstream_not_found"
+    scope = ROUTE
+
+
 
 
 class ModelUnavailable(PermanentError):
     """The model cannot run on this server."""
 
     code = "model_unavailable"
+    scope = ROUTE
 
 
 # ---- values -------------------------------------------------------------------------------

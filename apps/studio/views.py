@@ -10,8 +10,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from apps.accounts.services import workspace_for_user
 from apps.catalog.models import AIModel
-from apps.catalog.presentation import catalog_gallery, model_reference
-from apps.catalog.pricing import starting_price
+from apps.catalog.presentation import catalog_gallery, model_reference, model_starting_price
 from apps.catalog.schema import ValidationFailed
 from apps.core.http import status_for
 from apps.generations.errors import SubmitError
@@ -100,7 +99,7 @@ def model_page(request, slug):
     price, failure = _price_for(model, values or {name: spec.get("default") for spec in model.schema.get("fields", [])
                                                   for name in [spec["name"]] if spec.get("default") is not None})
     context = _form_context(model, values=values,
-                            price=price or format_credits(starting_price(model.effective_pricing, model.schema)))
+                            price=price or format_credits(model_starting_price(model)))
     context["reference"] = model_reference(model=model, site_url=request.build_absolute_uri("/"))
     if request.user.is_authenticated:
         workspace = workspace_for_user(user=request.user)

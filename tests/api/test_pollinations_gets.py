@@ -47,9 +47,10 @@ def test_query_parameters_map_onto_the_models_names(member):
     flux = AIModel.objects.get(slug="flux-schnell")
     params, ignored = image_get_params(flux, "a fox", ImageQuery(width=1920, height=1080, seed=3, quality="hd"))
     assert params == {"prompt": "a fox", "aspect_ratio": "16:9", "seed": 3} and ignored == ["quality"]
-    gpt = AIModel.objects.get(slug="gpt-image-1")
+    gpt = AIModel.objects.get(slug="gpt-image-2")
     params, _ = image_get_params(gpt, "a logo", ImageQuery(quality="hd", transparent=True, width=1536, height=1024))
-    assert params == {"prompt": "a logo", "size": "1536x1024", "quality": "high", "background": "transparent"}
+    assert params == {"prompt": "a logo", "aspect_ratio": "3:2", "resolution": "2K", "quality": "high",
+                      "background": "transparent"}
     seedance = AIModel.objects.get(slug="seedance-2")
     params, _ = image_get_params(seedance, "waves", ImageQuery(
         width=1920, height=1080, duration=6, audio=False, image="https://a.example/1.png|https://a.example/2.png"))
@@ -72,7 +73,7 @@ def test_text_plain_stream_and_stored_answer(client, auth, member):
     assert events.rstrip().endswith("data: [DONE]") and '"delta":{"content":' in events
     default_model = client.get("/text/hello", **auth)  # pollinations' default name "openai"
     assert default_model.status_code == 200
-    assert Generation.objects.filter(pk=default_model["X-Atelier-Generation-Id"]).get().model.slug == "gpt-5-mini"
+    assert Generation.objects.filter(pk=default_model["X-Atelier-Generation-Id"]).get().model.slug == "gpt-5.6-luna"
 
 
 def test_pollinations_error_envelope(client, auth, member):

@@ -44,7 +44,7 @@ import httpx
 PROVIDER_MODULES = [
     "tests.fakes.replicate", "tests.fakes.fal", "tests.fakes.gemini", "tests.fakes.veo", "tests.fakes.ark",
     "tests.fakes.openai", "tests.fakes.pollinations", "tests.fakes.elevenlabs", "tests.fakes.comfyui",
-    "tests.fakes.a1111",
+    "tests.fakes.a1111", "tests.fakes.xai",
 ]
 
 # Headers that carry credentials: recorded only as "<scheme> ...<last 4>" so a test can check

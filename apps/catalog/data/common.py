@@ -121,9 +121,17 @@ def sandbox_route(modality: str) -> dict:
     return {"adapter": "sandbox", "model": modality}
 
 
+# When the catalog was last compared with the providers' model lists, docs and prices.
+CHECKED = "2026-12-01"
+
+
 def entry(*, slug, name, vendor, modality, description, capabilities, fields, pricing, routes, rules=None,
-          aliases=None, limits=None, sort_order=100) -> dict:
-    """One catalog entry with the shared defaults (deadline per modality, sandbox route last)."""
+          aliases=None, limits=None, sort_order=100, checked=CHECKED, note="", retired=None) -> dict:
+    """One catalog entry with the shared defaults (deadline per modality, sandbox route last).
+
+    checked: the date the entry was compared with its provider; note: what that check could not
+    confirm (shown on the model page); retired: the provider's shutdown date (kept for history,
+    neither offered nor routed)."""
     merged_limits = {"deadline_seconds": DEADLINES[modality]}
     merged_limits.update(limits or {})
     schema = {"fields": fields}
@@ -133,6 +141,7 @@ def entry(*, slug, name, vendor, modality, description, capabilities, fields, pr
         "slug": slug, "name": name, "vendor": vendor, "modality": modality, "description": description,
         "capabilities": capabilities, "schema": schema, "pricing": pricing, "limits": merged_limits,
         "aliases": aliases or [], "is_local": False, "sort_order": sort_order,
+        "checked_at": checked, "checked_note": note, "retired_at": retired,
         "routes": [*routes, sandbox_route(modality)],
     }
 

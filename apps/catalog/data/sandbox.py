@@ -6,7 +6,7 @@ streaming). They are priced like real models so credits, holds and captures are 
 end to end; the engines are in apps/providers/sandbox/."""
 from apps.catalog.schema import FIELD_TYPES
 
-from .common import chat_api_fields, enum, integer, prompt, seed
+from .common import CHECKED, chat_api_fields, enum, integer, prompt, seed
 
 SANDBOX_NOTE = "Local sandbox model: generated on this server, no upstream provider involved."
 # Chat models take an OpenAI-style `messages` list where the schema knows that field type;
@@ -56,7 +56,7 @@ MODELS = [
         "name": "Sandbox Image",
         "vendor": "Atelier",
         "modality": "image",
-        "is_local": True,
+        "is_local": True, "checked_at": CHECKED,
         "sort_order": 0,
         "description": "Abstract compositions drawn from the words of your prompt: shapes, palette and layout "
         "follow the prompt, and the same prompt, seed and size always give the same picture. " + SANDBOX_NOTE,
@@ -85,7 +85,7 @@ MODELS = [
         "name": "Sandbox Video",
         "vendor": "Atelier",
         "modality": "video",
-        "is_local": True,
+        "is_local": True, "checked_at": CHECKED,
         "sort_order": 1,
         "description": "H.264 clips at the size, length and frame rate you ask for. From text, a camera glides "
         "over a picture drawn from your prompt; from a start frame, the camera moves over your image and, with an "
@@ -121,7 +121,7 @@ MODELS = [
         "name": "Sandbox Music",
         "vendor": "Atelier",
         "modality": "music",
-        "is_local": True,
+        "is_local": True, "checked_at": CHECKED,
         "sort_order": 2,
         "description": "A synthesized song with a title, lyrics and cover art. Mood words set key and tempo "
         "(sad or dark: minor and slow; happy or dance: major and fast), genre words pick the instruments; "
@@ -152,7 +152,7 @@ MODELS = [
         "name": "Sandbox Speech",
         "vendor": "Atelier",
         "modality": "speech",
-        "is_local": True,
+        "is_local": True, "checked_at": CHECKED,
         "sort_order": 3,
         "description": "Text to speech with espeak-ng, a small formant synthesizer: robotic but clear, with "
         "OpenAI-style voices and speed. Available only where espeak-ng is installed on the server "
@@ -177,7 +177,7 @@ MODELS = [
         "name": "Sandbox Text",
         "vendor": "Atelier",
         "modality": "text",
-        "is_local": True,
+        "is_local": True, "checked_at": CHECKED,
         "sort_order": 4,
         "description": "A chat model that answers from the words of your message, token by token. It "
         "understands nothing, but it streams, counts tokens, respects max_tokens and stop, and is billed per "

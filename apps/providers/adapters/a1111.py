@@ -24,7 +24,7 @@ DEFAULT_BASE_URL = "http://127.0.0.1:7860"
 DEFAULTS = {"steps": 20, "cfg_scale": 7.0, "sampler_name": "Euler a"}
 # The catalog's scheduler names (diffusers/Replicate style) as A1111 sampler names.
 SAMPLERS = {"DPMSolverMultistep": "DPM++ 2M", "K_EULER": "Euler", "K_EULER_ANCESTRAL": "Euler a", "DDIM": "DDIM",
-            "PNDMScheduler": "PLMS", "KarrasDPM": "DPM++ 2M Karras", "HeunDiscrete": "Heun"}
+            "PNDM": "PLMS", "KarrasDPM": "DPM++ 2M Karras", "HeunDiscrete": "Heun"}
 ASPECT_SIZES = {"1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344), "3:2": (1216, 832),
                 "2:3": (832, 1216), "4:3": (1152, 896), "3:4": (896, 1152), "21:9": (1536, 640), "9:21": (640, 1536)}
 MAGIC = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}

@@ -35,6 +35,24 @@ SPEECH_MIME = {"mp3": "audio/mpeg", "wav": "audio/wav", "aac": "audio/aac", "fla
                "opus": "audio/ogg", "pcm": "audio/pcm"}
 ASPECT_TO_SIZE = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536", "16:9": "1536x1024",
                   "9:16": "1024x1536", "4:3": "1536x1024", "3:4": "1024x1536"}
+# gpt-image-2 takes any WIDTHxHEIGHT with both sides divisible by 16, an aspect ratio between 1:3
+# and 3:1, up to 3840x2160 (openai-python ImageGenerateParams.size): an aspect ratio and a 1K / 2K
+# / 4K tier become the largest such size of about that many pixels.
+TIER_PIXELS = {"1K": 1024 * 1024, "2K": 2048 * 2048, "4K": 3840 * 2160}
+MAX_EDGE = 3840
+FREE_SIZE_MODELS = ("gpt-image-2",)
+
+
+def free_size(aspect: str, tier: str) -> str:
+    """WIDTHxHEIGHT for an aspect ratio ("16:9", or "auto") at a resolution tier."""
+    if aspect == "auto":
+        return "auto"
+    a, _, b = aspect.partition(":")
+    ratio = float(a) / float(b)
+    pixels = TIER_PIXELS.get(tier.upper(), TIER_PIXELS["1K"])
+    width, height = (pixels * ratio) ** 0.5, (pixels / ratio) ** 0.5
+    scale = min(1.0, MAX_EDGE / max(width, height))
+    return f"{int(width * scale) // 16 * 16}x{int(height * scale) // 16 * 16}"
 
 
 def usage_from(raw: dict | None) -> dict:
@@ -192,7 +210,10 @@ class OpenAIAdapter(Adapter):
 
     def image_fields(self, job: Job) -> dict:
         params, model = job.params, job.upstream_model
-        size = params.get("size") or ASPECT_TO_SIZE.get(params.get("aspect_ratio") or "")
+        if model.startswith(FREE_SIZE_MODELS) and params.get("aspect_ratio"):
+            size = free_size(str(params["aspect_ratio"]), str(params.get("resolution") or "1K"))
+        else:
+            size = params.get("size") or ASPECT_TO_SIZE.get(params.get("aspect_ratio") or "")
         fields = {"model": model, "prompt": params.get("prompt") or "", "n": int(params.get("n") or 1)}
         if size:
             fields["size"] = size
