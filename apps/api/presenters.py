@@ -102,6 +102,7 @@ STATUS_WORDS = {
     "tasks": {"queued": "queued", "running": "processing", "succeeded": "completed", "failed": "failed",
               "canceled": "failed"},
 }
+STATUS_WORDS["agents"] = STATUS_WORDS["tasks"]  # reference 001's tools poll "until completed or failed"
 
 
 def status_word(generation: Generation, surface: str) -> str:
@@ -141,7 +142,7 @@ def generation_json(generation: Generation) -> dict:
         "id": str(generation.pk),
         "object": "generation",
         "model": generation.model.slug,
-        "status": generation.status,
+        "status": status_word(generation, "atelier"),
         "progress": generation.progress,
         "params": generation.params,
         "price": credits(generation.price),

@@ -81,6 +81,18 @@ def public_url(value: str) -> str:
     raise ValueError("must be a public https URL")
 
 
+def public_urls(value: list[str] | None) -> list[str] | None:
+    return None if value is None else [public_url(item) for item in value]
+
+
+def check_image_type(kind: str, urls: list[str] | None, name: str):
+    """003's `type`: image-to-image needs the input images, text-to-image takes none."""
+    if kind == "image-to-image" and not urls:
+        raise ValueError(f"{name} are required for image-to-image")
+    if kind == "text-to-image" and urls:
+        raise ValueError(f"{name} are for image-to-image; set type to image-to-image")
+
+
 class ReferenceBody(Schema):
     model_config = ConfigDict(extra="forbid")
 
@@ -115,7 +127,7 @@ class SeedanceBody(ReferenceBody):
     @field_validator("media_urls")
     @classmethod
     def _urls(cls, value):
-        return None if value is None else [public_url(item) for item in value]
+        return public_urls(value)
 
     @model_validator(mode="after")
     def _modes(self):
@@ -144,14 +156,11 @@ class GptImage2Body(ReferenceBody):
     @field_validator("imageUrls")
     @classmethod
     def _urls(cls, value):
-        return None if value is None else [public_url(item) for item in value]
+        return public_urls(value)
 
     @model_validator(mode="after")
     def _rules(self):
-        if self.type == "image-to-image" and not self.imageUrls:
-            raise ValueError("imageUrls are required for image-to-image")
-        if self.type == "text-to-image" and self.imageUrls:
-            raise ValueError("imageUrls are for image-to-image; set type to image-to-image")
+        check_image_type(self.type, self.imageUrls, "imageUrls")
         if self.aspectRatio == "auto" and self.resolution != "1K":
             raise ValueError("aspectRatio auto only supports resolution 1K")
         if self.aspectRatio == "1:1" and self.resolution == "4K" and self.channel == "standard":
@@ -170,14 +179,11 @@ class NanoBananaProBody(ReferenceBody):
     @field_validator("image_urls")
     @classmethod
     def _urls(cls, value):
-        return None if value is None else [public_url(item) for item in value]
+        return public_urls(value)
 
     @model_validator(mode="after")
     def _rules(self):
-        if self.type == "image-to-image" and not self.image_urls:
-            raise ValueError("image_urls are required for image-to-image")
-        if self.type == "text-to-image" and self.image_urls:
-            raise ValueError("image_urls are for image-to-image; set type to image-to-image")
+        check_image_type(self.type, self.image_urls, "image_urls")
         return self
 
 
