@@ -87,3 +87,11 @@ def worker(transactional_db):
     process = WorkerProcess()
     yield process
     process.stop()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    """MD5 for test accounts: PBKDF2's deliberate slowness cost about a second per few users."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

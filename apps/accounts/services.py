@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.errors import Kind
-from apps.wallet.services import wallet_create, wallet_grant
 
 from .errors import TeamError, not_allowed, not_found
 from .models import Invitation, Membership, Plan, User, Workspace
+from .signals import workspace_created
 
 
 @transaction.atomic
@@ -32,16 +32,14 @@ def plan_of(workspace: Workspace) -> Plan:
 
 
 def user_onboard(*, user: User) -> Workspace:
-    """Give a new user a personal workspace, its wallet and the sign-up grant (once)."""
+    """Give a new user a personal workspace (once); its wallet and sign-up grant come from the
+    wallet app's workspace_created receiver, in this transaction."""
     workspace = Workspace.objects.filter(created_by=user, kind=Workspace.Kind.PERSONAL).first()
     if workspace is not None:
         return workspace
     workspace = Workspace.objects.create(kind=Workspace.Kind.PERSONAL, name="Personal", created_by=user)
     Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.OWNER)
-    wallet = wallet_create(workspace=workspace)
-    grant = settings.SIGNUP_GRANT_CREDITS * 1000
-    if grant > 0:
-        wallet_grant(wallet=wallet, amount=grant, reason="Sign-up grant", actor=None)
+    workspace_created.send(sender=Workspace, workspace=workspace)
     User.objects.filter(pk=user.pk).update(current_workspace=workspace)
     user.current_workspace = workspace
     return workspace
@@ -80,7 +78,9 @@ def membership_of(*, workspace: Workspace, user: User) -> Membership:
     return membership
 
 
-def _manager(workspace: Workspace, actor: User) -> Membership:
+def membership_manager(*, workspace: Workspace, actor: User) -> Membership:
+    """The actor's membership if they may manage this team (owner or admin); not_found for an
+    outsider, team_required for a personal workspace, not_allowed for a plain member."""
     membership = membership_of(workspace=workspace, user=actor)
     if not workspace.is_team:
         raise TeamError("team_required", "This is a personal workspace.", Kind.INVALID)
@@ -89,7 +89,8 @@ def _manager(workspace: Workspace, actor: User) -> Membership:
     return membership
 
 
-def _target(workspace: Workspace, user_id: int) -> Membership:
+def membership_target(*, workspace: Workspace, user_id: int) -> Membership:
+    """The membership a manager acts on, or not_found."""
     membership = Membership.objects.select_related("user").filter(workspace=workspace, user_id=user_id).first()
     if membership is None:
         raise not_found()
@@ -121,13 +122,13 @@ def team_create(*, user: User, name: str) -> Workspace:
         raise TeamError("invalid_request", "A team needs a name.")
     workspace = Workspace.objects.create(kind=Workspace.Kind.TEAM, name=name[:120], created_by=user)
     Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.OWNER)
-    wallet_create(workspace=workspace)
+    workspace_created.send(sender=Workspace, workspace=workspace)
     return workspace
 
 
 def team_invite(*, workspace: Workspace, actor: User, email: str, role: str = Membership.Role.MEMBER) -> tuple[Invitation, str]:
     """Create an invitation and email its accept link. Returns (invitation, raw token)."""
-    actor_membership = _manager(workspace, actor)
+    actor_membership = membership_manager(workspace=workspace, actor=actor)
     email = (email or "").strip().lower()
     try:
         validate_email(email)
@@ -165,12 +166,25 @@ def invitation_for_token(*, token: str) -> Invitation:
     return invitation
 
 
+def invitation_is_for(*, invitation: Invitation, user: User) -> bool:
+    """Only the invited address may see who invites it where: a forwarded or leaked link must
+    not tell anyone else the team's name or the inviter's email."""
+    return invitation.email.lower() == (user.email or "").lower()
+
+
+def email_hint(email: str) -> str:
+    """'joiner@example.com' -> 'j***@example.com': enough to recognise one's own address."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, user: User) -> Membership:
     invitation = invitation_for_token(token=token)
-    if invitation.email.lower() != user.email.lower():
+    if not invitation_is_for(invitation=invitation, user=user):
         raise TeamError(
-            "invitation_email_mismatch", f"This invitation was sent to {invitation.email}; log in with that address.",
+            "invitation_email_mismatch",
+            f"This invitation was sent to another address ({email_hint(invitation.email)}); log in with that address.",
             Kind.FORBIDDEN,
         )
     existing = Membership.objects.filter(workspace=invitation.workspace, user=user).first()
@@ -192,7 +206,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 
 
 def invitation_revoke(*, workspace: Workspace, actor: User, invitation_id: int) -> None:
-    _manager(workspace, actor)
+    membership_manager(workspace=workspace, actor=actor)
     updated = Invitation.objects.filter(
         pk=invitation_id, workspace=workspace, accepted_at=None, revoked_at=None
     ).update(revoked_at=timezone.now())
@@ -213,8 +227,8 @@ def membership_leave(*, workspace: Workspace, user: User) -> None:
 
 @transaction.atomic
 def membership_remove(*, workspace: Workspace, actor: User, user_id: int) -> None:
-    actor_membership = _manager(workspace, actor)
-    target = _target(workspace, user_id)
+    actor_membership = membership_manager(workspace=workspace, actor=actor)
+    target = membership_target(workspace=workspace, user_id=user_id)
     if target.user_id == actor.pk:
         raise TeamError("use_leave", "To remove yourself, leave the team.", Kind.INVALID)
     if target.role == Membership.Role.OWNER:
@@ -228,10 +242,10 @@ def membership_remove(*, workspace: Workspace, actor: User, user_id: int) -> Non
 
 @transaction.atomic
 def membership_set_role(*, workspace: Workspace, actor: User, user_id: int, role: str) -> Membership:
-    actor_membership = _manager(workspace, actor)
+    actor_membership = membership_manager(workspace=workspace, actor=actor)
     if role not in Membership.Role.values:
         raise TeamError("invalid_role", "Unknown role.")
-    target = _target(workspace, user_id)
+    target = membership_target(workspace=workspace, user_id=user_id)
     touches_owner = Membership.Role.OWNER in (role, target.role)
     if touches_owner and actor_membership.role != Membership.Role.OWNER:
         raise TeamError("forbidden", "Only owners can make or unmake owners.", Kind.FORBIDDEN)
@@ -243,18 +257,6 @@ def membership_set_role(*, workspace: Workspace, actor: User, user_id: int, role
     return target
 
 
-def membership_set_cap(*, workspace: Workspace, actor: User, user_id: int, cap: int | None) -> Membership:
-    """Set a member's monthly spending cap on the pool in millicredits (None = no cap). A lower
-    cap applies to the next hold; what is already held or spent this month still counts."""
-    _manager(workspace, actor)
-    if cap is not None and cap < 0:
-        raise TeamError("invalid_cap", "A cap cannot be negative.")
-    target = _target(workspace, user_id)
-    Membership.objects.filter(pk=target.pk).update(monthly_cap=cap)
-    target.monthly_cap = cap
-    return target
-
-
 def workspace_switch(*, user: User, workspace_id: int) -> Workspace:
     """Make `workspace_id` the one the user generates in (and whose wallet pays)."""
     workspace = workspace_for_user(user=user, workspace_id=workspace_id)
@@ -263,22 +265,3 @@ def workspace_switch(*, user: User, workspace_id: int) -> Workspace:
     User.objects.filter(pk=user.pk).update(current_workspace=workspace)
     user.current_workspace = workspace
     return workspace
-
-
-def team_spend_this_month(*, workspace: Workspace) -> list[dict]:
-    """Per member: role, cap and what they committed from the pool this month (held + captured)."""
-    from apps.wallet.models import MemberSpend
-    from apps.wallet.services import month_start
-
-    spent = dict(
-        MemberSpend.objects.filter(wallet__workspace=workspace, month=month_start()).values_list("member_id", "amount")
-    )
-    rows = []
-    for membership in workspace.memberships.select_related("user").order_by("joined_at", "pk"):
-        amount = spent.get(membership.user_id, 0)
-        cap = membership.monthly_cap
-        rows.append({
-            "membership": membership, "user": membership.user, "spent": amount, "cap": cap,
-            "percent": min(100, round(amount * 100 / cap)) if cap else None,
-        })
-    return rows

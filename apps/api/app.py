@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -27,15 +28,7 @@ log = logging.getLogger(__name__)
 
 
 # ---- the application --------------------------------------------------------------------------
-class AtelierAPI(NinjaAPI):
-    """ninja appends a root view at the mount's "" (its API home page); mounted at the site root,
-    it would shadow the studio's home page, so it is left out."""
-
-    def _get_urls(self):
-        return [url for url in super()._get_urls() if getattr(url, "name", None) != "api-root"]
-
-
-api = AtelierAPI(title="Atelier API", version="1", description=__doc__, auth=key_auth, parser=StrictParser(),
+api = NinjaAPI(title="Atelier API", version="1", description=__doc__, auth=key_auth, parser=StrictParser(),
                docs_url=None, openapi_url=None, urls_namespace="public-api")
 
 
@@ -93,6 +86,11 @@ def _http_error(request, exc: HttpError):
 def _too_big(request, exc):
     return dialect_response(request, ApiError("request_too_large", "The request body is too large.",
                                               kind=Kind.TOO_LARGE))
+
+
+@api.exception_handler(OperationalError)
+def _database_busy(request, exc):
+    raise exc  # a busy or unreachable database: the ops middleware answers a retryable 503
 
 
 @api.exception_handler(Exception)

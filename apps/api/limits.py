@@ -50,18 +50,25 @@ class DatabaseWindowStorage(Storage, MovingWindowSupport):
                 cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
 
     def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        return self.acquire_with_window(key, limit, expiry, amount)[0]
+
+    def acquire_with_window(self, key: str, limit: int, expiry: int, amount: int = 1) -> tuple[bool, float, int]:
+        """(admitted, start of the window, entries in it) in one transaction: the API answers
+        with the window's headers, and on SQLite every statement here costs a write lock."""
+        from django.db.models import Count, Min
+
         from .models import RateLimitHit
 
-        if amount > limit:
-            return False
         with transaction.atomic():
             self._lock(key)
             now = time.time()
             RateLimitHit.objects.filter(key=key, at__lte=now - expiry).delete()
-            if RateLimitHit.objects.filter(key=key).count() + amount > limit:
-                return False
+            window = RateLimitHit.objects.filter(key=key).aggregate(first=Min("at"), count=Count("id"))
+            count, first = window["count"], window["first"] or now
+            if amount > limit or count + amount > limit:
+                return False, first, count
             RateLimitHit.objects.bulk_create([RateLimitHit(key=key, at=now) for _ in range(amount)])
-            return True
+            return True, first, count + amount
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         from django.db.models import Count, Min
@@ -135,10 +142,15 @@ def rate_hit(*, scope: str, identity: str, per_minute: int | None, what: str) ->
         return None
     item = RateLimitItemPerMinute(per_minute)
     strategy = limiter()
-    admitted = strategy.hit(item, scope, identity)
-    stats = strategy.get_window_stats(item, scope, identity)
-    window = Window(limit=per_minute, remaining=max(0, stats.remaining),
-                    reset=max(0, math.ceil(stats.reset_time - time.time())))
+    if isinstance(strategy.storage, DatabaseWindowStorage):
+        admitted, first, count = strategy.storage.acquire_with_window(item.key_for(scope, identity), per_minute,
+                                                                      item.get_expiry())
+        remaining, reset_at = per_minute - count, first + item.get_expiry()
+    else:
+        admitted = strategy.hit(item, scope, identity)
+        stats = strategy.get_window_stats(item, scope, identity)
+        remaining, reset_at = stats.remaining, stats.reset_time
+    window = Window(limit=per_minute, remaining=max(0, remaining), reset=max(0, math.ceil(reset_at - time.time())))
     if not admitted:
         error = ApiError("rate_limit_exceeded", f"Rate limit of {per_minute} {what} per minute reached; retry in "
                          f"{max(1, window.reset)} s.", kind=Kind.RATE_LIMITED, headers=window.headers(),

@@ -20,7 +20,6 @@ from apps.generations.music import DEFAULT_MUSIC_MODEL, music_submit
 
 from .catalog import resolve_model
 from .idempotency import idempotency_key, idempotent
-from .native import own_generation
 from .presenters import generation_json
 
 router = Router(tags=["Music and ads (reference 001)"])
@@ -68,8 +67,8 @@ def _music(request, body: MusicBody):
                              style=body.style, lyrics=body.lyrics, instrumental=body.instrumental, title=body.title,
                              duration=body.duration, model=resolve_model(body.model, request), source="api",
                              idempotency_key=_scoped_key(request), api_key_id=principal.key_id)
-    generation = own_generation(request, submitted.generation.pk)
-    answer = {**generation_json(generation), "generation_id": str(generation.pk),
+    generation = submitted.generation
+    answer = {**generation_json(generation, fresh=submitted.created), "generation_id": str(generation.pk),
               "ignored_params": submitted.ignored}
     response = JsonResponse(answer, status=202 if submitted.created else 200)
     response["Location"] = f"/v1/generations/{generation.pk}"

@@ -95,8 +95,12 @@ def _generations_create(request, body: SubmitBody):
         # Namespaced so an API key can never replay a web form submission, or the reverse.
         idempotency_key=f"api:{key}" if key else None,
     )
-    found = generation_for_workspace(workspace_id=principal.workspace.pk, generation_id=generation.pk)
-    response = JsonResponse(generation_json(found), status=202 if created else 200)
+    if created:
+        body = generation_json(generation, fresh=True)
+    else:
+        body = generation_json(generation_for_workspace(workspace_id=principal.workspace.pk,
+                                                        generation_id=generation.pk))
+    response = JsonResponse(body, status=202 if created else 200)
     response["Location"] = f"/v1/generations/{generation.pk}"
     if not created:
         response["Idempotent-Replayed"] = "true"

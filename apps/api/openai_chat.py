@@ -28,6 +28,8 @@ from .presenters import credits
 router = Router(tags=["OpenAI-compatible"])
 
 NEUTRAL = {"temperature": 1, "top_p": 1, "presence_penalty": 0, "frequency_penalty": 0}
+MAX_MESSAGES = 200  # reference 004's per-request limits
+MAX_CHAT_CHARACTERS = 64_000
 IGNORED = ("metadata", "store", "service_tier", "prompt_cache_key", "safety_identifier", "verbosity")
 
 
@@ -91,8 +93,24 @@ def _refuse_unsupported(body) -> None:
         raise invalid("logit_bias is not supported.", param="logit_bias")
 
 
+def check_chat_size(messages: list) -> None:
+    if len(messages) > MAX_MESSAGES:
+        raise invalid(f"At most {MAX_MESSAGES} messages per request (got {len(messages)}).", param="messages")
+    total = 0
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            total += len(content)
+        elif isinstance(content, list):
+            total += sum(len(str(part.get("text", ""))) for part in content if isinstance(part, dict))
+    if total > MAX_CHAT_CHARACTERS:
+        raise invalid(f"At most {MAX_CHAT_CHARACTERS:,} characters of messages per request (got {total:,}).",
+                      param="messages")
+
+
 def chat_params(model, values: dict) -> dict:
     """OpenAI request values -> the catalog model's params (names already match the catalog's)."""
+    check_chat_size(values.get("messages") or [])
     fields = {spec["name"] for spec in model.schema.get("fields", [])}
     params = {}
     for name, value in values.items():
@@ -148,6 +166,22 @@ def open_turn(request, model, params: dict):
                      raw_params=params, api_key_id=principal.key_id)
 
 
+class SettlingResponse(JsonResponse):
+    """A chat answer whose charge is written once the answer has been sent: the WSGI server
+    calls close() after the last byte, so the capture's transaction adds nothing to the
+    latency the client sees (ChatTurn.settle)."""
+
+    def __init__(self, turn, data: dict, **kwargs):
+        super().__init__(data, **kwargs)
+        self._turn = turn
+
+    def close(self):
+        try:
+            self._turn.settle()
+        finally:
+            super().close()
+
+
 def usage_json(usage: dict) -> dict:
     prompt, completion = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
@@ -186,12 +220,12 @@ def chat_completions(request, body: ChatCompletionBody):
     completion_id = f"chatcmpl-{turn.generation.pk.hex}"
     created = int(time.time())
     if not body.stream:
-        result = chat_complete(turn=turn)
+        result = chat_complete(turn=turn, settle=False)
         message = {"role": "assistant", "content": result.text if result.text or not result.tool_calls else None,
                    "refusal": None, "annotations": []}
         if result.tool_calls:
             message["tool_calls"] = result.tool_calls
-        return JsonResponse({
+        return SettlingResponse(turn, {
             "id": completion_id, "object": "chat.completion", "created": created, "model": model.slug,
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": result.finish_reason}],
             "usage": usage_json(result.usage), "service_tier": "default", "system_fingerprint": None,
@@ -418,9 +452,9 @@ def responses(request, body: ResponsesBody):
     response_id = turn.generation.pk.hex
     created = int(time.time())
     if not body.stream:
-        result = chat_complete(turn=turn)
+        result = chat_complete(turn=turn, settle=False)
         status = "incomplete" if result.finish_reason == "length" else "completed"
-        return JsonResponse(_response_object(response_id, created, model.slug, body, status=status,
+        return SettlingResponse(turn, _response_object(response_id, created, model.slug, body, status=status,
                                              output=_output_items(response_id, result.text, result.tool_calls),
                                              usage=result.usage, result=result))
     stream = chat_stream_start(turn=turn)

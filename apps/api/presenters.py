@@ -111,8 +111,8 @@ def status_word(generation: Generation, surface: str) -> str:
     return STATUS_WORDS[surface][generation.status]
 
 
-def generation_routing(generation: Generation) -> dict:
-    submits = [a for a in generation.attempts.all() if a.phase == "submit"]
+def generation_routing(generation: Generation, attempts: list | None = None) -> dict:
+    submits = [a for a in (generation.attempts.all() if attempts is None else attempts) if a.phase == "submit"]
     return {
         "upstream": generation.channel_name or None,
         "adapter": generation.adapter or None,
@@ -121,10 +121,12 @@ def generation_routing(generation: Generation) -> dict:
     }
 
 
-def generation_json(generation: Generation) -> dict:
+def generation_json(generation: Generation, *, fresh: bool = False) -> dict:
+    """The API's view of a generation. `fresh`: it was just created, so it has no outputs or
+    attempts yet and none are read (a submit answers without reading back what it wrote)."""
     error = {"code": generation.error_code, "message": generation.error_message} if generation.error_code else None
     outputs = []
-    for output in generation.outputs.all():
+    for output in ([] if fresh else generation.outputs.all()):
         outputs.append({
             "index": output.index,
             "kind": output.kind,
@@ -152,13 +154,13 @@ def generation_json(generation: Generation) -> dict:
         "text": generation.result_text or None,
         "usage": generation.usage or None,
         "error": error,
-        "routing": generation_routing(generation),
+        "routing": generation_routing(generation, attempts=[] if fresh else None),
         "created_at": generation.created_at.isoformat(),
         "started_at": generation.started_at.isoformat() if generation.started_at else None,
         "finished_at": generation.finished_at.isoformat() if generation.finished_at else None,
     }
     if generation.model.modality == "music":
-        body["songs"] = songs_json(generation)
+        body["songs"] = [] if fresh else songs_json(generation)
     return body
 
 

@@ -341,7 +341,7 @@ def _submitted(request, model: AIModel, params: dict) -> JsonResponse:
     generation, created = generation_submit(user=principal.user, workspace=principal.workspace, model=model,
                                             raw_params=params, source="api", api_key_id=principal.key_id,
                                             idempotency_key=f"api:{key}" if key else None)
-    response = JsonResponse(task_json(own_generation(request, generation.pk)))
+    response = JsonResponse(task_json(generation))  # from what the submit wrote: no read-back
     response["Location"] = f"/api/v1/tasks/{generation.pk}"
     if not created:
         response["Idempotent-Replayed"] = "true"

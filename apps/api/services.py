@@ -156,6 +156,8 @@ _last_written_lock = threading.Lock()
 
 def forget_principals(**_signal_kwargs) -> None:
     _principals.clear()
+    with _last_written_lock:
+        _last_written.clear()
 
 
 def _load(secret_hash: str) -> Principal | None:

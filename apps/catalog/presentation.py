@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from apps.wallet.money import format_credits
-
 from .data.common import CAPABILITIES
 from .models import AIModel, Channel, Modality
+from .money import format_credits
 from .pricing import price_summary, pricing_table, sandbox_factor, sandbox_price, starting_price
 from .services import SAMPLE_TEXT, catalog_sample_params
 

@@ -111,7 +111,7 @@ def catalog_check_names(entries: list[dict]) -> list[str]:
 
 
 def _values(entry: dict) -> dict:
-    values = {name: entry.get(name, AIModel._meta.get_field(name).get_default()) for name in CATALOG_FIELDS}
+    values = {name: entry.get(name, AIModel._meta.get_field(name).get_default()) for name in CATALOG_FIELDS}  # type: ignore[union-attr]
     for name in DATE_FIELDS:
         if values[name] is not None:
             values[name] = date.fromisoformat(str(values[name]))

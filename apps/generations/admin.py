@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Attempt, Generation, Output
+from .models import Attempt, ContentPolicy, ContentRefusal, Generation, Output
 
 
 class OutputInline(admin.TabularInline):
@@ -39,4 +39,21 @@ class GenerationAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ContentPolicy)
+class ContentPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "enabled", "workspace", "plan", "moderation_channel", "when_unreachable", "updated_at")
+    list_filter = ("enabled", "when_unreachable")
+    raw_id_fields = ("workspace",)
+
+
+@admin.register(ContentRefusal)
+class ContentRefusalAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "policy", "workspace", "user", "model_slug", "source", "matched")
+    list_filter = ("policy", "source")
+    readonly_fields = [f.name for f in ContentRefusal._meta.fields]
+
+    def has_add_permission(self, request):
         return False

@@ -29,6 +29,7 @@ from django.utils import timezone
 from apps.catalog.models import AIModel
 from apps.catalog.pricing import prompt_text, quote, token_cost
 from apps.catalog.schema import ValidationFailed
+from apps.core.db import connection_release
 from apps.core.errors import Kind
 from apps.providers.base import ChatChunk, Job, ProviderError
 from apps.providers.health import channel_record_failure, channel_record_success
@@ -39,6 +40,7 @@ from apps.wallet.models import Hold, Wallet
 from apps.wallet.services import hold_capture, hold_place
 
 from .errors import SubmitError
+from .moderation import content_check
 from .models import Attempt, Generation
 from .services import generation_fail, generation_quote
 
@@ -55,7 +57,12 @@ class ChatFailed(SubmitError):
 
 @dataclass
 class ChatTurn:
-    """A paid-for chat turn, ready to call the upstream."""
+    """A paid-for chat turn, ready to call the upstream.
+
+    Once the answer is known, its charge is priced at once (the client is told it) and written
+    by `settle()`: surfaces call it after the answer has left, so the capture's transaction is
+    not part of the latency a client waits for. If the process dies before settle(), the
+    deadline sweep releases the hold (the turn is free, never charged twice)."""
 
     generation: Generation
     model: AIModel
@@ -63,6 +70,13 @@ class ChatTurn:
     hold: Hold
     choices: list[RouteChoice]
     attempts: list[Attempt] = field(default_factory=list)
+    _unsettled: dict | None = None
+
+    def settle(self) -> None:
+        """Write the success priced earlier (status, usage, attempts, capture), exactly once."""
+        pending, self._unsettled = self._unsettled, None
+        if pending is not None:
+            _record_success(self, **pending)
 
 
 @dataclass
@@ -100,6 +114,7 @@ def chat_open(*, user, workspace, wallet: Wallet, model: AIModel, raw_params: di
     except ValidationFailed as failure:
         raise SubmitError("invalid_request", "Some parameters are not valid.", fields=failure.errors) from None
     params = quoted.params
+    content_check(workspace=workspace, user=user, model=model, params=params, source=source)
     price = quoted.price
     if raw.get("max_tokens") in (None, ""):
         params = {name: value for name, value in params.items() if name != "max_tokens"}
@@ -174,10 +189,17 @@ def _give_up(turn: ChatTurn, error: ProviderError | None) -> ChatFailed:
 
 def _capture(turn: ChatTurn, choice: RouteChoice, *, text: str, tool_calls: list | None, finish_reason: str,
              usage: dict) -> int:
-    """Mark the turn succeeded and charge its usage (never more than the hold), exactly once."""
+    """Price the answer (never more than the hold) and leave it for turn.settle() to write."""
     rule = turn.model.effective_pricing
     charged = min(token_cost(rule, int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))),
                   turn.generation.price)
+    turn._unsettled = {"choice": choice, "text": text, "tool_calls": tool_calls, "finish_reason": finish_reason,
+                       "usage": usage, "charged": charged}
+    return charged
+
+
+def _record_success(turn: ChatTurn, *, choice: RouteChoice, text: str, tool_calls: list | None, finish_reason: str,
+                    usage: dict, charged: int) -> None:
     recorded = {**usage, "finish_reason": finish_reason}
     if tool_calls:
         recorded["tool_calls"] = tool_calls
@@ -187,12 +209,11 @@ def _capture(turn: ChatTurn, choice: RouteChoice, *, text: str, tool_calls: list
             result_text=text, usage=recorded, next_check_at=None, channel_name=choice.channel.name,
             adapter=choice.channel.adapter, upstream_model=choice.upstream_model,
         )
-        if not flipped:  # the deadline sweep released it first: nothing to charge
-            return 0
+        if not flipped:  # the deadline sweep released it first: nothing is charged
+            return
         Attempt.objects.bulk_create(turn.attempts)
         hold_capture(hold=turn.hold, amount=charged)
     turn.generation.status, turn.generation.charged = Generation.Status.SUCCEEDED, charged
-    return charged
 
 
 def _result(turn: ChatTurn, choice: RouteChoice, charged: int, *, text, tool_calls, finish_reason, usage):
@@ -203,9 +224,12 @@ def _result(turn: ChatTurn, choice: RouteChoice, charged: int, *, text, tool_cal
 
 
 # ---- one answer ---------------------------------------------------------------------------
-def chat_complete(*, turn: ChatTurn) -> ChatResult:
-    """The whole answer at once, failing over between channels; raises ChatFailed."""
+def chat_complete(*, turn: ChatTurn, settle: bool = True) -> ChatResult:
+    """The whole answer at once, failing over between channels; raises ChatFailed.
+
+    With settle=False the caller must call turn.settle() (after sending the answer)."""
     last_error = None
+    connection_release()  # the upstream may take seconds: the pool's connection serves others meanwhile
     for choice in turn.choices:
         started = time.monotonic()
         try:
@@ -225,6 +249,8 @@ def chat_complete(*, turn: ChatTurn) -> ChatResult:
         usage = _usage(answer.usage, turn.params, answer.text or "", answer.tool_calls)
         charged = _capture(turn, choice, text=answer.text or "", tool_calls=answer.tool_calls, finish_reason=finish,
                            usage=usage)
+        if settle:
+            turn.settle()
         return _result(turn, choice, charged, text=answer.text or "", tool_calls=answer.tool_calls,
                        finish_reason=finish, usage=usage)
     raise _give_up(turn, last_error)
@@ -248,8 +274,9 @@ def _usage(reported: dict | None, params: dict, text: str, tool_calls: list | No
 class ChatStream:
     """A started stream: the first chunk is in hand (so failover is over), the rest follows.
 
-    Iterate it for chunks; it settles the hold when the upstream finishes, when the upstream
-    fails mid-answer (then StreamInterrupted is raised after settling), or on close()."""
+    Iterate it for chunks; the charge is priced when the upstream finishes or fails mid-answer
+    (then StreamInterrupted is raised), and written by close(), which surfaces call when the
+    response is done (also when the client went away: then the upstream is closed first)."""
 
     def __init__(self, turn: ChatTurn, choice: RouteChoice, upstream: Iterator[ChatChunk], first: ChatChunk | None):
         self.turn, self.choice, self._upstream, self._first = turn, choice, upstream, first
@@ -270,9 +297,9 @@ class ChatStream:
                 self._take(chunk)
                 yield chunk
         except ProviderError as exc:
-            self._settle("error")
+            self._price("error")
             raise StreamInterrupted(exc.code, exc.message) from exc
-        self._settle(self.finish_reason or "stop")
+        self._price(self.finish_reason or "stop")
 
     def _take(self, chunk: ChatChunk):
         if chunk.delta:
@@ -289,7 +316,8 @@ class ChatStream:
         if chunk.finish_reason:
             self.finish_reason = chunk.finish_reason
 
-    def _settle(self, finish_reason: str):
+    def _price(self, finish_reason: str):
+        """The answer is over: price it (the last chunks carry the charge); close() writes it."""
         if self.charged is not None:
             return
         text = "".join(self.text)
@@ -301,8 +329,10 @@ class ChatStream:
                               finish_reason=finish_reason, usage=usage)
 
     def close(self):
-        """The client went away (or the surface stopped reading): stop the upstream, charge what came."""
+        """The answer was sent, or the client went away: stop the upstream if it still streams,
+        and write the charge for what came (exactly once)."""
         if self.charged is not None:
+            self.turn.settle()
             return
         closer = getattr(self._upstream, "close", None)
         if closer is not None:
@@ -310,7 +340,8 @@ class ChatStream:
                 closer()  # closes the upstream HTTP stream (the adapter's `with` block exits)
             except Exception:  # noqa: BLE001 - closing a dead connection must not stop the settling
                 log.warning("closing the upstream stream of %s failed", self.turn.generation.pk, exc_info=True)
-        self._settle("client_disconnected")
+        self._price("client_disconnected")
+        self.turn.settle()
 
 
 class StreamInterrupted(SubmitError):
@@ -323,6 +354,7 @@ class StreamInterrupted(SubmitError):
 def chat_stream_start(*, turn: ChatTurn) -> ChatStream:
     """Open the upstream stream on the first channel that gives a first chunk; raises ChatFailed."""
     last_error = None
+    connection_release()  # a stream may stay open for minutes without a query
     for choice in turn.choices:
         started = time.monotonic()
         upstream = None

@@ -121,3 +121,49 @@ class Output(models.Model):
     class Meta:
         ordering = ["index"]
         constraints = [models.UniqueConstraint(fields=["generation", "index"], name="one_output_per_index")]
+
+
+class ContentPolicy(models.Model):
+    """What an operator refuses before anything is held: words, patterns, and optionally a
+    moderation model reached through a channel (OpenAI's moderation endpoint). A policy applies
+    to one workspace, to the workspaces of one plan, or (neither set) to everyone."""
+
+    class Unreachable(models.TextChoices):
+        BLOCK = "block", "Refuse the request"
+        ALLOW = "allow", "Let it through"
+
+    name = models.CharField(max_length=80)
+    enabled = models.BooleanField(default=True)
+    workspace = models.ForeignKey("accounts.Workspace", null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="+", help_text="Blank: not limited to one workspace.")
+    plan = models.ForeignKey("accounts.Plan", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                             help_text="Blank: not limited to one plan.")
+    words = models.TextField(blank=True, help_text="One word or phrase per line; matched as whole words, any case.")
+    patterns = models.TextField(blank=True, help_text="One regular expression per line (Python syntax, any case).")
+    moderation_channel = models.ForeignKey("catalog.Channel", null=True, blank=True, on_delete=models.SET_NULL,
+                                           related_name="+", help_text="An OpenAI-style channel with /moderations.")
+    moderation_model = models.CharField(max_length=80, blank=True, default="omni-moderation-latest")
+    when_unreachable = models.CharField(max_length=8, choices=Unreachable.choices, default=Unreachable.BLOCK)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "content policies"
+
+    def __str__(self):
+        return self.name
+
+
+class ContentRefusal(models.Model):
+    """One refused request, for the operator: which policy, whose, and the matched term only
+    (never the prompt itself)."""
+
+    policy = models.ForeignKey(ContentPolicy, null=True, on_delete=models.SET_NULL, related_name="refusals")
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    model_slug = models.CharField(max_length=80)
+    source = models.CharField(max_length=16)
+    matched = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -32,7 +32,10 @@ from apps.wallet.services import hold_capture, hold_place, hold_release
 
 from .errors import SubmitError
 from .limits import pending_slot_take
-from .models import Attempt, Generation
+from .metrics import job_finished
+from .moderation import content_check
+from .models import Attempt, Generation, Output
+from .queues import job_queue, workspace_defer_if_busy
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,7 @@ def generation_submit(
         quoted = generation_quote(model=model, raw_params=raw_params)
     except ValidationFailed as failure:
         raise SubmitError("invalid_request", "Some parameters are not valid.", fields=failure.errors) from None
+    content_check(workspace=workspace, user=user, model=model, params=quoted.params, source=source)
     request_hash = _request_hash(model, quoted.params)
     if idempotency_key:
         existing = Generation.objects.filter(workspace=workspace, idempotency_key=idempotency_key).first()
@@ -104,7 +108,7 @@ def generation_submit(
             )
             wallet = Wallet.objects.get(workspace=workspace)
             hold_place(wallet=wallet, amount=quoted.price, generation=generation, member=user)
-            transaction.on_commit(lambda: _enqueue_run(generation.pk))
+            transaction.on_commit(lambda: _enqueue_run(generation))
     except WalletError as exc:
         raise SubmitError(exc.code, exc.message, kind=exc.kind) from None
     except IntegrityError:
@@ -125,16 +129,19 @@ def _replay(existing: Generation, request_hash: str) -> tuple[Generation, bool]:
     return existing, False
 
 
-def _enqueue_run(generation_id, countdown: float | None = None):
+def _enqueue_run(generation, countdown: float | None = None):
+    """`generation` is a Generation (its queue comes from the cached model) or an id."""
     from .tasks import run_generation
 
-    run_generation.apply_async(args=[str(generation_id)], countdown=countdown)
+    run_generation.apply_async(args=[str(getattr(generation, "pk", generation))], countdown=countdown,
+                               queue=job_queue(generation))
 
 
-def _enqueue_poll(generation_id, countdown: float):
+def _enqueue_poll(generation, countdown: float):
     from .tasks import poll_generation
 
-    poll_generation.apply_async(args=[str(generation_id)], countdown=countdown)
+    poll_generation.apply_async(args=[str(getattr(generation, "pk", generation))], countdown=countdown,
+                                queue=job_queue(generation))
 
 
 # ---- claim --------------------------------------------------------------------------------
@@ -163,7 +170,8 @@ def _claim(generation_id, *, from_queued: bool) -> Generation | None:
 
 def _claim_row(pk: uuid.UUID, now, from_queued: bool) -> Generation | None:
     meta, quote = Generation._meta, connection.ops.quote_name
-    column = {name: quote(meta.get_field(name).column) for name in ("id", "status", "next_check_at", "started_at")}
+    column = {name: quote(meta.get_field(name).column)  # type: ignore[union-attr,arg-type]
+              for name in ("id", "status", "next_check_at", "started_at")}
     when = meta.get_field("next_check_at").get_db_prep_value(now, connection)
     lease = meta.get_field("next_check_at").get_db_prep_value(now + timedelta(seconds=LEASE_SECONDS), connection)
     due = f"({column['status']} = %s AND {column['next_check_at']} <= %s)"
@@ -191,6 +199,8 @@ def generation_run(*, generation_id) -> None:
     generation = _claim(generation_id, from_queued=True)
     if generation is None:
         return
+    if workspace_defer_if_busy(generation=generation, requeue=_enqueue_run):
+        return
     if generation.upstream_id:  # a previous run already submitted: keep tracking that task
         generation_poll(generation_id=generation.pk, claimed=generation)
         return
@@ -209,7 +219,7 @@ def generation_run(*, generation_id) -> None:
         delay = min(_poll_delay(generation, 2.0), MAX_POLL_DELAY)
         Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
             next_check_at=timezone.now() + timedelta(seconds=delay))
-        transaction.on_commit(lambda: _enqueue_run(generation.pk, countdown=delay))
+        transaction.on_commit(lambda: _enqueue_run(generation, countdown=delay))
         return
     retry_after = None
     last_error: ProviderError | None = None
@@ -263,7 +273,7 @@ def _retry_or_fail(generation: Generation, error: ProviderError | None, retry_af
         Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
             submit_rounds=rounds, next_check_at=timezone.now() + timedelta(seconds=delay)
         )
-        transaction.on_commit(lambda: _enqueue_run(generation.pk, countdown=delay))
+        transaction.on_commit(lambda: _enqueue_run(generation, countdown=delay))
         return
     code = error.code if error else "upstream_unavailable"
     message = error.message if error else "Every channel for this model failed."
@@ -274,7 +284,7 @@ def _call(generation: Generation, choice: RouteChoice, phase: str, action) -> Pr
     try:
         adapter = get_adapter(choice.channel)
     except LookupError as exc:  # a channel names an adapter this install does not have
-        error = ModelUnavailable(str(exc), code="channel_misconfigured")
+        error: ProviderError = ModelUnavailable(str(exc), code="channel_misconfigured")
         _attempt(generation, choice, phase, "permanent", time.monotonic(), error)
         raise error from exc
     job = Job(id=str(generation.pk), modality=generation.model.modality, upstream_model=choice.upstream_model,
@@ -326,7 +336,7 @@ def _handle_result(generation: Generation, choice: RouteChoice, result: Provider
     Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
         next_check_at=timezone.now() + timedelta(seconds=delay), progress=result.progress, **recorded
     )
-    transaction.on_commit(lambda: _enqueue_poll(generation.pk, countdown=delay))
+    transaction.on_commit(lambda: _enqueue_poll(generation, countdown=delay))
 
 
 # ---- poll ---------------------------------------------------------------------------------
@@ -391,7 +401,7 @@ def generation_poll(*, generation_id, claimed: Generation | None = None) -> None
     Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
         next_check_at=timezone.now() + timedelta(seconds=delay), progress=result.progress, poll_count=polls
     )
-    _enqueue_poll(generation.pk, countdown=delay)
+    _enqueue_poll(generation, countdown=delay)
 
 
 # ---- finish -------------------------------------------------------------------------------
@@ -414,29 +424,36 @@ def generation_finish(*, generation: Generation, result: ProviderResult, choice:
 
     `poll_count` (from a status poll) is written with the outcome rather than on its own."""
     from .fetch import outputs_download
-    from .media import outputs_store
+    from .media import outputs_discard, outputs_prepare
 
     counted = {"poll_count": poll_count} if poll_count is not None else {}
     try:
-        files = outputs_download(result.outputs)
-        with transaction.atomic():
-            stored = outputs_store(generation=generation, files=files)
-            charged = _capture_amount(generation, result)
-            flipped = Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
-                status=Generation.Status.SUCCEEDED, charged=charged, finished_at=timezone.now(), progress=100,
-                result_text=result.text or "", usage=result.usage or {}, next_check_at=None, **counted,
-            )
-            if not flipped:
-                transaction.set_rollback(True)
-                return False
-            hold_capture(hold=Hold.objects.get(generation=generation), amount=charged)
+        # Download, decode, encode and store first, outside any transaction; the transaction
+        # after it is a handful of short statements (flip, rows, capture).
+        stored = outputs_prepare(generation=generation, files=outputs_download(result.outputs))
+        committed = False
+        try:
+            with transaction.atomic():
+                charged = _capture_amount(generation, result)
+                flipped = Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
+                    status=Generation.Status.SUCCEEDED, charged=charged, finished_at=timezone.now(), progress=100,
+                    result_text=result.text or "", usage=result.usage or {}, next_check_at=None, **counted,
+                )
+                if not flipped:
+                    return False  # someone else finished or failed it; our files go below
+                Output.objects.bulk_create(stored)
+                hold_capture(hold=Hold.objects.get(generation=generation), amount=charged)
+            committed = True
+        finally:
+            if not committed:
+                outputs_discard(stored)
     except TransientError as exc:
         if generation.upstream_id:
             # The upstream still holds the result: fetch it again on a later poll.
             delay = _poll_delay(generation, exc.retry_after or 5.0)
             Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
                 next_check_at=timezone.now() + timedelta(seconds=delay), **counted)
-            _enqueue_poll(generation.pk, countdown=delay)
+            _enqueue_poll(generation, countdown=delay)
             return False
         generation_fail(generation=generation, code=exc.code, message=str(exc))
         return False
@@ -445,6 +462,7 @@ def generation_finish(*, generation: Generation, result: ProviderResult, choice:
         generation_fail(generation=generation, code=code, message=str(exc))
         return False
     log.info("generation %s succeeded with %d outputs", generation.pk, len(stored))
+    job_finished(generation=generation, status=Generation.Status.SUCCEEDED)
     return True
 
 
@@ -462,6 +480,7 @@ def generation_fail(*, generation: Generation, code: str, message: str,
         if hold is not None:
             hold_release(hold=hold, reason=f"Generation {status}: {code}")
     log.info("generation %s %s: %s", generation.pk, status, code)
+    job_finished(generation=generation, status=status)
     return True
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+from apps.core.db import connection_release
+
 from .models import Generation
 
 FIRST_INTERVAL = 0.05
@@ -23,5 +25,6 @@ def generation_wait(*, generation_id, timeout: float) -> bool:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False
+        connection_release()
         time.sleep(min(interval, remaining))
         interval = min(interval * 1.5, MAX_INTERVAL)

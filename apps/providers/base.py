@@ -13,6 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterator
+from urllib.parse import urlsplit
+
+
+def redacted_url(url: str | None) -> str | None:
+    """A URL fit for a repr or a log line: no userinfo, no query (signed URLs carry their
+    credential there), no fragment."""
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparsable URL>"
+    literal = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{literal}{port}{parts.path}" + ("?..." if parts.query else "")
 
 
 # ---- errors -------------------------------------------------------------------------------
@@ -123,9 +139,10 @@ class ModelUnavailable(PermanentError):
 
 
 # ---- values -------------------------------------------------------------------------------
-@dataclass
+@dataclass(repr=False)
 class OutputFile:
-    """One produced file: bytes in hand, or a URL to download (Atelier stores it either way)."""
+    """One produced file: bytes in hand, or a URL to download (Atelier stores it either way).
+    Its repr shows the size, not the bytes, and the URL without its query (signed URLs)."""
 
     mime: str
     data: bytes | None = None
@@ -135,6 +152,10 @@ class OutputFile:
     height: int | None = None
     duration: float | None = None
     meta: dict = field(default_factory=dict)  # e.g. title, lyrics for songs
+
+    def __repr__(self):
+        data = f"<{len(self.data)} bytes>" if self.data is not None else None
+        return f"OutputFile(mime={self.mime!r}, role={self.role!r}, data={data}, url={redacted_url(self.url)!r})"
 
 
 @dataclass
@@ -154,8 +175,12 @@ class ProviderResult:
     PENDING = "pending"
 
 
-@dataclass
+@dataclass(repr=False)
 class ChannelConfig:
+    """A channel's settings with its key decrypted. The repr (and so every log line, error and
+    traceback that formats one) shows neither the key nor option values (options may carry
+    extra auth headers) nor the base URL's userinfo or query."""
+
     name: str
     adapter: str
     base_url: str = ""
@@ -163,10 +188,17 @@ class ChannelConfig:
     options: dict = field(default_factory=dict)
     max_concurrent: int = 0  # jobs in flight at this upstream account at once; 0 = no limit
 
+    def __repr__(self):
+        return (f"ChannelConfig(name={self.name!r}, adapter={self.adapter!r}, "
+                f"base_url={redacted_url(self.base_url)!r}, "
+                f"api_key={'<set>' if self.api_key else '<empty>'}, options=<keys {sorted(self.options or {})}>, "
+                f"max_concurrent={self.max_concurrent})")
 
-@dataclass
+
+@dataclass(repr=False)
 class Job:
-    """What an adapter is asked to do."""
+    """What an adapter is asked to do. The repr names the parameters without their values
+    (source URLs may be signed) and formats the channel through its safe repr."""
 
     id: str  # Atelier's generation id, usable as an upstream idempotency key
     modality: str
@@ -174,6 +206,10 @@ class Job:
     params: dict
     channel: ChannelConfig
     timeout: float = 60.0
+
+    def __repr__(self):
+        return (f"Job(id={self.id!r}, modality={self.modality!r}, upstream_model={self.upstream_model!r}, "
+                f"params=<keys {sorted(self.params or {})}>, channel={self.channel!r}, timeout={self.timeout})")
 
 
 @dataclass
@@ -196,6 +232,9 @@ class Adapter:
     def __init__(self, channel: ChannelConfig):
         self.channel = channel
 
+    def __repr__(self):
+        return f"{self.__class__.__name__}(channel={self.channel!r})"
+
     def submit(self, job: Job) -> ProviderResult:
         raise NotImplementedError
 
@@ -204,6 +243,10 @@ class Adapter:
 
     def cancel(self, job: Job, upstream_id: str) -> None:
         return None
+
+    def moderate(self, texts: list[str], *, model: str) -> list[str]:
+        """The categories a moderation model flags in `texts` ([] = nothing flagged)."""
+        raise NotImplementedError(f"{self.name} has no moderation endpoint")
 
     def stream_chat(self, job: Job) -> Iterator[ChatChunk]:
         """Token-by-token chat; adapters without streaming yield the whole answer once."""

@@ -58,8 +58,9 @@ class Hold(models.Model):
 
 class MemberSpend(models.Model):
     """What one member has committed from one wallet in one calendar month (UTC): open holds
-    plus captures. Caps (Membership.monthly_cap) are set on team pools. hold_place raises it with a conditional UPDATE against the member's cap in
-    the same transaction as the wallet UPDATE; releases and partial captures give back."""
+    plus captures. hold_place raises it with one upsert guarded by the member's cap
+    (MemberCap), in the same transaction as the wallet UPDATE; releases and partial captures
+    give back."""
 
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="member_spend")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -70,6 +71,23 @@ class MemberSpend(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["wallet", "member", "month"], name="one_spend_row_per_member_month"),
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="member_spend_not_negative"),
+        ]
+
+
+class MemberCap(models.Model):
+    """A member's monthly spending cap on a wallet (a team pool), in millicredits; no row, no
+    cap. Set by the team's owners and admins (member_cap_set), dropped when the member leaves.
+    The wallet owns it so the spend guard reads only wallet tables, in the same statement."""
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="member_caps")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    monthly_cap = models.BigIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["wallet", "member"], name="one_cap_per_member_wallet"),
+            models.CheckConstraint(condition=models.Q(monthly_cap__gte=0), name="member_cap_not_negative"),
         ]
 
 

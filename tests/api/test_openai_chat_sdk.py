@@ -57,6 +57,12 @@ def _wallet(user) -> Wallet:
     return Wallet.objects.get(workspace=user.current_workspace)
 
 
+def _settled():
+    """The charge is written once the answer has been sent (ChatTurn.settle): wait for it."""
+    wait_until(lambda: not Generation.objects.filter(status="running").exists(), timeout=20,
+               message="the turns to settle")
+
+
 def test_chat_completion_charges_the_reported_usage(sdk, chat_user):
     completion = sdk.chat.completions.create(
         model="sandbox-text", messages=[{"role": "user", "content": "How do lighthouses work?"}], max_tokens=200)
@@ -65,6 +71,7 @@ def test_chat_completion_charges_the_reported_usage(sdk, chat_user):
     assert choice.message.role == "assistant" and "lighthouses" in choice.message.content
     assert choice.finish_reason == "stop"
     assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens > 0
+    _settled()
     generation = Generation.objects.get()
     assert generation.status == "succeeded" and generation.source == "api"
     assert generation.usage["output_tokens"] == completion.usage.completion_tokens
@@ -89,6 +96,7 @@ def test_streaming_with_include_usage_is_what_the_sdk_expects(sdk, chat_user):
     text = "".join(c.choices[0].delta.content or "" for c in with_choices)
     usage_chunk = chunks[-1]
     assert usage_chunk.choices == [] and usage_chunk.usage.completion_tokens > 0
+    _settled()
     generation = Generation.objects.get()
     assert generation.result_text == text and generation.usage["output_tokens"] == usage_chunk.usage.completion_tokens
     assert generation.status == "succeeded" and _wallet(chat_user).held == 0
@@ -111,6 +119,7 @@ def test_vision_content_reaches_the_openai_upstream(sdk, openai_channel, fake_up
     assert sent["model"] == "gpt-4o" and sent["messages"][0]["content"][1]["image_url"]["url"].endswith("image.jpg")
     assert sent["max_completion_tokens"] == 50
     assert completion.model_extra["routing"]["upstream"] == "OpenAI"
+    _settled()
     assert Generation.objects.get().charged > 0 and wallet_audit() == []
 
 
@@ -164,6 +173,7 @@ def test_responses_plain_and_streamed(sdk, chat_user):
     completed = events[-1].response
     assert completed.output_text == deltas and completed.usage.output_tokens > 0
     assert [e.sequence_number for e in events] == list(range(len(events)))
+    _settled()
     assert Generation.objects.filter(status="succeeded").count() == 2 and wallet_audit() == []
 
 
@@ -225,6 +235,7 @@ def test_streaming_fails_over_when_the_primary_refuses_before_the_first_byte(sdk
     assert text == "Echo: failover please"
     assert chunks[-1].model_extra["routing"] == {"upstream": "Backup", "adapter": "openai_compat",
                                                  "failover": True, "attempts": 2}
+    _settled()
     generation = Generation.objects.get()
     assert [(a.channel_name, a.outcome) for a in generation.attempts.all()] == [("OpenAI", "transient"),
                                                                                ("Backup", "ok")]

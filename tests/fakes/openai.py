@@ -138,6 +138,36 @@ def _chat_stream(completion_id, created, body, words, finish, usage):
     return sse(events)
 
 
+# ---- moderation ---------------------------------------------------------------------------------
+MODERATION_MODELS = {"omni-moderation-latest", "omni-moderation-2024-09-26", "text-moderation-latest",
+                     "text-moderation-stable"}
+MODERATION_CATEGORIES = ("harassment", "hate", "illicit", "self-harm", "sexual", "violence")
+
+
+@route("POST", PREFIX + r"/moderations$", name="openai.moderations")
+def moderations(req: FakeRequest) -> FakeResponse:
+    """Flags any input containing BLOCKED_WORD (category "violence"), like the real endpoint's shape."""
+    denied = _auth(req)
+    if denied:
+        return denied
+    body = req.json()
+    _require(body, "input")
+    model = body.get("model", "omni-moderation-latest")
+    if model not in MODERATION_MODELS:
+        return openai_error(400, f"Invalid value for 'model': {model!r}.", "invalid_value")
+    inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    if not all(isinstance(item, (str, dict)) for item in inputs):
+        raise BadRequest("Invalid type for 'input': expected a string or an array of strings.")
+    results = []
+    for item in inputs:
+        text = item if isinstance(item, str) else str(item.get("text", ""))
+        hit = BLOCKED_WORD in text.lower()
+        categories = {name: hit and name == "violence" for name in MODERATION_CATEGORIES}
+        results.append({"flagged": hit, "categories": categories,
+                        "category_scores": {name: 0.99 if value else 0.001 for name, value in categories.items()}})
+    return FakeResponse(json={"id": state.new_id("modr-"), "model": model, "results": results})
+
+
 # ---- images -------------------------------------------------------------------------------------
 def _family(model: str) -> str:
     if model.startswith("gpt-image") or model.startswith("chatgpt-image"):

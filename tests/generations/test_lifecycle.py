@@ -42,7 +42,7 @@ def test_submit_holds_exact_quote_and_enqueues_after_commit(owner, image_model, 
     with django_capture_on_commit_callbacks(execute=True):
         generation = submit(owner, image_model, n=2, size="512x512")
     assert generation.status == "queued" and generation.price == 1_000  # 2 images x 1 credit x 0.5
-    assert no_enqueue == [generation.pk]
+    assert [queued.pk for queued in no_enqueue] == [generation.pk]
     wallet = personal_wallet(owner)
     assert wallet.held == 1_000 and Hold.objects.get(generation=generation).amount == 1_000
 

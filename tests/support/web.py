@@ -1,40 +1,50 @@
-"""A real web server process (granian, the production server) on the test database.
-
-Clients in tests (the official openai SDK, httpx, the MCP client) talk to it over loopback,
-exactly as they would to a deployment; the test process reads and writes the same database."""
+"""The production web server (the Procfile's `web` line: manage.py serve -> granian, WSGI) in a
+subprocess on a free port, sharing the test database, broker and media folder."""
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+import httpx
 from django.conf import settings
 
-from .servers import _wait_for_port, free_port
+from .servers import free_port
 from .worker import ROOT, _worker_env
 
 
 class WebProcess:
-    def __init__(self, *, extra_env: dict | None = None, threads: int = 16):
+    def __init__(self, *, extra_env: dict | None = None, workers: int | None = None, threads: int | None = None):
+        from apps.ops.procfile import procfile_commands
+
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = Path(settings.VAR_DIR) / f"web-{time.time_ns()}.log"
+        sizes = {"WEB_WORKERS": workers, "WEB_THREADS": threads}
+        env = _worker_env({"ATELIER_ADDR": f"127.0.0.1:{self.port}", **(extra_env or {}),
+                           **{name: str(value) for name, value in sizes.items() if value}})
+        env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path(settings.VAR_DIR) / f"metrics-{self.port}"))
+        Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+        self.command = procfile_commands(env=env)["web"]
+        self.log_path = Path(settings.VAR_DIR) / f"web-{self.port}.log"
         self._log = open(self.log_path, "wb")
-        env = _worker_env({"SITE_URL": self.url, "ALLOWED_HOSTS": "127.0.0.1,localhost", **(extra_env or {})})
-        self.process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("granian")), "--interface", "wsgi", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", "1", "--blocking-threads", str(threads),
-             "--log-level", "warning", "config.wsgi:application"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        try:
-            _wait_for_port(self.port, timeout=30)
-        except Exception:
-            self.stop()
-            raise RuntimeError(f"web server did not start:\n{self.log()}") from None
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 60.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"web server exited early:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"web server not up within {timeout}s:\n{self.log()}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:]
@@ -43,7 +53,7 @@ class WebProcess:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
@@ -51,7 +61,6 @@ class WebProcess:
 
 
 def web_env_for_tests() -> dict:
-    """Settings the test process has that a fresh server process would not."""
-    return {"SAFE_FETCH_ALLOW_HOSTS": ",".join(getattr(settings, "SAFE_FETCH_ALLOW_HOSTS", []) or []),
-            "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE",
-                                                                             "config.settings")}
+    """Settings the test process has that a fresh server process would not (the fake upstream's
+    address among the hosts server-side fetches may reach)."""
+    return {"SAFE_FETCH_ALLOW_HOSTS": ",".join(getattr(settings, "SAFE_FETCH_ALLOW_HOSTS", []) or [])}

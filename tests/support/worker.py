@@ -27,12 +27,13 @@ def _worker_env(extra: dict | None = None) -> dict:
 
 
 class WorkerProcess:
-    def __init__(self, *, concurrency: int = 2, extra_env: dict | None = None, log_path: Path | None = None):
+    def __init__(self, *, concurrency: int = 2, extra_env: dict | None = None, log_path: Path | None = None,
+                 queues: str = "quick,long"):
         self.log_path = log_path or Path(settings.VAR_DIR) / f"worker-{time.time_ns()}.log"
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
-             "--concurrency", str(concurrency), "--pool", "prefork", "--without-gossip", "--without-mingle",
+             "--concurrency", str(concurrency), "--pool", "prefork", "-Q", queues, "--without-gossip", "--without-mingle",
              "--without-heartbeat", "-n", f"test-{time.time_ns()}@%h"],
             cwd=ROOT, env=_worker_env(extra_env), stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )

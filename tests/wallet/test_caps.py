@@ -1,13 +1,13 @@
 """Per-member monthly caps on a team pool: taken with the hold, given back on settle."""
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import date, datetime
+from datetime import timezone as dt_timezone
 from unittest import mock
 
 import pytest
 
-from apps.accounts.models import Membership
 from apps.wallet.audit import wallet_audit
 from apps.wallet.errors import InsufficientCredits, MemberCapExceeded
-from apps.wallet.models import Hold, LedgerEntry, MemberSpend, Wallet
+from apps.wallet.models import Hold, LedgerEntry, MemberCap, MemberSpend, Wallet
 from apps.wallet.services import hold_capture, hold_place, hold_release, month_start
 from tests.conftest import personal_wallet
 
@@ -20,7 +20,9 @@ def pool(team):
 
 
 def _cap(team, user, credits):
-    Membership.objects.filter(workspace=team, user=user).update(monthly_cap=None if credits is None else credits * 1000)
+    MemberCap.objects.filter(wallet__workspace=team, member=user).delete()
+    if credits is not None:
+        MemberCap.objects.create(wallet=Wallet.objects.get(workspace=team), member=user, monthly_cap=credits * 1000)
 
 
 def _spent(pool, user, month=None):

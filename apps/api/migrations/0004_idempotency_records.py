@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_plan_workspace_plan'),
+        ('accounts', '0004_plans'),
         ('api', '0003_rate_limit_hits'),
     ]
 

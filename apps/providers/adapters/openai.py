@@ -203,6 +203,20 @@ class OpenAIAdapter(Adapter):
             if not finished:  # the connection closed mid-answer: what arrived is not the whole reply
                 raise http.bad_response("the stream ended before the answer was finished", provider=self.name)
 
+    # ---- moderation -------------------------------------------------------------------------
+    def moderate(self, texts: list[str], *, model: str) -> list[str]:
+        """POST /moderations: the flagged categories over all results."""
+        body = self.call_json("POST", "moderations", json={"model": model, "input": texts}, read_timeout=30)
+        results = body.get("results")
+        if not isinstance(results, list) or not results:
+            raise http.bad_response("the moderation answer has no results", provider=self.name)
+        flagged = set()
+        for result in results:
+            if isinstance(result, dict) and result.get("flagged"):
+                categories = result.get("categories") or {}
+                flagged |= {name for name, hit in categories.items() if hit} or {"flagged"}
+        return sorted(flagged)
+
     # ---- images -----------------------------------------------------------------------------
     @staticmethod
     def is_gpt_image(model: str) -> bool:

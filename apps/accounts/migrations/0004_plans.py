@@ -12,7 +12,7 @@ def create_default_plan(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_invitations'),
+        ('accounts', '0003_caps_moved_to_wallet'),
     ]
 
     operations = [

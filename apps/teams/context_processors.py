@@ -1,7 +1,6 @@
+from apps.accounts.models import Workspace
+from apps.accounts.services import workspace_for_user
 from apps.wallet.selectors import wallet_summary
-
-from .models import Workspace
-from .services import workspace_for_user
 
 
 def workspace(request):

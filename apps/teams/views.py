@@ -1,4 +1,4 @@
-"""Team pages: thin views over apps.accounts.services. Outsiders get 404 everywhere."""
+"""Team pages: thin views over apps.accounts and apps.wallet services. Outsiders get 404 everywhere."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -7,26 +7,26 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from apps.core.errors import Kind
-from apps.core.http import status_for
-from apps.wallet.money import credits_to_milli
-from apps.wallet.selectors import wallet_summary
-
-from .errors import TeamError
-from .models import Invitation, Membership, Workspace
-from .services import (
+from apps.accounts.errors import TeamError
+from apps.accounts.models import Invitation, Membership, Workspace
+from apps.accounts.services import (
+    email_hint,
     invitation_accept,
     invitation_for_token,
+    invitation_is_for,
     invitation_revoke,
     membership_leave,
     membership_remove,
-    membership_set_cap,
     membership_set_role,
     team_create,
     team_invite,
-    team_spend_this_month,
     workspace_switch,
 )
+from apps.catalog.money import credits_to_milli
+from apps.core.errors import Kind
+from apps.core.http import status_for
+from apps.wallet.selectors import member_spend_this_month, wallet_summary
+from apps.wallet.services import member_cap_set
 
 
 def _team_or_404(user, pk) -> tuple[Workspace, Membership]:
@@ -76,7 +76,7 @@ def team_detail(request, pk):
         "me": membership,
         "can_manage": membership.role in (Membership.Role.OWNER, Membership.Role.ADMIN),
         "is_owner": membership.role == Membership.Role.OWNER,
-        "rows": team_spend_this_month(workspace=workspace),
+        "rows": member_spend_this_month(workspace=workspace),
         "pool": wallet_summary(workspace=workspace),
         "roles": Membership.Role.choices,
         "invitations": Invitation.objects.filter(workspace=workspace, accepted_at=None, revoked_at=None),
@@ -134,7 +134,7 @@ def member_cap(request, pk, user_id):
         messages.error(request, "The cap must be a number of credits (up to three decimals).")
         return redirect("teams:detail", pk=pk)
     try:
-        target = membership_set_cap(workspace=workspace, actor=request.user, user_id=user_id, cap=cap)
+        target = member_cap_set(workspace=workspace, actor=request.user, user_id=user_id, cap=cap)
         messages.success(request, f"Monthly cap for {target.user.email} updated.")
     except TeamError as exc:
         _refused(request, exc)
@@ -168,11 +168,15 @@ def team_leave(request, pk):
 
 @login_required
 def invitation_view(request, token):
-    """GET shows who invites you where; POST accepts."""
+    """GET shows who invites you where, but only to the invited address; POST accepts."""
     try:
         invitation = invitation_for_token(token=token)
     except TeamError:
         raise Http404 from None
+    if not invitation_is_for(invitation=invitation, user=request.user):
+        # Anyone else holding the link learns neither the team nor the inviter.
+        context = {"invitation": None, "hint": email_hint(invitation.email)}
+        return render(request, "teams/invitation.html", context, status=403)
     if request.method == "POST":
         try:
             invitation_accept(token=token, user=request.user)
