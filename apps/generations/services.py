@@ -238,7 +238,7 @@ def generation_run(*, generation_id) -> None:
             continue
         _handle_result(generation, choice, result)
         return
-    if not transient:
+    if not transient and last_error is not None:
         # Every route refused the job for reasons of its own: another round would only repeat that.
         generation_fail(generation=generation, code=last_error.code,
                         message=f"No channel could take this job. Last error: {last_error.message}")
