@@ -95,7 +95,7 @@ def start_litellm(fake_url: str, workdir: Path) -> tuple[subprocess.Popen, str, 
         _wait_for_port(port, timeout=600)  # its first start imports a lot (about a minute here)
     except Exception:
         stop(process)
-        raise SystemExit("LiteLLM did not start:\n" + (workdir / "litellm.log").read_text(errors="replace")[-3000:])
+        raise SystemExit("LiteLLM did not start:\n" + (workdir / "litellm.log").read_text(errors="replace")[-3000:]) from None
     return process, f"http://127.0.0.1:{port}", "sk-bench-master"
 
 

@@ -65,15 +65,16 @@ def env_float(name: str, default: float, *, minimum: float | None = None, maximu
 
 
 def env_decimal(name: str, default: str, *, minimum: str | None = None) -> Decimal:
-    """A decimal number (money factors: never a float); a value it cannot parse is refused."""
-    raw = _raw(name) or default
+    """A decimal number (money factors are never floats)."""
+    value = _raw(name) or default
     try:
-        value = Decimal(raw.strip())
+        number = Decimal(value)
     except InvalidOperation:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a decimal number.") from None
-    if not value.is_finite() or (minimum is not None and value < Decimal(minimum)):
-        raise ImproperlyConfigured(f"{name}={raw!r} must be a number of at least {minimum}.")
-    return value
+        raise ImproperlyConfigured(f"{name}={value!r} is not a decimal number.") from None
+    if not number.is_finite():
+        raise ImproperlyConfigured(f"{name}={value!r} is not a finite number.")
+    _check_range(name, number, Decimal(minimum) if minimum is not None else None, None)
+    return number
 
 
 def _check_range(name, number, minimum, maximum):

@@ -10,9 +10,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
-    env_decimal,
     env_bool,
     env_choice,
+    env_decimal,
     env_float,
     env_int,
     env_list,

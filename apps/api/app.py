@@ -109,12 +109,14 @@ def _unexpected(request, exc):
 
 
 # ---- mounts -----------------------------------------------------------------------------------
-from . import native, openai_chat, openai_media, pollinations, reference_tasks  # noqa: E402 - the routers use key_auth
+from . import account, music_ads, native, openai_chat, openai_media, pollinations, reference_tasks  # noqa: E402
 
 for prefix, name in (("v1/", "v1"), ("api/v1/", "api_v1")):
     api.add_router(prefix, native.router, url_name_prefix=f"{name}-native")
     api.add_router(prefix, openai_chat.router, url_name_prefix=f"{name}-openai-chat")
     api.add_router(prefix, openai_media.router, url_name_prefix=f"{name}-openai-media")
+    api.add_router(prefix, music_ads.router, url_name_prefix=f"{name}-music-ads")
 # Reference 003's per-model endpoints and tasks, under /api/v1 only (its own error table).
 api.add_router("api/v1/", reference_tasks.router, url_name_prefix="api_v1-reference")
 api.add_router("", pollinations.router, url_name_prefix="root-pollinations")
+api.add_router("", account.router, url_name_prefix="root-account")

@@ -4,7 +4,6 @@ from __future__ import annotations
 from apps.catalog.cache import TTLCache
 from apps.catalog.models import AIModel
 from apps.catalog.services import model_find
-
 from apps.core.errors import Kind
 
 from .errors import ApiError, unknown_model
@@ -24,7 +23,7 @@ def resolve_model(model_id: str, request) -> AIModel:
 
     404 `invalid_model` for an unknown id; 403 `api_key_model_not_allowed` outside the key's
     allowlist; the plan's per-model window (429) when it has one."""
-    model = model_find(slug_or_alias=model_id)
+    model = model_find(slug_or_alias=model_id) or model_by_pollinations_name(model_id)
     if model is None:
         raise unknown_model(model_id)
     principal = getattr(request, "auth", None)
@@ -35,6 +34,16 @@ def resolve_model(model_id: str, request) -> AIModel:
         rate_hit(scope="model", identity=f"{principal.workspace.pk}:{model.slug}",
                  per_minute=principal.plan.model_requests_per_minute, what=f"requests to {model.slug}")
     return model
+
+
+def model_by_pollinations_name(name: str) -> AIModel | None:
+    """The model pollinations.ai serves under `name` ("openai", "flux", "seedance"...): reference
+    002's clients send pollinations' own names. The first enabled model in catalog order whose
+    pollinations route carries that name (from the cached catalog: no query)."""
+    for model in enabled_models():
+        if any(route.adapter == "pollinations" and route.upstream_model == name for route in model.routes.all()):
+            return model
+    return None
 
 
 def visible_models(request, modalities: list[str] | None = None) -> list[AIModel]:

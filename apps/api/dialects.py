@@ -14,7 +14,7 @@ served the request (the mount's url_name prefix):
 Everything else answers the common envelope unchanged."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.http import HttpRequest, JsonResponse
 
@@ -74,7 +74,7 @@ def pollinations_error(status: int, body: dict) -> tuple[int, dict]:
         details["formErrors"] = [] if fields else [error["message"]]
         details["fieldErrors"] = fields
     error["details"] = details
-    error["timestamp"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    error["timestamp"] = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return status, {"status": status, "success": False, "error": error}
 
 

@@ -103,6 +103,7 @@ STATUS_WORDS = {
     "tasks": {"queued": "queued", "running": "processing", "succeeded": "completed", "failed": "failed",
               "canceled": "failed"},
 }
+STATUS_WORDS["agents"] = STATUS_WORDS["tasks"]  # reference 001's tools poll "until completed or failed"
 
 
 def status_word(generation: Generation, surface: str) -> str:
@@ -144,7 +145,7 @@ def generation_json(generation: Generation, *, fresh: bool = False) -> dict:
         "id": str(generation.pk),
         "object": "generation",
         "model": generation.model.slug,
-        "status": generation.status,
+        "status": status_word(generation, "atelier"),
         "progress": generation.progress,
         "params": generation.params,
         "price": credits(generation.price),
@@ -160,7 +161,7 @@ def generation_json(generation: Generation, *, fresh: bool = False) -> dict:
         "finished_at": generation.finished_at.isoformat() if generation.finished_at else None,
     }
     if generation.model.modality == "music":
-        body["songs"] = songs_json(generation)
+        body["songs"] = [] if fresh else songs_json(generation)
     return body
 
 

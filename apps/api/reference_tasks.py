@@ -42,10 +42,10 @@ from .translate import ParamMapper, image_count_field
 
 router = Router(tags=["Per-model endpoints (reference 003)"])
 
-# Each endpoint of 003 and the catalog models that can serve it, best first.
+# Each endpoint of 003 and the catalog model behind it (a slug or an alias; the first found).
 ENDPOINTS = {
     "seedance": ("seedance-2-0", "seedance-2"),
-    "gpt-image-2": ("gpt-image-2", "gpt-image-1"),
+    "gpt-image-2": ("gpt-image-2",),
     "nano-banana-pro": ("nano-banana-pro",),
 }
 MODALITIES = ("image", "video", "music", "speech", "text")
@@ -82,6 +82,18 @@ def public_url(value: str) -> str:
     raise ValueError("must be a public https URL")
 
 
+def public_urls(value: list[str] | None) -> list[str] | None:
+    return None if value is None else [public_url(item) for item in value]
+
+
+def check_image_type(kind: str, urls: list[str] | None, name: str):
+    """003's `type`: image-to-image needs the input images, text-to-image takes none."""
+    if kind == "image-to-image" and not urls:
+        raise ValueError(f"{name} are required for image-to-image")
+    if kind == "text-to-image" and urls:
+        raise ValueError(f"{name} are for image-to-image; set type to image-to-image")
+
+
 class ReferenceBody(Schema):
     model_config = ConfigDict(extra="forbid")
 
@@ -116,7 +128,7 @@ class SeedanceBody(ReferenceBody):
     @field_validator("media_urls")
     @classmethod
     def _urls(cls, value):
-        return None if value is None else [public_url(item) for item in value]
+        return public_urls(value)
 
     @model_validator(mode="after")
     def _modes(self):
@@ -138,21 +150,18 @@ class GptImage2Body(ReferenceBody):
     channel: Literal["standard", "economy"] = "standard"
     prompt: str = Field(min_length=3, max_length=20000)
     resolution: Literal["1K", "2K", "4K"]
-    aspectRatio: GPT_IMAGE_RATIOS  # noqa: N815 - 003's name
-    batchCount: StrictInt = Field(1, ge=1, le=4)  # noqa: N815
-    imageUrls: list[str] | None = Field(None, min_length=1, max_length=10)  # noqa: N815
+    aspectRatio: GPT_IMAGE_RATIOS
+    batchCount: StrictInt = Field(1, ge=1, le=4)
+    imageUrls: list[str] | None = Field(None, min_length=1, max_length=10)
 
     @field_validator("imageUrls")
     @classmethod
     def _urls(cls, value):
-        return None if value is None else [public_url(item) for item in value]
+        return public_urls(value)
 
     @model_validator(mode="after")
     def _rules(self):
-        if self.type == "image-to-image" and not self.imageUrls:
-            raise ValueError("imageUrls are required for image-to-image")
-        if self.type == "text-to-image" and self.imageUrls:
-            raise ValueError("imageUrls are for image-to-image; set type to image-to-image")
+        check_image_type(self.type, self.imageUrls, "imageUrls")
         if self.aspectRatio == "auto" and self.resolution != "1K":
             raise ValueError("aspectRatio auto only supports resolution 1K")
         if self.aspectRatio == "1:1" and self.resolution == "4K" and self.channel == "standard":
@@ -171,14 +180,11 @@ class NanoBananaProBody(ReferenceBody):
     @field_validator("image_urls")
     @classmethod
     def _urls(cls, value):
-        return None if value is None else [public_url(item) for item in value]
+        return public_urls(value)
 
     @model_validator(mode="after")
     def _rules(self):
-        if self.type == "image-to-image" and not self.image_urls:
-            raise ValueError("image_urls are required for image-to-image")
-        if self.type == "text-to-image" and self.image_urls:
-            raise ValueError("image_urls are for image-to-image; set type to image-to-image")
+        check_image_type(self.type, self.image_urls, "image_urls")
         return self
 
 
@@ -283,9 +289,11 @@ def credits_number(milli: int | None):
 
 
 def public_name(generation: Generation) -> str:
+    """003's name for the model of an endpoint ("seedance" for Seedance 2.0), else the slug."""
     model = generation.model
-    for name in ENDPOINTS:
-        if name == model.slug or name in (model.aliases or []):
+    names = {model.slug, *(model.aliases or [])}
+    for name, slugs in ENDPOINTS.items():
+        if names & set(slugs):
             return name
     return model.slug
 
@@ -334,7 +342,7 @@ def _submitted(request, model: AIModel, params: dict) -> JsonResponse:
     generation, created = generation_submit(user=principal.user, workspace=principal.workspace, model=model,
                                             raw_params=params, source="api", api_key_id=principal.key_id,
                                             idempotency_key=f"api:{key}" if key else None)
-    response = JsonResponse(task_json(own_generation(request, generation.pk)))
+    response = JsonResponse(task_json(generation))  # from what the submit wrote: no read-back
     response["Location"] = f"/api/v1/tasks/{generation.pk}"
     if not created:
         response["Idempotent-Replayed"] = "true"

@@ -43,7 +43,7 @@ from .services import generation_quote, generation_submit
 
 log = logging.getLogger(__name__)
 
-DEFAULT_COPY_MODEL = "gpt-5-mini"
+DEFAULT_COPY_MODEL = "gpt-5.6-luna"
 DEFAULT_IMAGE_MODEL = "nano-banana-pro"
 MAX_VARIANTS = 6
 COPY_MAX_TOKENS = 600
@@ -199,7 +199,7 @@ def image_model_for(value) -> AIModel:
     model = _model(value, DEFAULT_IMAGE_MODEL, "image_model")
     if model.modality != "image" or _image_list_field(model) is None:
         raise _refuse("image_model", f"{model.slug} cannot compose several input images; choose an image model "
-                      "that takes two or more (nano-banana-pro, gpt-image-1, seedream-4...).")
+                      "that takes two or more (nano-banana-pro, nano-banana-2, gpt-image-2...).")
     return model
 
 
@@ -230,8 +230,10 @@ def copy_params(model: AIModel, messages: list[dict]) -> dict:
               "tool_choice": {"type": "function", "function": {"name": "write_ad_copy"}}}
     if "max_tokens" in fields:
         params["max_tokens"] = min(COPY_MAX_TOKENS, int(fields["max_tokens"].get("max", COPY_MAX_TOKENS)))
-    if "minimal" in fields.get("reasoning_effort", {}).get("choices", []):
-        params["reasoning_effort"] = "minimal"  # copy needs no long thinking; keeps the tokens for the answer
+    efforts = fields.get("reasoning_effort", {}).get("choices", [])
+    least = next((effort for effort in ("none", "minimal", "low") if effort in efforts), None)
+    if least:
+        params["reasoning_effort"] = least  # copy needs no long thinking; the tokens go to the answer
     return params
 
 

@@ -13,6 +13,7 @@ from apps.api.reference_tasks import (
     nano_banana_params,
     seedance_params,
 )
+from apps.api.errors import ApiError
 from apps.api.services import api_key_create
 from apps.catalog.models import AIModel
 from apps.generations.models import Generation
@@ -44,15 +45,21 @@ def test_examples_map_onto_the_catalog_models(member):
     assert seedance_params(model("seedance-2"), SeedanceBody(**SEEDANCE)) == {
         "mode": "text-to-video", "prompt": SEEDANCE["prompt"], "aspect_ratio": "16:9", "duration": 5,
         "resolution": "720p", "generate_audio": True, "fixed_lens": False}
-    assert gpt_image_params(model("gpt-image-1"), GptImage2Body(**GPT_IMAGE)) == {
-        "prompt": GPT_IMAGE["prompt"], "size": "1024x1024"}
+    assert gpt_image_params(model("gpt-image-2"), GptImage2Body(**GPT_IMAGE)) == {
+        "prompt": GPT_IMAGE["prompt"], "aspect_ratio": "1:1", "resolution": "1K"}
     assert nano_banana_params(model("nano-banana-pro"), NanoBananaProBody(**NANO)) == {
         "prompt": NANO["prompt"], "aspect_ratio": "1:1", "resolution": "1K", "output_format": "png"}
-    edited = gpt_image_params(model("gpt-image-1"), GptImage2Body(
-        **{**GPT_IMAGE, "type": "image-to-image", "aspectRatio": "3:2", "batchCount": 3,
+    edited = gpt_image_params(model("gpt-image-2"), GptImage2Body(
+        **{**GPT_IMAGE, "type": "image-to-image", "aspectRatio": "3:2", "resolution": "2K", "batchCount": 3,
            "imageUrls": ["https://cdn.example.org/shoe.png"]}))
-    assert edited == {"prompt": GPT_IMAGE["prompt"], "size": "1536x1024", "n": 3,
+    assert edited == {"prompt": GPT_IMAGE["prompt"], "aspect_ratio": "3:2", "resolution": "2K", "n": 3,
                       "image_urls": ["https://cdn.example.org/shoe.png"]}
+    # A model with sizes only (no ratio or tier fields) gets the pixel size of the shape, 1K only.
+    sized = gpt_image_params(model("sandbox-image"), GptImage2Body(**{**GPT_IMAGE, "aspectRatio": "3:2"}))
+    assert sized == {"prompt": GPT_IMAGE["prompt"], "size": "1536x1024"}
+    with pytest.raises(ApiError) as caught:
+        gpt_image_params(model("sandbox-image"), GptImage2Body(**{**GPT_IMAGE, "resolution": "2K"}))
+    assert caught.value.param == "resolution"
 
 
 @pytest.mark.django_db
@@ -98,7 +105,8 @@ def test_the_catalog_models_at_modality_and_slug(client, auth, member, quiet):
     ("/api/v1/image/gpt-image-2", {**GPT_IMAGE, "batchCount": 5}, "batchCount"),
     ("/api/v1/image/gpt-image-2", {**GPT_IMAGE, "aspectRatio": "auto", "resolution": "2K"}, "body"),
     ("/api/v1/image/gpt-image-2", {**GPT_IMAGE, "type": "image-to-image"}, "body"),
-    ("/api/v1/image/gpt-image-2", {**GPT_IMAGE, "resolution": "4K", "aspectRatio": "3:2"}, "resolution"),
+    ("/api/v1/image/gpt-image-2", {**GPT_IMAGE, "resolution": "4K"}, "body"),  # 1:1 cannot use 4K (standard)
+    ("/api/v1/image/gpt-image-2", {**GPT_IMAGE, "channel": "economy"}, "channel"),
     ("/api/v1/image/nano-banana-pro", {**NANO, "image_urls": ["https://cdn.example.org/a.png"] * 9}, "image_urls"),
     ("/api/v1/image/nano-banana-pro", {**NANO, "output_format": "webp"}, "output_format"),
 ])

@@ -16,7 +16,7 @@ from tests.support.images import data_uri, product_shot, reference_ad, template_
 
 pytestmark = pytest.mark.django_db
 
-MODELS = {"gpt-5-mini", "nano-banana-pro", "sandbox-text", "sandbox-image", "dall-e-3"}
+MODELS = {"gpt-5.6-luna", "nano-banana-pro", "sandbox-text", "sandbox-image", "dall-e-3"}
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_three_variants_compose_the_product_into_the_reference(owner, catalog, q
     pixels = [image.tobytes() for image in images]
     assert len(set(pixels)) == 3
     # Each variant paid a text turn and an image; nothing else was held.
-    turns = Generation.objects.filter(model__slug="gpt-5-mini")
+    turns = Generation.objects.filter(model__slug="gpt-5.6-luna")
     assert turns.count() == 3 and all(t.status == "succeeded" for t in turns)
     assert wallet_audit() == []
 

@@ -45,7 +45,7 @@ class Box:
     def height(self) -> int:
         return self.bottom - self.top
 
-    def scaled(self, sx: float, sy: float) -> "Box":
+    def scaled(self, sx: float, sy: float) -> Box:
         return Box(int(self.left * sx), int(self.top * sy), int(self.right * sx), int(self.bottom * sy))
 
 
