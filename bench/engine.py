@@ -38,6 +38,8 @@ def parse_args():
 
 
 def setup_django(pg_url: str, redis_url: str, var_dir: str):
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "k" * 40)
+    os.environ.setdefault("DB_POOL_MAX_SIZE", "32")
     os.environ.update(DATABASE_URL=pg_url, REDIS_URL=redis_url, ATELIER_VAR_DIR=var_dir,
                       DJANGO_SETTINGS_MODULE="config.settings", LOG_LEVEL="WARNING")
     import django
@@ -175,7 +177,7 @@ def start_worker(env: dict, *, concurrency: int, name: str, pool: str = "prefork
     log = open(Path(env["ATELIER_VAR_DIR"]) / f"worker-{name}.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"), "--pool", pool,
-         "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "--concurrency", str(concurrency), "-Q", "quick,long", "--without-gossip", "--without-mingle", "--without-heartbeat",
          "-n", f"bench-{name}@%h"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )

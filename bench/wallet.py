@@ -8,7 +8,9 @@ Starts its own PostgreSQL (tests/support/servers.start_postgres), migrates, then
   2. separate wallets: every process has its own wallet
   3. hot team pool:   one team wallet, every process is a different member with a monthly
                       cap (the member-spend counter is updated in the same transaction)
-Prints holds/s for each and the hot/separate ratio. The server runs with fsync=off and
+  4. hot wallet, ORM: scenario 1 written with Django's ORM (what apps/wallet/fastpath.py
+                      would be without raw SQL), to show what the raw statement buys
+Prints holds/s for each and the hot/separate and raw/ORM ratios. The server runs with fsync=off and
 synchronous_commit=off like the test server; --durable restarts it with PostgreSQL's defaults
 (fsync, synchronous_commit, full_page_writes on), so every commit waits for its WAL flush."""
 from __future__ import annotations
@@ -52,13 +54,37 @@ def _django(url: str):
     os.environ.setdefault("ATELIER_VAR_DIR", tempfile.mkdtemp(prefix="atelier-bench-"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["DB_CONN_MAX_AGE"] = "600"
+    os.environ.setdefault("DB_POOL_MAX_SIZE", "32")  # one connection per benchmark thread
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "k" * 40)
     os.environ["LOG_LEVEL"] = "WARNING"
     import django
 
     django.setup()
 
 
-def _worker(wallet_id, member_id, holds, start, queue):
+def orm_hold_place(*, wallet, amount: int):
+    """hold_place's wallet move in the ORM: the same guard and rows, but UPDATE cannot return
+    the new balance, so a SELECT and a separate INSERT follow it while the row is locked."""
+    from django.db import transaction
+    from django.db.models import F
+    from django.utils import timezone
+
+    from apps.wallet.errors import InsufficientCredits
+    from apps.wallet.models import Hold, LedgerEntry, Wallet
+
+    with transaction.atomic():
+        hold = Hold.objects.create(wallet_id=wallet.pk, amount=amount, state=Hold.State.OPEN)
+        moved = Wallet.objects.filter(pk=wallet.pk, balance__gte=F("held") + amount).update(
+            held=F("held") + amount, updated_at=timezone.now())
+        if not moved:
+            raise InsufficientCredits("Not enough credits for this generation.")
+        balance, held = Wallet.objects.filter(pk=wallet.pk).values_list("balance", "held").get()
+        LedgerEntry.objects.create(wallet_id=wallet.pk, kind=LedgerEntry.Kind.HOLD, held_delta=amount,
+                                   balance_after=balance, held_after=held, hold=hold, reason="Hold for generation")
+    return hold
+
+
+def _worker(wallet_id, member_id, holds, start, queue, orm=False):
     from django.db import connection
 
     from apps.accounts.models import User
@@ -70,19 +96,22 @@ def _worker(wallet_id, member_id, holds, start, queue):
     start.wait()
     began = time.perf_counter()
     for _ in range(holds):
-        hold_place(wallet=wallet, amount=HOLD, member=member)
+        if orm:
+            orm_hold_place(wallet=wallet, amount=HOLD)
+        else:
+            hold_place(wallet=wallet, amount=HOLD, member=member)
     queue.put((began, time.perf_counter()))
     connection.close()
 
 
-def _run(label: str, targets: list[tuple[int, int | None]], holds: int) -> float:
+def _run(label: str, targets: list[tuple[int, int | None]], holds: int, orm: bool = False) -> float:
     from django.db import connections
 
     context = multiprocessing.get_context("fork")
     connections.close_all()
     start = context.Barrier(len(targets))
     queue = context.Queue()
-    processes = [context.Process(target=_worker, args=(w, m, holds, start, queue)) for w, m in targets]
+    processes = [context.Process(target=_worker, args=(w, m, holds, start, queue, orm)) for w, m in targets]
     for process in processes:
         process.start()
     spans = [queue.get(timeout=600) for _ in processes]
@@ -101,7 +130,7 @@ def _run(label: str, targets: list[tuple[int, int | None]], holds: int) -> float
 def _setup(workers: int):
     from apps.accounts.models import Membership, User
     from apps.accounts.services import team_create
-    from apps.wallet.models import Wallet
+    from apps.wallet.models import MemberCap, Wallet
     from apps.wallet.services import wallet_grant
 
     users = [User.objects.create_user(email=f"bench{i}@example.com", password=None) for i in range(workers)]
@@ -116,9 +145,9 @@ def _setup(workers: int):
     pool_team = team_create(user=users[0], name="pool")
     pool = Wallet.objects.get(workspace=pool_team)
     wallet_grant(wallet=pool, amount=funds, reason="bench")
-    Membership.objects.filter(workspace=pool_team).update(monthly_cap=funds)
     for user in users[1:]:
-        Membership.objects.create(workspace=pool_team, user=user, role="member", monthly_cap=funds)
+        Membership.objects.create(workspace=pool_team, user=user, role="member")
+    MemberCap.objects.bulk_create([MemberCap(wallet=pool, member=user, monthly_cap=funds) for user in users])
     return users, hot.pk, separate, pool.pk
 
 
@@ -153,7 +182,9 @@ def main():
         hot_rate = _run(f"hot wallet, {args.workers}-way", [(hot, None)] * args.workers, args.holds)
         separate_rate = _run(f"{args.workers} separate wallets", [(w, None) for w in separate], args.holds)
         pool_rate = _run(f"hot team pool, {args.workers} capped members", [(pool, u.pk) for u in users], args.holds)
+        orm_rate = _run(f"hot wallet, {args.workers}-way, ORM", [(hot, None)] * args.workers, args.holds, orm=True)
         print(f"ratio hot / separate: {hot_rate / separate_rate:.2f}")
+        print(f"ratio hot wallet raw SQL / ORM: {hot_rate / orm_rate:.2f}")
         print(f"ratio team pool with caps / hot wallet: {pool_rate / hot_rate:.2f}")
         from apps.wallet.audit import wallet_audit
 

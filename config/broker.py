@@ -15,6 +15,14 @@ from kombu.utils.json import dumps
 
 
 class Channel(filesystem.Channel):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Created here, by the first process that talks to the broker, not when settings load.
+        for option in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder", "staging_folder"):
+            folder = self.transport_options.get(option)
+            if folder:
+                os.makedirs(folder, exist_ok=True)
+
     def _put(self, queue, payload, **kwargs):
         name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
         staging = self.transport_options.get("staging_folder") or (self.data_folder_out.rstrip("/") + ".staging")

@@ -87,3 +87,34 @@ def worker(transactional_db):
     process = WorkerProcess()
     yield process
     process.stop()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    """MD5 for test accounts: PBKDF2's deliberate slowness cost about a second per few users."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def finished(team, owner, catalog, settings, tmp_path):
+    """A succeeded image generation of the team workspace, its outputs stored under a fresh MEDIA_ROOT."""
+    from tests.support.media import finished_generation
+
+    settings.MEDIA_ROOT = tmp_path
+    return finished_generation(workspace=team, user=owner)
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    """An S3-compatible server (moto) on loopback with one private bucket, for the module's tests."""
+    from tests.support.s3 import start_s3
+    from tests.support.servers import ServerUnavailable, missing
+
+    try:
+        server = start_s3()
+    except ServerUnavailable as exc:
+        missing(str(exc))
+    yield server
+    server.stop()

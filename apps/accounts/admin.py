@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Invitation, Membership, User, Workspace
+from .models import Invitation, Membership, Plan, User, Workspace
 
 
 @admin.register(User)
@@ -25,10 +25,17 @@ class MembershipInline(admin.TabularInline):
     raw_id_fields = ("user",)
 
 
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_default", "max_active_keys", "requests_per_minute", "polls_per_minute",
+                    "workspace_requests_per_minute", "model_requests_per_minute", "concurrent_video_jobs",
+                    "publishable_requests_per_minute")
+
+
 @admin.register(Workspace)
 class WorkspaceAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "created_by", "created_at")
-    list_filter = ("kind",)
+    list_display = ("name", "kind", "plan", "created_by", "created_at")
+    list_filter = ("kind", "plan")
     search_fields = ("name", "created_by__email")
     inlines = [MembershipInline]
     raw_id_fields = ("created_by",)

@@ -42,6 +42,33 @@ class User(AbstractUser):
         return self.email
 
 
+class Plan(models.Model):
+    """The limits a workspace works within (reference 004's Pro and Max tiers). A workspace
+    without a plan of its own uses the default plan; give a workspace its own plan in admin to
+    change its limits alone. Blank limits are off."""
+
+    name = models.CharField(max_length=80, unique=True)
+    is_default = models.BooleanField(default=False, help_text="Used by every workspace without a plan.")
+    max_active_keys = models.PositiveIntegerField(default=3, help_text="Active API keys per user.")
+    requests_per_minute = models.PositiveIntegerField(default=60, help_text="Per API key, in any sliding minute.")
+    polls_per_minute = models.PositiveIntegerField(default=300, help_text="Status reads per API key.")
+    workspace_requests_per_minute = models.PositiveIntegerField(null=True, blank=True,
+                                                                help_text="All keys of a workspace together.")
+    model_requests_per_minute = models.PositiveIntegerField(null=True, blank=True,
+                                                            help_text="Per workspace and model.")
+    concurrent_video_jobs = models.PositiveIntegerField(null=True, blank=True, default=2,
+                                                        help_text="Video jobs queued or running at once.")
+    publishable_requests_per_minute = models.PositiveIntegerField(default=20,
+                                                                  help_text="Per client IP, publishable keys.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
+                                               name="one_default_plan")]
+
+    def __str__(self):
+        return self.name
+
+
 class Workspace(models.Model):
     """Who pays: a user's personal workspace or a team's shared pool. Owns one wallet."""
 
@@ -54,6 +81,8 @@ class Workspace(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces")
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="workspaces",
+                             help_text="Blank: the default plan.")
 
     class Meta:
         constraints = [
@@ -80,8 +109,6 @@ class Membership(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
-    # Monthly spending cap on the team pool in millicredits; null = no cap.
-    monthly_cap = models.BigIntegerField(null=True, blank=True)
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

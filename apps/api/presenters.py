@@ -4,9 +4,10 @@ from __future__ import annotations
 from django.conf import settings
 
 from apps.catalog.models import AIModel
-from apps.catalog.presentation import served_by_sandbox
+from apps.providers.router import served_by_sandbox
 from apps.catalog.pricing import price_summary
 from apps.generations.models import Generation
+from apps.generations.storage import media_url
 from apps.wallet.money import format_credits
 
 OUTPUT_MODALITY = {"image": "image", "video": "video", "music": "audio", "speech": "audio", "text": "text"}
@@ -41,7 +42,7 @@ def model_list_item(model: AIModel) -> dict:
             "owned_by": model.vendor, "name": model.name, "modality": model.modality}
 
 
-def model_detail(model: AIModel, live: set[str]) -> dict:
+def model_detail(model: AIModel) -> dict:
     return {
         **model_list_item(model),
         "description": model.description,
@@ -53,7 +54,7 @@ def model_detail(model: AIModel, live: set[str]) -> dict:
         "pricing": _pricing(model),
         "limits": model.limits,
         "routes": [route.adapter for route in model.routes.all()],
-        "served_by_sandbox": served_by_sandbox(model, live),
+        "served_by_sandbox": served_by_sandbox(model=model),
     }
 
 
@@ -91,21 +92,50 @@ def pollinations_item(model: AIModel) -> dict:
     return item
 
 
-def generation_json(generation: Generation) -> dict:
-    attempts = list(generation.attempts.all())
-    submits = [a for a in attempts if a.phase == "submit"]
+# One internal state machine, each surface's words for it (README, API: status words).
+STATUS_WORDS = {
+    "atelier": {"queued": "queued", "running": "running", "succeeded": "succeeded", "failed": "failed",
+                "canceled": "canceled"},
+    "openai": {"queued": "queued", "running": "in_progress", "succeeded": "completed", "failed": "failed",
+               "canceled": "failed"},
+    "polyforge": {"queued": "queued", "running": "running", "succeeded": "succeeded", "failed": "failed",
+                  "canceled": "failed"},
+    "tasks": {"queued": "queued", "running": "processing", "succeeded": "completed", "failed": "failed",
+              "canceled": "failed"},
+}
+STATUS_WORDS["agents"] = STATUS_WORDS["tasks"]  # reference 001's tools poll "until completed or failed"
+
+
+def status_word(generation: Generation, surface: str) -> str:
+    """The generation's status as `surface` says it; a canceled job is `failed` (code canceled)
+    where the surface has no word for canceled."""
+    return STATUS_WORDS[surface][generation.status]
+
+
+def generation_routing(generation: Generation, attempts: list | None = None) -> dict:
+    submits = [a for a in (generation.attempts.all() if attempts is None else attempts) if a.phase == "submit"]
+    return {
+        "upstream": generation.channel_name or None,
+        "adapter": generation.adapter or None,
+        "failover": len({a.channel_name for a in submits}) > 1,
+        "attempts": len(submits),
+    }
+
+
+def generation_json(generation: Generation, *, fresh: bool = False) -> dict:
+    """The API's view of a generation. `fresh`: it was just created, so it has no outputs or
+    attempts yet and none are read (a submit answers without reading back what it wrote)."""
     error = {"code": generation.error_code, "message": generation.error_message} if generation.error_code else None
-    outputs, titles = [], []
-    for output in generation.outputs.all():
-        titles.append((output.meta or {}).get("title"))
+    outputs = []
+    for output in ([] if fresh else generation.outputs.all()):
         outputs.append({
             "index": output.index,
             "kind": output.kind,
             "mime": output.mime,
-            "url": absolute(output.file.url) if output.file else None,
-            "thumbnail_url": absolute(output.thumbnail.url) if output.thumbnail else None,
-            "optimized_url": absolute(output.web.url) if output.web else None,
-            "cover_url": absolute(output.cover.url) if output.cover else None,
+            "url": media_url(output.file) if output.file else None,
+            "thumbnail_url": media_url(output.thumbnail) if output.thumbnail else None,
+            "optimized_url": media_url(output.web) if output.web else None,
+            "cover_url": media_url(output.cover) if output.cover else None,
             "width": output.width,
             "height": output.height,
             "duration": output.duration,
@@ -115,7 +145,7 @@ def generation_json(generation: Generation) -> dict:
         "id": str(generation.pk),
         "object": "generation",
         "model": generation.model.slug,
-        "status": generation.status,
+        "status": status_word(generation, "atelier"),
         "progress": generation.progress,
         "params": generation.params,
         "price": credits(generation.price),
@@ -125,23 +155,31 @@ def generation_json(generation: Generation) -> dict:
         "text": generation.result_text or None,
         "usage": generation.usage or None,
         "error": error,
-        "routing": {
-            "upstream": generation.channel_name or None,
-            "adapter": generation.adapter or None,
-            "failover": len({a.channel_name for a in submits}) > 1,
-            "attempts": len(submits),
-        },
+        "routing": generation_routing(generation, attempts=[] if fresh else None),
         "created_at": generation.created_at.isoformat(),
         "started_at": generation.started_at.isoformat() if generation.started_at else None,
         "finished_at": generation.finished_at.isoformat() if generation.finished_at else None,
     }
     if generation.model.modality == "music":
-        # The song view agents know from music tools: audio, title, lyrics, artwork.
-        body["songs"] = [{
-            "audio_url": output["url"],
-            "title": generation.params.get("title") or title or generation.prompt[:60],
-            "lyrics": generation.params.get("lyrics") or "",
-            "image_url": output["cover_url"],
-            "duration": output["duration"],
-        } for output, title in zip(outputs, titles) if output["kind"] == "audio"]
+        body["songs"] = [] if fresh else songs_json(generation)
     return body
+
+
+def songs_json(generation: Generation) -> list[dict]:
+    """The song view agents know from music tools (reference 001): audio, title, lyrics, artwork.
+
+    Title and lyrics are what the request asked for, else what the model reported with the audio
+    (the sandbox and lyric-writing models name and write their songs)."""
+    songs = []
+    for output in generation.outputs.all():
+        if output.kind != "audio":
+            continue
+        meta = output.meta or {}
+        songs.append({
+            "audio_url": media_url(output.file) if output.file else None,
+            "title": generation.params.get("title") or meta.get("title") or generation.prompt[:60],
+            "lyrics": generation.params.get("lyrics") or meta.get("lyrics") or "",
+            "image_url": media_url(output.cover) if output.cover else None,
+            "duration": output.duration,
+        })
+    return songs

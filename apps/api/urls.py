@@ -1,22 +1,16 @@
 from django.urls import path
 
-from apps.wallet import api as wallet_api
-
-from . import views, views_keys
+from . import docs, views_keys
 
 app_name = "api"
 
 urlpatterns = [
-    path("v1/models", views.models_list, name="models"),
-    path("v1/models/<str:model_id>", views.model_get, name="model"),
-    path("image/models", views.image_models, name="image_models"),
-    path("text/models", views.text_models, name="text_models"),
-    path("v1/quote", views.quote, name="quote"),
-    path("v1/generations", views.generations, name="generations"),
-    path("v1/generations/<str:generation_id>", views.generation_get, name="generation"),
-    path("v1/generations/<str:generation_id>/cancel", views.generation_cancel_view, name="generation_cancel"),
-    path("v1/balance", views.balance, name="balance"),
-    path("v1/redeem", wallet_api.redeem, name="redeem"),
+    # The reference (apps/api/docs.py): the OpenAPI document, the docs page, llms.txt.
+    path("v1/openapi.json", docs.openapi_json, name="openapi"),
+    path("api/v1/openapi.json", docs.openapi_json, name="openapi-api-v1"),
+    path("docs/", docs.docs_page, name="docs"),
+    path("llms.txt", docs.llms_txt, name="llms"),
     path("api-keys/", views_keys.keys_page, name="keys"),
     path("api-keys/<int:key_id>/revoke", views_keys.key_revoke, name="key_revoke"),
+    path("api-keys/<int:key_id>/pause", views_keys.key_pause, name="key_pause"),
 ]

@@ -48,3 +48,27 @@ def cached_model(pk: int):
     from .models import AIModel
 
     return _models.get(pk, lambda: AIModel.objects.get(pk=pk))
+
+
+_model_index: TTLCache = TTLCache()
+
+
+def cached_model_index() -> dict:
+    """Every slug and alias -> its AIModel (read-only), loaded with one query per TTL.
+
+    The API resolves a model id on every request; scanning the models for their aliases there
+    was a query and a loop per call. The catalog is about a hundred rows: holding them all is
+    cheaper than one round trip each."""
+    from .models import AIModel
+
+    def load():
+        models = list(AIModel.objects.all())
+        index = {}
+        for model in models:
+            for alias in model.aliases or []:
+                index.setdefault(alias, model)
+        for model in models:
+            index[model.slug] = model  # a slug wins over an alias (sync refuses such catalogs anyway)
+        return index
+
+    return _model_index.get("all", load)

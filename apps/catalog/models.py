@@ -11,10 +11,19 @@ class Modality(models.TextChoices):
     TEXT = "text", "Text"
 
 
+class AIModelQuerySet(models.QuerySet):
+    def offered(self):
+        """What users can pick: enabled by the admin and not retired by its provider."""
+        return self.filter(enabled=True, retired_at__isnull=True)
+
+
 class AIModel(models.Model):
     """A model users can pick. Loaded from apps/catalog/data by sync_catalog.
 
-    `enabled` and `price_override` belong to the admin: sync_catalog never overwrites them."""
+    `enabled` and `price_override` belong to the admin: sync_catalog never overwrites them.
+    A model its provider shut down keeps its row (generations point at it) with `retired_at`
+    set: it is neither offered nor routed. `checked_at` is when the catalog entry was last
+    compared with the provider's model list, docs and prices."""
 
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=120)
@@ -28,10 +37,15 @@ class AIModel(models.Model):
     aliases = models.JSONField(default=list, blank=True)
     is_local = models.BooleanField(default=False, help_text="Served by the built-in sandbox engine.")
     sort_order = models.IntegerField(default=100)
+    checked_at = models.DateField(null=True, blank=True, help_text="Last compared with the provider's docs.")
+    checked_note = models.TextField(blank=True, help_text="What that check could not confirm.")
+    retired_at = models.DateField(null=True, blank=True, help_text="Shut down by its provider: kept for history.")
     # Admin-owned fields.
     enabled = models.BooleanField(default=True)
     price_override = models.JSONField(null=True, blank=True, help_text="A pricing rule that replaces the catalog's.")
     synced_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AIModelQuerySet.as_manager()
 
     class Meta:
         ordering = ["sort_order", "name"]
@@ -43,6 +57,10 @@ class AIModel(models.Model):
     @property
     def effective_pricing(self) -> dict:
         return self.price_override or self.pricing
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
 
     @property
     def deadline_seconds(self) -> int:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from apps.wallet.money import format_credits
-
 from .data.common import CAPABILITIES
 from .models import AIModel, Channel, Modality
-from .pricing import price_summary, pricing_table
+from .money import format_credits
+from .pricing import price_summary, pricing_table, sandbox_factor, sandbox_price, starting_price
 from .services import SAMPLE_TEXT, catalog_sample_params
 
 EXAMPLE_PROMPTS = {
@@ -40,11 +39,29 @@ class Gallery:
     modalities: list = field(default_factory=lambda: list(Modality.choices))
 
 
-def _from_text(model: AIModel) -> dict:
+def sandbox_price_text() -> str:
+    """What a sandbox-served job costs, in words (SANDBOX_PRICE_FACTOR), shown before the click."""
+    factor = sandbox_factor()
+    if factor == 0:
+        return "nothing: the sandbox is free on this server"
+    if factor == 1:
+        return "the model's full price"
+    return f"{(factor * 100).normalize():f}% of the model's price"
+
+
+def model_starting_price(model: AIModel) -> int:
+    """The price of the default request in millicredits, as a quote would hold it (a model only
+    the sandbox serves is priced at SANDBOX_PRICE_FACTOR)."""
+    price = starting_price(model.effective_pricing, model.schema)
+    return sandbox_price(price) if served_by_sandbox(model, upstream_adapters()) else price
+
+
+def _from_text(model: AIModel, sandbox: bool = False) -> dict:
     summary = price_summary(model.effective_pricing, model.schema)
+    scale = sandbox_price if sandbox else (lambda amount: amount)
     if summary["from"] is not None:
-        return {"amount": format_credits(summary["from"]), "suffix": "credits"}
-    rates = summary["rates"]
+        return {"amount": format_credits(scale(summary["from"])), "suffix": "credits"}
+    rates = {name: scale(value) for name, value in summary["rates"].items()}
     if "input" in rates:
         return {"amount": f"{format_credits(rates['input'])} / {format_credits(rates['output'])}",
                 "suffix": "credits per 1k tokens in / out"}
@@ -55,7 +72,7 @@ def catalog_gallery(*, modality: str = "", vendor: str = "", capability: str = "
     """Enabled models matching every given filter; search looks at name, slug, vendor,
     description and aliases. Filtering happens in Python: the catalog is ~100 rows and
     JSON containment lookups differ between SQLite and PostgreSQL."""
-    models = list(AIModel.objects.filter(enabled=True).prefetch_related("routes"))
+    models = list(AIModel.objects.offered().prefetch_related("routes"))
     vendors = sorted({m.vendor for m in models})
     present = {cap for m in models for cap in m.capabilities}
     capabilities = [(value, label) for value, label in CAPABILITIES.items() if value in present]
@@ -72,7 +89,8 @@ def catalog_gallery(*, modality: str = "", vendor: str = "", capability: str = "
         haystack = " ".join([model.name, model.slug, model.vendor, model.description, *model.aliases]).lower()
         if any(word not in haystack for word in words):
             continue
-        cards.append({"model": model, "price": _from_text(model), "sandbox": served_by_sandbox(model, live),
+        sandbox = served_by_sandbox(model, live)
+        cards.append({"model": model, "price": _from_text(model, sandbox), "sandbox": sandbox,
                       "capabilities": [CAPABILITIES.get(c, c) for c in model.capabilities]})
     return Gallery(cards=cards, vendors=vendors, capabilities=capabilities)
 
@@ -81,7 +99,8 @@ def catalog_gallery(*, modality: str = "", vendor: str = "", capability: str = "
 def _type_text(spec: dict) -> str:
     return {"text": "string", "string": "string", "integer": "integer", "number": "number", "boolean": "boolean",
             "enum": "enum", "url": "string (URL)", "url_list": "string[] (URL)",
-            "messages": "message[]"}[spec["type"]]
+            "messages": "message[]", "json": {"object": "object", "array": "array"}.get(spec.get("json_type"), "JSON")
+            }[spec["type"]]
 
 
 def _allowed_text(spec: dict) -> str:
@@ -151,10 +170,13 @@ def rule_texts(schema: dict) -> list[str]:
 
 def route_rows(model: AIModel, live: set[str]) -> list[dict]:
     rows = []
+    sandbox = served_by_sandbox(model, live)
     for route in sorted(model.routes.all(), key=lambda r: (r.adapter == "sandbox", r.adapter)):
         limits = [f"no {name}" for name in route.unsupported] + [rule["message"] for rule in route.rules]
-        rows.append({"adapter": route.adapter, "upstream_model": route.upstream_model,
-                     "active": route.adapter in live or route.adapter == "sandbox", "limits": limits})
+        # The sandbox route serves only while no real channel is configured (honest routing).
+        active = sandbox if route.adapter == "sandbox" else route.adapter in live
+        rows.append({"adapter": route.adapter, "upstream_model": route.upstream_model, "active": active,
+                     "limits": limits})
     return rows
 
 
@@ -209,14 +231,19 @@ def model_reference(*, model: AIModel, site_url: str) -> dict:
     """Everything the model page shows besides the form."""
     live = upstream_adapters()
     summary = price_summary(model.effective_pricing, model.schema)
+    sandbox = served_by_sandbox(model, live)
     return {
         "parameters": parameter_rows(model.schema),
         "conditions": rule_texts(model.schema),
         "pricing_rows": pricing_table(model.effective_pricing),
         "pricing_unit": summary["unit"],
-        "price_from": _from_text(model),
+        "price_from": _from_text(model, sandbox),
         "routes": route_rows(model, live),
-        "sandbox_only": served_by_sandbox(model, live),
+        "sandbox_only": sandbox,
+        "sandbox_price": sandbox_price_text(),
+        "checked_at": model.checked_at,
+        "checked_note": model.checked_note,
+        "retired_at": model.retired_at,
         "capabilities": [CAPABILITIES.get(c, c) for c in model.capabilities],
         "examples": api_examples(model, site_url),
     }

@@ -12,6 +12,7 @@ A rule is data (credit amounts are decimal strings):
 The quote is rounded up to a whole millicredit, so what is shown is exactly what is held."""
 from __future__ import annotations
 
+import json
 import math
 from decimal import Decimal
 
@@ -74,6 +75,11 @@ def token_cost(rule: dict, input_tokens: int, output_tokens: int) -> int:
     return max(1, _ceil_milli(cost))
 
 
+def prompt_text(params: dict) -> str:
+    """A chat request's text (prompt, system and message text parts), as the estimate counts it."""
+    return _prompt_parts(params)[0]
+
+
 def _prompt_parts(params: dict) -> tuple[str, int]:
     """The request's text (for the token estimate) and how many images it carries."""
     texts, images = [], 0
@@ -88,11 +94,16 @@ def _prompt_parts(params: dict) -> tuple[str, int]:
                         images += 1
                     elif isinstance(part, dict):
                         texts.append(str(part.get("text", "")))
-            else:
+            elif content:
                 texts.append(str(content))
+            for call in message.get("tool_calls") or []:
+                if isinstance(call, dict) and isinstance(call.get("function"), dict):
+                    texts.append(str(call["function"].get("name", "")) + str(call["function"].get("arguments", "")))
     for name in ("system", "prompt"):
         if params.get(name):
             texts.append(str(params[name]))
+    if params.get("tools"):  # tool definitions are part of the prompt the upstream bills
+        texts.append(json.dumps(params["tools"], separators=(",", ":")))
     # Each message costs a few tokens of framing; counting one separator character each is not
     # enough, so the estimate adds 4 tokens' worth (12 characters) per message.
     framing = " " * (12 * len(texts))
@@ -144,3 +155,22 @@ def pricing_table(rule: dict) -> list[tuple[str, str]]:
     if unit == "second":
         rows.append(("Length", f"x {rule.get('duration', 'duration')} (seconds)"))
     return rows
+
+
+# ---- the sandbox's price ----------------------------------------------------------------------
+def sandbox_factor() -> Decimal:
+    """SANDBOX_PRICE_FACTOR: what a job the local sandbox serves costs, as a share of the model's
+    price (1 = the model's price, so a demo shows real prices; 0 = free)."""
+    from django.conf import settings
+
+    return Decimal(str(getattr(settings, "SANDBOX_PRICE_FACTOR", 1)))
+
+
+def sandbox_price(amount: int) -> int:
+    """The charge for a sandbox-served job whose real price is `amount` millicredits."""
+    return int(math.ceil(Decimal(amount) * sandbox_factor()))
+
+
+def sandbox_hold(amount: int) -> int:
+    """The hold for such a job: the scaled price, at least the 1 millicredit a hold must be."""
+    return max(1, sandbox_price(amount))

@@ -5,15 +5,19 @@ A model's schema is data:
      "rules":  [{"if": {"field": value}, "require": ["image_url"]},
                 {"if": {"resolution": "4k", "aspect_ratio": "1:1"}, "forbid": true, "message": "..."}]}
 
-Field types: text, string, integer, number, boolean, enum, url, url_list, messages.
+Field types: text, string, integer, number, boolean, enum, url, url_list, messages, json.
 Field keys: name, type, label, help, required, default, choices, min, max, min_length,
 max_length, min_items, max_items, step, widget, advanced, example (a valid sample value
-used by catalog checks and API examples), vision (messages: image parts allowed).
+used by catalog checks and API examples), vision (messages: image parts allowed), tools
+(messages: tool calls and tool results allowed), json_type (json: "object", "array" or
+"any"), api_only (not shown in the studio form: a value only programs send).
 Rule kinds: {"if": {...}, "require": [...]} (conditional requirement),
 {"if": {...}, "forbid": true, "message": ...} (a refused combination),
 {"one_of": ["prompt", "messages"]} (exactly one of these must be given).
 A "messages" value is an OpenAI-style chat: [{"role": "system"|"user"|"assistant",
-"content": "text" or [{"type": "text", "text": ...}, {"type": "image_url", "image_url": {"url": ...}}]}].
+"content": "text" or [{"type": "text", "text": ...}, {"type": "image_url", "image_url": {"url": ...}}]}];
+"developer" is OpenAI's newer name for "system". With `tools`, assistant messages may carry
+`tool_calls` (content may then be empty) and "tool" messages answer one by `tool_call_id`.
 `validate_params` returns clean params (defaults applied, types coerced) or raises
 ValidationFailed with per-field messages that users read as they are."""
 from __future__ import annotations
@@ -23,8 +27,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
-FIELD_TYPES = {"text", "string", "integer", "number", "boolean", "enum", "url", "url_list", "messages"}
-MESSAGE_ROLES = ("system", "user", "assistant")
+FIELD_TYPES = {"text", "string", "integer", "number", "boolean", "enum", "url", "url_list", "messages", "json"}
+MESSAGE_ROLES = ("system", "developer", "user", "assistant")
+TOOL_ROLES = (*MESSAGE_ROLES, "tool")
+JSON_TYPES = {"object": dict, "array": list}
+MAX_JSON_DEPTH = 32
 
 
 @dataclass
@@ -108,6 +115,8 @@ def _coerce(spec: dict, value):
         return [_check_url(label, item) for item in value]
     if kind == "messages":
         return _check_messages(spec, value)
+    if kind == "json":
+        return _check_json(spec, value)
     raise ValueError(f"{label} has an unknown type {kind!r}.")
 
 
@@ -136,15 +145,24 @@ def _check_messages(spec: dict, value) -> list:
         where = f"{label} item {number}"
         if not isinstance(message, dict):
             raise ValueError(f"{where} must be an object with role and content.")
-        extra = set(message) - {"role", "content", "name"}
+        tools = bool(spec.get("tools"))
+        allowed_keys = {"role", "content", "name"} | ({"tool_calls", "tool_call_id"} if tools else set())
+        extra = set(message) - allowed_keys
         if extra:
             raise ValueError(f"{where} has unknown keys: {', '.join(sorted(extra))}.")
         role = message.get("role")
-        if role not in MESSAGE_ROLES:
-            raise ValueError(f"{where}: role must be one of {', '.join(MESSAGE_ROLES)} (got {role!r}).")
+        roles = TOOL_ROLES if tools else MESSAGE_ROLES
+        if role not in roles:
+            raise ValueError(f"{where}: role must be one of {', '.join(roles)} (got {role!r}).")
         if "name" in message and (not isinstance(message["name"], str) or not 0 < len(message["name"]) <= 64):
             raise ValueError(f"{where}: name must be text of 1 to 64 characters.")
         content = message.get("content")
+        if tools:
+            total += _check_tool_fields(where, role, message)
+            if content in (None, "") and (message.get("tool_calls") or role == "tool"):
+                clean.append({k: message[k] for k in ("role", "content", "name", "tool_calls", "tool_call_id")
+                              if k in message})
+                continue
         if isinstance(content, str):
             if not content.strip():
                 raise ValueError(f"{where}: content must not be empty.")
@@ -154,10 +172,60 @@ def _check_messages(spec: dict, value) -> list:
                 total += _check_part(spec, where, role, part)
         else:
             raise ValueError(f"{where}: content must be text or a non-empty list of content parts.")
-        clean.append({k: message[k] for k in ("role", "content", "name") if k in message})
+        clean.append({k: message[k] for k in ("role", "content", "name", "tool_calls", "tool_call_id")
+                      if k in message})
     if "max_length" in spec and total > spec["max_length"]:
         raise ValueError(f"{label} must be at most {spec['max_length']} characters in total (got {total}).")
     return clean
+
+
+def _check_tool_fields(where: str, role: str, message: dict) -> int:
+    """tool_calls on assistant messages and tool_call_id on tool results; returns their size."""
+    size = 0
+    if "tool_calls" in message:
+        calls = message["tool_calls"]
+        if role != "assistant" or not isinstance(calls, list) or not calls:
+            raise ValueError(f"{where}: tool_calls must be a non-empty list on an assistant message.")
+        for call in calls:
+            function = call.get("function") if isinstance(call, dict) else None
+            if not isinstance(call.get("id") if isinstance(call, dict) else None, str) or not isinstance(function, dict) \
+                    or not isinstance(function.get("name"), str) or not isinstance(function.get("arguments", ""), str):
+                raise ValueError(f"{where}: each tool call needs an id and a function with a name and arguments.")
+            size += len(function.get("arguments", ""))
+    if role == "tool":
+        if not isinstance(message.get("tool_call_id"), str) or not message["tool_call_id"]:
+            raise ValueError(f"{where}: a tool message needs the tool_call_id it answers.")
+    elif "tool_call_id" in message:
+        raise ValueError(f"{where}: only tool messages carry a tool_call_id.")
+    return size
+
+
+def _json_depth(value, depth: int = 0) -> int:
+    if depth > MAX_JSON_DEPTH:
+        return depth
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return max((_json_depth(child, depth + 1) for child in children), default=depth)
+
+
+def _check_json(spec: dict, value):
+    """Structured values passed to the upstream as they are (response_format, tools...)."""
+    label = _label(spec)
+    wanted = spec.get("json_type", "any")
+    if isinstance(value, str) and wanted != "any":
+        try:  # the web form sends JSON as text
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError(f"{label} must be valid JSON.") from None
+    if wanted in JSON_TYPES and not isinstance(value, JSON_TYPES[wanted]):
+        raise ValueError(f"{label} must be a JSON {wanted}.")
+    if _json_depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"{label} is nested too deeply (at most {MAX_JSON_DEPTH} levels).")
+    if isinstance(value, list):
+        _check_items(spec, value)
+    size = len(json.dumps(value, ensure_ascii=False, default=str))
+    if "max_length" in spec and size > spec["max_length"]:
+        raise ValueError(f"{label} must be at most {spec['max_length']} characters of JSON (got {size}).")
+    return value
 
 
 def _check_part(spec: dict, where: str, role: str, part) -> int:

@@ -1,14 +1,17 @@
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
 
+from .cache import cached_model_index
 from .models import AIModel, Channel, ModelRoute, Modality
 from .pricing import quote
 from .schema import check_schema, validate_params
 
 CATALOG_FIELDS = ("name", "vendor", "modality", "description", "capabilities", "schema", "pricing", "limits",
-                  "aliases", "is_local", "sort_order")
+                  "aliases", "is_local", "sort_order", "checked_at", "checked_note", "retired_at")
+DATE_FIELDS = ("checked_at", "retired_at")
 
 
 @dataclass
@@ -67,6 +70,12 @@ def catalog_check_entry(entry: dict) -> list[str]:
         for rule in route.get("rules", []):
             if not rule.get("message") or not set(rule.get("if", {})) <= names:
                 problems.append(f"{slug}: route {route['adapter']} has a rule without message or on unknown fields")
+    for name in DATE_FIELDS:
+        if entry.get(name) is not None:
+            try:
+                date.fromisoformat(str(entry[name]))
+            except ValueError:
+                problems.append(f"{slug}: {name} {entry[name]!r} is not a YYYY-MM-DD date")
     if problems:
         return problems
     try:
@@ -79,11 +88,42 @@ def catalog_check_entry(entry: dict) -> list[str]:
     return problems
 
 
+def catalog_check_names(entries: list[dict]) -> list[str]:
+    """Every model id a client may send must name one model: slugs are unique, and an alias is
+    neither another entry's alias nor any slug."""
+    problems = []
+    slugs: dict[str, int] = {}
+    for entry in entries:
+        slug = entry.get("slug", "?")
+        slugs[slug] = slugs.get(slug, 0) + 1
+    problems += [f"{slug}: slug used by {count} entries" for slug, count in slugs.items() if count > 1]
+    owners: dict[str, str] = {}
+    for entry in entries:
+        slug = entry.get("slug", "?")
+        for alias in entry.get("aliases") or []:
+            if alias in slugs:
+                problems.append(f"{slug}: alias {alias!r} is a model slug")
+            elif alias in owners:
+                problems.append(f"{slug}: alias {alias!r} is already an alias of {owners[alias]}")
+            else:
+                owners[alias] = slug
+    return problems
+
+
+def _values(entry: dict) -> dict:
+    values = {name: entry.get(name, AIModel._meta.get_field(name).get_default())  # type: ignore[union-attr]
+              for name in CATALOG_FIELDS}
+    for name in DATE_FIELDS:
+        if values[name] is not None:
+            values[name] = date.fromisoformat(str(values[name]))
+    return values
+
+
 @transaction.atomic
 def catalog_sync(*, entries: list[dict]) -> SyncResult:
     """Create or update models from catalog data. Admin-owned fields (enabled, price_override) are kept."""
     result = SyncResult()
-    problems = [p for entry in entries for p in catalog_check_entry(entry)]
+    problems = catalog_check_names(entries) + [p for entry in entries for p in catalog_check_entry(entry)]
     if problems:
         raise ValueError("Catalog data is invalid:\n" + "\n".join(problems))
     Channel.objects.get_or_create(name="Sandbox", defaults={"adapter": "sandbox", "priority": -100})
@@ -92,7 +132,7 @@ def catalog_sync(*, entries: list[dict]) -> SyncResult:
     existing = {model.slug: model for model in AIModel.objects.all()}
     fresh, changed = [], []
     for entry in entries:
-        values = {name: entry.get(name, AIModel._meta.get_field(name).get_default()) for name in CATALOG_FIELDS}
+        values = _values(entry)
         model = existing.get(entry["slug"])
         if model is None:
             fresh.append(AIModel(slug=entry["slug"], synced_at=now, **values))
@@ -137,12 +177,16 @@ def _sync_routes(entries: list[dict], ids: dict[str, int]):
         ModelRoute.objects.filter(pk__in=stale).delete()
 
 
-def model_find(*, slug_or_alias: str, include_disabled: bool = False) -> AIModel | None:
-    qs = AIModel.objects.all() if include_disabled else AIModel.objects.filter(enabled=True)
-    model = qs.filter(slug=slug_or_alias).first()
-    if model:
-        return model
-    for candidate in qs.exclude(aliases=[]):
-        if slug_or_alias in candidate.aliases:
-            return candidate
-    return None
+def model_find(*, slug_or_alias: str, include_disabled: bool = False,
+               include_retired: bool = False) -> AIModel | None:
+    """The model a client names by slug or alias, from the per-process catalog cache (no query
+    on a warm cache: the API calls this on every request). The instance is shared: read only.
+    Disabled and retired models are not found unless asked for."""
+    model = cached_model_index().get(slug_or_alias) if isinstance(slug_or_alias, str) else None
+    if model is None:
+        return None
+    if not model.enabled and not include_disabled:
+        return None
+    if model.retired_at is not None and not include_retired:
+        return None
+    return model

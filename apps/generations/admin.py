@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.wallet.errors import WalletError
@@ -10,7 +11,7 @@ from apps.wallet.money import credits_to_milli, format_credits
 from apps.wallet.refunds import hold_refund, hold_refundable
 
 from .errors import SubmitError
-from .models import Attempt, Generation, Output, Upload
+from .models import Attempt, ContentPolicy, ContentRefusal, Generation, Output, ShareLink, Upload
 from .services import generation_submit
 
 
@@ -122,6 +123,39 @@ class UploadAdmin(admin.ModelAdmin):
     search_fields = ("id", "user__email", "workspace__name", "original_name")
     readonly_fields = [f.name for f in Upload._meta.fields]
     list_select_related = ("workspace", "user")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ContentPolicy)
+class ContentPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "enabled", "workspace", "plan", "moderation_channel", "when_unreachable", "updated_at")
+    list_filter = ("enabled", "when_unreachable")
+    raw_id_fields = ("workspace",)
+
+
+@admin.register(ContentRefusal)
+class ContentRefusalAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "policy", "workspace", "user", "model_slug", "source", "matched")
+    list_filter = ("policy", "source")
+    readonly_fields = [f.name for f in ContentRefusal._meta.fields]
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    """Public share links: staff can see who shared what and stop a link."""
+
+    list_display = ("generation", "created_by", "created_at", "revoked_at", "revoked_by")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("generation__id", "created_by__email")
+    readonly_fields = ("generation", "token", "created_by", "created_at", "revoked_at", "revoked_by")
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected share links")
+    def revoke(self, request, queryset):
+        stopped = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_by=request.user)
+        self.message_user(request, f"{stopped} link(s) revoked.")
 
     def has_add_permission(self, request):
         return False

@@ -48,30 +48,45 @@ def image_derivatives(data: bytes) -> tuple[bytes, bytes, int, int]:
         raise ValueError(f"The upstream returned an unreadable image: {exc}") from exc
 
 
-def outputs_store(*, generation: Generation, files: list[OutputFile]) -> list[Output]:
-    """Store every main output (with derivatives); a 'cover' file becomes the previous output's cover.
+def outputs_prepare(*, generation: Generation, files: list[OutputFile]) -> list[Output]:
+    """Write every main output and its derivatives to storage and return the Output rows,
+    unsaved; a 'cover' file becomes the previous output's cover.
 
-    Runs only inside generation_finish's transaction, which also flips the job to succeeded,
-    so a job never has outputs before this: numbering starts at 0."""
-    stored: list[Output] = []
-    index = 0
-    for produced in files:
-        if produced.data is None:
-            raise ValueError("Output has no bytes; URLs must be downloaded before storing.")
-        if produced.role == "cover" and stored:
-            stored[-1].cover.save(f"cover-{stored[-1].index}.webp", ContentFile(_to_webp_cover(produced.data)), save=True)
-            continue
-        output = Output(
-            generation=generation, index=index, kind=_kind(produced.mime), mime=produced.mime,
-            size_bytes=len(produced.data), width=produced.width, height=produced.height,
-            duration=produced.duration, meta=produced.meta,
-        )
-        output.file.save(f"{index}.{_extension(produced.mime)}", ContentFile(produced.data), save=False)
-        derivatives_for(output, produced)
-        output.save()
-        stored.append(output)
-        index += 1
-    return stored
+    This is the slow part of finishing a job (decoding, encoding, storage writes), so it runs
+    before generation_finish's transaction, never inside it: a database write lock is never
+    held for an encode. If anything fails here, or the transaction later does not commit,
+    the files written are deleted again (outputs_discard); nothing is left without a row.
+    Numbering starts at 0: a job has no outputs before it succeeds."""
+    prepared: list[Output] = []
+    try:
+        for produced in files:
+            if produced.data is None:
+                raise ValueError("Output has no bytes; URLs must be downloaded before storing.")
+            if produced.role == "cover" and prepared:
+                last = prepared[-1]
+                last.cover.save(f"cover-{last.index}.webp", ContentFile(_to_webp_cover(produced.data)), save=False)
+                continue
+            output = Output(
+                generation=generation, index=len(prepared), kind=_kind(produced.mime), mime=produced.mime,
+                size_bytes=len(produced.data), width=produced.width, height=produced.height,
+                duration=produced.duration, meta=produced.meta,
+            )
+            prepared.append(output)
+            output.file.save(f"{output.index}.{_extension(produced.mime)}", ContentFile(produced.data), save=False)
+            derivatives_for(output, produced)
+    except BaseException:
+        outputs_discard(prepared)
+        raise
+    return prepared
+
+
+def outputs_discard(outputs: list[Output]) -> None:
+    """Delete the stored files of outputs that will not be saved (through the storage API, so
+    it works the same on local disk and object storage)."""
+    for output in outputs:
+        for field in (output.file, output.thumbnail, output.web, output.cover):
+            if field.name:
+                field.storage.delete(field.name)
 
 
 def derivatives_for(output: Output, produced: OutputFile) -> None:

@@ -1,3 +1,4 @@
+import secrets
 import uuid
 
 from django.conf import settings
@@ -24,6 +25,9 @@ class Generation(models.Model):
     model = models.ForeignKey("catalog.AIModel", on_delete=models.PROTECT, related_name="generations")
     params = models.JSONField(default=dict)
     source = models.CharField(max_length=16, default="web")  # web | api | agent
+    # The API key that asked for it (usage per key, concurrency limits); no foreign key: keys
+    # belong to the api app above this one.
+    api_key_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_hash = models.CharField(max_length=64, blank=True)
 
@@ -174,3 +178,72 @@ class Upload(models.Model):
 
     def __str__(self):
         return f"{self.kind} upload {self.id}"
+class ContentPolicy(models.Model):
+    """What an operator refuses before anything is held: words, patterns, and optionally a
+    moderation model reached through a channel (OpenAI's moderation endpoint). A policy applies
+    to one workspace, to the workspaces of one plan, or (neither set) to everyone."""
+
+    class Unreachable(models.TextChoices):
+        BLOCK = "block", "Refuse the request"
+        ALLOW = "allow", "Let it through"
+
+    name = models.CharField(max_length=80)
+    enabled = models.BooleanField(default=True)
+    workspace = models.ForeignKey("accounts.Workspace", null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="+", help_text="Blank: not limited to one workspace.")
+    plan = models.ForeignKey("accounts.Plan", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                             help_text="Blank: not limited to one plan.")
+    words = models.TextField(blank=True, help_text="One word or phrase per line; matched as whole words, any case.")
+    patterns = models.TextField(blank=True, help_text="One regular expression per line (Python syntax, any case).")
+    moderation_channel = models.ForeignKey("catalog.Channel", null=True, blank=True, on_delete=models.SET_NULL,
+                                           related_name="+", help_text="An OpenAI-style channel with /moderations.")
+    moderation_model = models.CharField(max_length=80, blank=True, default="omni-moderation-latest")
+    when_unreachable = models.CharField(max_length=8, choices=Unreachable.choices, default=Unreachable.BLOCK)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "content policies"
+
+    def __str__(self):
+        return self.name
+
+
+class ContentRefusal(models.Model):
+    """One refused request, for the operator: which policy, whose, and the matched term only
+    (never the prompt itself)."""
+
+    policy = models.ForeignKey(ContentPolicy, null=True, on_delete=models.SET_NULL, related_name="refusals")
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    model_slug = models.CharField(max_length=80)
+    source = models.CharField(max_length=16)
+    matched = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+def share_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ShareLink(models.Model):
+    """A public, revocable link to one generation's results, made by a member who chose to share it.
+
+    At most one live link per generation; revoking sets revoked_at (the row stays as a record)
+    and sharing again makes a new token, so a revoked URL never comes back to life."""
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="share_links")
+    token = models.CharField(max_length=64, unique=True, default=share_token)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["generation"], condition=models.Q(revoked_at__isnull=True),
+                                    name="one_live_share_link_per_generation")
+        ]

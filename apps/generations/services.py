@@ -19,19 +19,26 @@ from django.utils import timezone
 
 from apps.catalog.cache import cached_model
 from apps.catalog.models import AIModel
-from apps.catalog.pricing import quote, token_cost
+from apps.catalog.pricing import quote, sandbox_hold, sandbox_price, token_cost
 from apps.catalog.schema import ValidationFailed, validate_params
+from apps.core.errors import Kind
 from apps.providers.base import Job, ModelUnavailable, ProviderError, ProviderResult, RateLimited, TransientError
 from apps.providers.health import channel_record_failure, channel_record_success
 from apps.providers.registry import get_adapter
-from apps.providers.router import RouteChoice, channel_config, route_choices, unroutable_reason
+from apps.providers.router import SANDBOX, RouteChoice, channel_config, route_choices, served_by_sandbox, unroutable_reason
 from apps.wallet.errors import WalletError
 from apps.wallet.models import Hold, Wallet
 from apps.wallet.services import hold_capture, hold_place, hold_release
 
 from .errors import SubmitError
-from .models import Attempt, Generation
-from .sources import SourceRefused, sources_check, sources_inline
+from .inputs import job_inputs
+from .limits import pending_slot_take
+from .metrics import job_finished
+from .moderation import content_check
+from .models import Attempt, Generation, Output
+from .queues import job_queue, workspace_defer_if_busy
+from .signals import generation_finished
+from .sources import sources_check
 
 log = logging.getLogger(__name__)
 
@@ -39,27 +46,32 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = settings.GENERATION_LEASE_SECONDS
 MAX_SUBMIT_ROUNDS = 3  # rounds over all channels before a transient outage fails the job
 MAX_POLL_DELAY = 30.0
-# Permanent for this channel but not for the request: another channel has other credentials
-# or a working configuration, so these fail over like transient errors.
-CHANNEL_SCOPED_CODES = {"upstream_auth", "channel_misconfigured"}
 
 
 # ---- submit -------------------------------------------------------------------------------
 @dataclass
 class Quote:
     params: dict
-    price: int
+    price: int  # what is held, millicredits
+    sandbox: bool = False  # no real channel serves the model: the local sandbox will, at its price
 
 
 def generation_quote(*, model: AIModel, raw_params: dict) -> Quote:
-    """Validate params against the model's schema and price them; raises ValidationFailed."""
+    """Validate params against the model's schema and price them; raises ValidationFailed.
+
+    A model only the sandbox serves is priced at SANDBOX_PRICE_FACTOR times its price (the
+    model's own price by default, so a demo shows real prices; 0 makes the sandbox free, with
+    the smallest hold the ledger allows and nothing captured)."""
     params = validate_params(model.schema, raw_params)
     reason = unroutable_reason(model=model, params=params)
     if reason:
         failure = ValidationFailed()
         failure.add("model", reason)
         raise failure
-    return Quote(params=params, price=quote(model.effective_pricing, params))
+    price = quote(model.effective_pricing, params)
+    if served_by_sandbox(model=model):
+        return Quote(params=params, price=sandbox_hold(price), sandbox=True)
+    return Quote(params=params, price=price)
 
 
 def _request_hash(model: AIModel, params: dict) -> str:
@@ -67,14 +79,15 @@ def _request_hash(model: AIModel, params: dict) -> str:
 
 
 def generation_submit(
-    *, user, workspace, model: AIModel, raw_params: dict, source: str = "web", idempotency_key: str | None = None
+    *, user, workspace, model: AIModel, raw_params: dict, source: str = "web", idempotency_key: str | None = None,
+    api_key_id: int | None = None, budget_id: int | None = None,
 ) -> tuple[Generation, bool]:
     """Create a queued, paid-for generation and enqueue it after commit.
 
     Returns (generation, created). With an idempotency key already used in the workspace, the
     earlier generation comes back (created=False) if the request is the same, else an error."""
     if not model.enabled:
-        raise SubmitError("model_unavailable", f"The model {model.slug!r} is disabled.", status=404)
+        raise SubmitError("model_unavailable", f"The model {model.slug!r} is disabled.", kind=Kind.NOT_FOUND)
     try:
         quoted = generation_quote(model=model, raw_params=raw_params)
     except ValidationFailed as failure:
@@ -84,6 +97,7 @@ def generation_submit(
     foreign = sources_check(schema=model.schema, params=quoted.params, workspace_id=workspace.pk)
     if foreign:
         raise SubmitError("invalid_request", "Some parameters are not valid.", fields=foreign)
+    content_check(workspace=workspace, user=user, model=model, params=quoted.params, source=source)
     request_hash = _request_hash(model, quoted.params)
     if idempotency_key:
         existing = Generation.objects.filter(workspace=workspace, idempotency_key=idempotency_key).first()
@@ -92,17 +106,20 @@ def generation_submit(
     now = timezone.now()
     try:
         with transaction.atomic():
+            pending_slot_take(workspace=workspace, model=model)
             generation = Generation.objects.create(
                 workspace=workspace, user=user, model=model, params=quoted.params, source=source,
+                api_key_id=api_key_id,
                 idempotency_key=idempotency_key or None, request_hash=request_hash, price=quoted.price,
                 deadline_at=now + timedelta(seconds=model.deadline_seconds),
                 next_check_at=now + timedelta(seconds=LEASE_SECONDS),
             )
             wallet = Wallet.objects.get(workspace=workspace)
-            hold_place(wallet=wallet, amount=quoted.price, generation=generation, member=user)
-            transaction.on_commit(lambda: _enqueue_run(generation.pk))
+            hold_place(wallet=wallet, amount=quoted.price, generation=generation, member=user, budget_id=budget_id,
+                       savepoint=False)
+            transaction.on_commit(lambda: _enqueue_run(generation))
     except WalletError as exc:
-        raise SubmitError(exc.code, exc.message, status=exc.status) from None
+        raise SubmitError(exc.code, exc.message, kind=exc.kind) from None
     except IntegrityError:
         # A concurrent request with the same idempotency key won the insert.
         existing = Generation.objects.filter(workspace=workspace, idempotency_key=idempotency_key).first()
@@ -115,21 +132,25 @@ def generation_submit(
 def _replay(existing: Generation, request_hash: str) -> tuple[Generation, bool]:
     if existing.request_hash != request_hash:
         raise SubmitError(
-            "idempotency_key_reused", "This Idempotency-Key was already used with different parameters.", status=409
+            "idempotency_conflict", "This Idempotency-Key was already used with different parameters.",
+            kind=Kind.CONFLICT,
         )
     return existing, False
 
 
-def _enqueue_run(generation_id, countdown: float | None = None):
+def _enqueue_run(generation, countdown: float | None = None):
+    """`generation` is a Generation (its queue comes from the cached model) or an id."""
     from .tasks import run_generation
 
-    run_generation.apply_async(args=[str(generation_id)], countdown=countdown)
+    run_generation.apply_async(args=[str(getattr(generation, "pk", generation))], countdown=countdown,
+                               queue=job_queue(generation))
 
 
-def _enqueue_poll(generation_id, countdown: float):
+def _enqueue_poll(generation, countdown: float):
     from .tasks import poll_generation
 
-    poll_generation.apply_async(args=[str(generation_id)], countdown=countdown)
+    poll_generation.apply_async(args=[str(getattr(generation, "pk", generation))], countdown=countdown,
+                                queue=job_queue(generation))
 
 
 # ---- claim --------------------------------------------------------------------------------
@@ -158,7 +179,8 @@ def _claim(generation_id, *, from_queued: bool) -> Generation | None:
 
 def _claim_row(pk: uuid.UUID, now, from_queued: bool) -> Generation | None:
     meta, quote = Generation._meta, connection.ops.quote_name
-    column = {name: quote(meta.get_field(name).column) for name in ("id", "status", "next_check_at", "started_at")}
+    column = {name: quote(meta.get_field(name).column)  # type: ignore[union-attr,arg-type]
+              for name in ("id", "status", "next_check_at", "started_at")}
     when = meta.get_field("next_check_at").get_db_prep_value(now, connection)
     lease = meta.get_field("next_check_at").get_db_prep_value(now + timedelta(seconds=LEASE_SECONDS), connection)
     due = f"({column['status']} = %s AND {column['next_check_at']} <= %s)"
@@ -176,9 +198,17 @@ def _claim_row(pk: uuid.UUID, now, from_queued: bool) -> Generation | None:
 
 # ---- run ----------------------------------------------------------------------------------
 def generation_run(*, generation_id) -> None:
-    """Submit to the first channel that takes the job (failover on transient errors)."""
+    """Submit to the first channel that takes the job.
+
+    Failover follows the error's scope (providers/base.py): one that belongs to the route or
+    the channel (unknown model id there, unsupported parameter, refused key, misconfiguration)
+    or a passing outage tries the next channel; one that belongs to the request (invalid
+    input, content filter) fails the job, since no channel would do better. Only transient
+    errors are worth another round later: a route that refused the job refuses it again."""
     generation = _claim(generation_id, from_queued=True)
     if generation is None:
+        return
+    if workspace_defer_if_busy(generation=generation, requeue=_enqueue_run):
         return
     if generation.upstream_id:  # a previous run already submitted: keep tracking that task
         generation_poll(generation_id=generation.pk, claimed=generation)
@@ -187,44 +217,51 @@ def generation_run(*, generation_id) -> None:
     if not choices:
         generation_fail(generation=generation, code="model_unavailable", message="No channel can serve this model now.")
         return
+    if _priced_for_the_sandbox(generation, choices):
+        generation_fail(generation=generation, code="price_changed", message=(
+            "This job was priced for the local sandbox, but a real channel now serves the model: submit it "
+            "again to run it at the model's price."))
+        return
     free = [choice for choice in choices if _has_capacity(choice, generation)]
     if not free:
         # Every channel is at its max_concurrent: wait for a slot without spending a failover round.
         delay = min(_poll_delay(generation, 2.0), MAX_POLL_DELAY)
         Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
             next_check_at=timezone.now() + timedelta(seconds=delay))
-        transaction.on_commit(lambda: _enqueue_run(generation.pk, countdown=delay))
-        return
-    params = _job_params(generation)
-    if params is None:
+        transaction.on_commit(lambda: _enqueue_run(generation, countdown=delay))
         return
     retry_after = None
     last_error: ProviderError | None = None
+    transient = False
     for choice in free:
         try:
-            result = _call(generation, choice, "submit", lambda adapter, job: adapter.submit(job), params=params)
+            result = _call(generation, choice, "submit", lambda adapter, job: adapter.submit(job))
         except ProviderError as exc:
             last_error = exc
-            if exc.permanent and exc.code not in CHANNEL_SCOPED_CODES:
+            if not exc.fails_over:
                 generation_fail(generation=generation, code=exc.code, message=exc.message)
                 return
+            transient = transient or not exc.permanent
             if isinstance(exc, RateLimited) and exc.retry_after:
                 retry_after = max(retry_after or 0, exc.retry_after)
             continue
         _handle_result(generation, choice, result)
         return
+    if not transient and last_error is not None:
+        # Every route refused the job for reasons of its own: another round would only repeat that.
+        generation_fail(generation=generation, code=last_error.code,
+                        message=f"No channel could take this job. Last error: {last_error.message}")
+        return
     _retry_or_fail(generation, last_error, retry_after)
 
 
-def _job_params(generation: Generation) -> dict | None:
-    """The params the adapter gets: the workspace's own files inlined from storage. None when
-    one of them cannot be used any more (deleted, gone): the job has then failed."""
-    try:
-        return sources_inline(schema=generation.model.schema, params=generation.params,
-                              workspace_id=generation.workspace_id)
-    except SourceRefused as exc:
-        generation_fail(generation=generation, code="invalid_source", message=str(exc))
-        return None
+def _priced_for_the_sandbox(generation: Generation, choices: list[RouteChoice]) -> bool:
+    """A hold placed at the sandbox's scaled price (SANDBOX_PRICE_FACTOR below 1) does not pay
+    for a real channel configured since: the job must not run there at the sandbox's price."""
+    if any(choice.channel.adapter == SANDBOX for choice in choices):
+        return False
+    real = quote(generation.model.effective_pricing, generation.params)
+    return generation.price == sandbox_hold(real) < real
 
 
 def _has_capacity(choice: RouteChoice, generation: Generation) -> bool:
@@ -245,22 +282,23 @@ def _retry_or_fail(generation: Generation, error: ProviderError | None, retry_af
         Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
             submit_rounds=rounds, next_check_at=timezone.now() + timedelta(seconds=delay)
         )
-        transaction.on_commit(lambda: _enqueue_run(generation.pk, countdown=delay))
+        transaction.on_commit(lambda: _enqueue_run(generation, countdown=delay))
         return
     code = error.code if error else "upstream_unavailable"
     message = error.message if error else "Every channel for this model failed."
     generation_fail(generation=generation, code=code, message=f"All channels failed. Last error: {message}")
 
 
-def _call(generation: Generation, choice: RouteChoice, phase: str, action, params: dict | None = None) -> ProviderResult:
+def _call(generation: Generation, choice: RouteChoice, phase: str, action) -> ProviderResult:
     try:
         adapter = get_adapter(choice.channel)
     except LookupError as exc:  # a channel names an adapter this install does not have
-        error = ModelUnavailable(str(exc), code="channel_misconfigured")
+        error: ProviderError = ModelUnavailable(str(exc), code="channel_misconfigured")
         _attempt(generation, choice, phase, "permanent", time.monotonic(), error)
         raise error from exc
+    params, sources = job_inputs(generation=generation)  # own media: fresh links, read from storage
     job = Job(id=str(generation.pk), modality=generation.model.modality, upstream_model=choice.upstream_model,
-              params=generation.params if params is None else params, channel=choice.channel)
+              params=params, channel=choice.channel, sources=sources)
     started = time.monotonic()
     try:
         result = action(adapter, job)
@@ -308,7 +346,7 @@ def _handle_result(generation: Generation, choice: RouteChoice, result: Provider
     Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
         next_check_at=timezone.now() + timedelta(seconds=delay), progress=result.progress, **recorded
     )
-    transaction.on_commit(lambda: _enqueue_poll(generation.pk, countdown=delay))
+    transaction.on_commit(lambda: _enqueue_poll(generation, countdown=delay))
 
 
 # ---- poll ---------------------------------------------------------------------------------
@@ -358,12 +396,8 @@ def generation_poll(*, generation_id, claimed: Generation | None = None) -> None
         generation_fail(generation=generation, code="channel_removed", message="The channel running this job was removed.")
         return
     polls = generation.poll_count + 1
-    params = _job_params(generation)  # as at submit: some adapters (the sandbox) re-read them
-    if params is None:
-        return
     try:
-        result = _call(generation, choice, "poll", lambda adapter, job: adapter.poll(job, generation.upstream_id),
-                       params=params)
+        result = _call(generation, choice, "poll", lambda adapter, job: adapter.poll(job, generation.upstream_id))
     except ProviderError as exc:
         if exc.permanent:
             generation_fail(generation=generation, code=exc.code, message=exc.message)
@@ -377,7 +411,7 @@ def generation_poll(*, generation_id, claimed: Generation | None = None) -> None
     Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
         next_check_at=timezone.now() + timedelta(seconds=delay), progress=result.progress, poll_count=polls
     )
-    _enqueue_poll(generation.pk, countdown=delay)
+    _enqueue_poll(generation, countdown=delay)
 
 
 # ---- finish -------------------------------------------------------------------------------
@@ -385,8 +419,13 @@ def _capture_amount(generation: Generation, result: ProviderResult) -> int:
     pricing = generation.model.effective_pricing
     if pricing.get("unit") == "1k_tokens" and result.usage:
         actual = token_cost(pricing, int(result.usage.get("input_tokens", 0)), int(result.usage.get("output_tokens", 0)))
-        return min(actual, generation.price)
-    return generation.price
+    elif generation.adapter == SANDBOX:
+        actual = quote(pricing, generation.params)  # the model's price, scaled below
+    else:
+        return generation.price
+    if generation.adapter == SANDBOX:  # honest routing: a sandbox result costs the sandbox's price
+        actual = sandbox_price(actual)
+    return min(actual, generation.price)
 
 
 def generation_finish(*, generation: Generation, result: ProviderResult, choice: RouteChoice | None = None,
@@ -396,29 +435,39 @@ def generation_finish(*, generation: Generation, result: ProviderResult, choice:
     `poll_count` (from a status poll) is written with the outcome rather than on its own."""
     from .fetch import outputs_download
     from .formats import outputs_in_requested_format
-    from .media import outputs_store
+    from .media import outputs_discard, outputs_prepare
 
     counted = {"poll_count": poll_count} if poll_count is not None else {}
     try:
+        # Download, decode, encode and store first, outside any transaction; the transaction
+        # after it is a handful of short statements (flip, rows, capture).
         files = outputs_in_requested_format(outputs_download(result.outputs), generation.params)
-        with transaction.atomic():
-            stored = outputs_store(generation=generation, files=files)
-            charged = _capture_amount(generation, result)
-            flipped = Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
-                status=Generation.Status.SUCCEEDED, charged=charged, finished_at=timezone.now(), progress=100,
-                result_text=result.text or "", usage=result.usage or {}, next_check_at=None, **counted,
-            )
-            if not flipped:
-                transaction.set_rollback(True)
-                return False
-            hold_capture(hold=Hold.objects.get(generation=generation), amount=charged)
+        stored = outputs_prepare(generation=generation, files=files)
+        committed = False
+        try:
+            with transaction.atomic():
+                charged = _capture_amount(generation, result)
+                flipped = Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
+                    status=Generation.Status.SUCCEEDED, charged=charged, finished_at=timezone.now(), progress=100,
+                    result_text=result.text or "", usage=result.usage or {}, next_check_at=None, **counted,
+                )
+                if not flipped:
+                    return False  # someone else finished or failed it; our files go below
+                Output.objects.bulk_create(stored)
+                generation_finished.send(sender=Generation, generation=generation,
+                                         status=Generation.Status.SUCCEEDED)
+                hold_capture(hold=Hold.objects.get(generation=generation), amount=charged)
+            committed = True
+        finally:
+            if not committed:
+                outputs_discard(stored)
     except TransientError as exc:
         if generation.upstream_id:
             # The upstream still holds the result: fetch it again on a later poll.
             delay = _poll_delay(generation, exc.retry_after or 5.0)
             Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
                 next_check_at=timezone.now() + timedelta(seconds=delay), **counted)
-            _enqueue_poll(generation.pk, countdown=delay)
+            _enqueue_poll(generation, countdown=delay)
             return False
         generation_fail(generation=generation, code=exc.code, message=str(exc))
         return False
@@ -427,6 +476,7 @@ def generation_finish(*, generation: Generation, result: ProviderResult, choice:
         generation_fail(generation=generation, code=code, message=str(exc))
         return False
     log.info("generation %s succeeded with %d outputs", generation.pk, len(stored))
+    job_finished(generation=generation, status=Generation.Status.SUCCEEDED)
     return True
 
 
@@ -440,10 +490,12 @@ def generation_fail(*, generation: Generation, code: str, message: str,
         )
         if not flipped:
             return False
+        generation_finished.send(sender=Generation, generation=generation, status=status)
         hold = Hold.objects.filter(generation=generation).first()
         if hold is not None:
             hold_release(hold=hold, reason=f"Generation {status}: {code}")
     log.info("generation %s %s: %s", generation.pk, status, code)
+    job_finished(generation=generation, status=status)
     return True
 
 

@@ -3,8 +3,8 @@
 The studio's drop zones call `upload_create`, and so will the API's `POST /v1/uploads`. The
 file's type is decided by its content (magic bytes, then a full decode with the same
 defensive decoders as provider outputs), never by its name or the client's Content-Type.
-The answer's `atelier_url` is accepted by every input field: the input resolver in
-sources.py reads it from storage instead of fetching it."""
+The answer's URL (`storage.media_url`) is accepted by every input field: the input resolver in
+inputs.py reads it from storage instead of fetching it."""
 from __future__ import annotations
 
 import io
@@ -17,10 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
+from apps.core.errors import Kind
+
 from .errors import UploadError
 from .media import THUMB_SIZE, audio_duration, video_probe, webp_bytes
 from .models import Upload
-from .sources import atelier_url
+from .storage import media_url
 
 MAX_PIXELS = 40_000_000
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif",
@@ -64,12 +66,12 @@ def sniff(head: bytes) -> str | None:
 def _read(file: UploadedFile) -> bytes:
     limit = max_upload_bytes()
     if file.size is not None and file.size > limit:
-        raise UploadError("upload_too_large", f"Files can be at most {settings.UPLOAD_MAX_MB} MB.", status=413)
+        raise UploadError("upload_too_large", f"Files can be at most {settings.UPLOAD_MAX_MB} MB.", kind=Kind.TOO_LARGE)
     chunks, total = [], 0
     for chunk in file.chunks():
         total += len(chunk)
         if total > limit:
-            raise UploadError("upload_too_large", f"Files can be at most {settings.UPLOAD_MAX_MB} MB.", status=413)
+            raise UploadError("upload_too_large", f"Files can be at most {settings.UPLOAD_MAX_MB} MB.", kind=Kind.TOO_LARGE)
         chunks.append(chunk)
     data = b"".join(chunks)
     if not data:
@@ -82,7 +84,7 @@ def _inspect(data: bytes) -> dict:
     a readable image, video or audio file of an accepted type."""
     mime = sniff(data[:16])
     if mime is None:
-        raise UploadError("upload_unsupported_type", f"This file type is not accepted. Upload {ACCEPTED}.", status=415)
+        raise UploadError("upload_unsupported_type", f"This file type is not accepted. Upload {ACCEPTED}.", kind=Kind.UNSUPPORTED_MEDIA)
     kind = mime.split("/", 1)[0]
     try:
         if kind == "image":
@@ -92,7 +94,7 @@ def _inspect(data: bytes) -> dict:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise UploadError("upload_too_large", f"Images can have at most {MAX_PIXELS // 1_000_000} megapixels.",
-                                      status=413)
+                                      kind=Kind.TOO_LARGE)
                 image.load()
                 return {"kind": kind, "mime": mime, "width": width, "height": height,
                         "thumbnail": webp_bytes(image, max_side=THUMB_SIZE[0])}
@@ -141,4 +143,4 @@ def upload_create(*, user, workspace, file: UploadedFile) -> Upload:
 
 def upload_url(upload: Upload) -> str:
     """The Atelier URL to put in any input field (read from storage when a job uses it)."""
-    return atelier_url(upload.file)
+    return media_url(upload.file)

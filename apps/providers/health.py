@@ -9,6 +9,8 @@ import time
 
 from django.core.cache import cache
 
+from .metrics import UPSTREAM_ERRORS
+
 FAILURE_THRESHOLD = 5
 WINDOW = 60
 OPEN_SECONDS = 30
@@ -16,6 +18,15 @@ OPEN_SECONDS = 30
 
 def _key(name: str, part: str) -> str:
     return f"circuit:{name}:{part}"
+
+
+def channels_open(names: list[str]) -> set[str]:
+    """The channels among `names` whose circuit is open now, not yet half-open (read-only: takes
+    no probe slot)."""
+    opened = cache.get_many([_key(name, "opened") for name in names])
+    now = time.time()
+    return {name for name in names
+            if opened.get(_key(name, "opened")) is not None and now - opened[_key(name, "opened")] < OPEN_SECONDS}
 
 
 def channel_is_healthy(name: str) -> bool:
@@ -53,6 +64,7 @@ def channel_record_success(name: str) -> None:
 
 
 def channel_record_failure(name: str) -> None:
+    UPSTREAM_ERRORS.labels(channel=name).inc()
     _cleared_until.pop(name, None)
     key = _key(name, "failures")
     cache.add(key, 0, timeout=WINDOW)

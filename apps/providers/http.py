@@ -28,6 +28,7 @@ from .base import (
     PermanentError,
     ProviderError,
     RateLimited,
+    RouteUnsupported,
     TransientError,
     UpstreamTimeout,
 )
@@ -44,6 +45,21 @@ CONTENT_POLICY_MARKERS = (
     "safety_filter", "responsible ai", "nsfw", "flagged", "sensitive content", "blocked by our safety",
     "outputimagesensitivecontentdetected", "inputtextsensitivecontentdetected", "prohibited_content",
 )
+
+# Words a 4xx answer uses when the upstream does not take a parameter, a value or the model id
+# that this route sent: the request may be fine elsewhere, so it fails over (see base.py, scope).
+# Matched like the content-policy markers; an invalid prompt or image matches none of them.
+ROUTE_MARKERS = (
+    "unsupported_parameter", "unsupported_value", "unknown_parameter", "unknown parameter",
+    "unrecognized request argument", "extra_forbidden", "extra inputs are not permitted",
+    "additional property", "additionalproperties", "not supported", "unsupported", "model_not_found",
+    "invalidendpointormodel", "does not exist", "no such model", "unknown model", "invalid model",
+)
+
+# Error codes that name the refusal exactly: they win over a content-policy word in the message
+# ("Unsupported parameter: 'moderation'" is not a moderation block).
+ROUTE_CODES = {"unsupported_parameter", "unsupported_value", "unknown_parameter", "model_not_found",
+               "invalidendpointormodel.notfound", "extra_forbidden"}
 
 _clients: dict[str, httpx.Client] = {}
 _clients_lock = threading.Lock()
@@ -210,17 +226,32 @@ def _is_content_policy(message: str, code: str) -> bool:
     return any(marker in haystack for marker in CONTENT_POLICY_MARKERS)
 
 
+def _is_route_refusal(message: str, code: str) -> bool:
+    haystack = f"{code} {message}".lower()
+    return any(marker in haystack for marker in ROUTE_MARKERS)
+
+
 def error_for(status: int, body=None, headers=None, *, provider: str = "upstream") -> ProviderError:
-    """The one mapping from an HTTP error answer to a ProviderError.
+    """The one mapping from an HTTP error answer to a ProviderError (which keeps the body).
 
     body is the decoded JSON (or text) of the answer; headers give Retry-After."""
+    error = _error_for(status, body, headers, provider)
+    error.body = body
+    return error
+
+
+def _error_for(status: int, body, headers, provider: str) -> ProviderError:
     message, code = error_details(body if body is not None else "")
     message = message or f"HTTP {status}"
     text = f"{provider} answered {status}: {message}"
     if status == 429:
         return RateLimited(text, retry_after=_retry_after(headers or {}), status=status)
+    if status in (400, 422) and code.lower() in ROUTE_CODES:
+        return RouteUnsupported(text, status=status)
     if status in (400, 403, 422, 451) and _is_content_policy(message, code):
         return ContentFiltered(text, status=status)
+    if status in (400, 422) and _is_route_refusal(message, code):
+        return RouteUnsupported(text, status=status)
     if status in (400, 413, 415, 422):
         return InvalidInput(text, status=status)
     if status in (401, 402, 403):

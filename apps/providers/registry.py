@@ -14,6 +14,7 @@ ADAPTER_MODULES += ["apps.providers.adapters.openai", "apps.providers.adapters.o
                     "apps.providers.adapters.openai_video", "apps.providers.adapters.pollinations",
                     "apps.providers.adapters.elevenlabs", "apps.providers.adapters.comfyui",
                     "apps.providers.adapters.a1111"]  # issue #5, engineer A
+ADAPTER_MODULES += ["apps.providers.adapters.xai"]  # Grok Imagine video (issue #15)
 
 
 def register(cls: type[Adapter]) -> type[Adapter]:

@@ -117,7 +117,8 @@ class GenerationForm(forms.Form):
     submit_token = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data=None, files=None, *, model: AIModel, values: dict | None = None, **kwargs):
-        specs = model.schema.get("fields", [])
+        # Structured values only programs send (tools, response_format) are not form fields.
+        specs = [spec for spec in model.schema.get("fields", []) if not spec.get("api_only")]
         initial = {spec["name"]: _as_form_value(spec, spec.get("default")) for spec in specs}
         for name, value in (values or {}).items():
             spec = next((s for s in specs if s["name"] == name), None)

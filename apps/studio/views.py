@@ -17,6 +17,7 @@ from apps.catalog.presentation import catalog_gallery, model_reference
 from apps.catalog.pricing import price_summary, starting_price
 from apps.catalog.schema import ValidationFailed
 from apps.catalog.services import catalog_sample_params
+from apps.core.http import status_for
 from apps.generations.errors import SubmitError, UploadError
 from apps.generations.selectors import (
     generation_get_for_user,
@@ -26,7 +27,7 @@ from apps.generations.selectors import (
     upload_get_for_user,
 )
 from apps.generations.services import generation_quote, generation_submit
-from apps.generations.sources import atelier_url
+from apps.generations.storage import media_url
 from apps.generations.uploads import upload_create, upload_url
 from apps.wallet.money import format_credits
 from apps.wallet.selectors import member_cap_remaining, wallet_summary
@@ -68,7 +69,7 @@ def _use_item(request):
     try:
         if prefix == "o" and ident.isdigit():
             output = output_get_for_user(user=request.user, pk=int(ident))
-            return {"token": token, "kind": output.kind, "url": atelier_url(output.file),
+            return {"token": token, "kind": output.kind, "url": media_url(output.file),
                     "thumb": output.thumbnail.url if output.thumbnail else None, "label": output.generation.prompt}
         if prefix == "u":
             upload = upload_get_for_user(user=request.user, pk=uuid.UUID(ident))
@@ -239,7 +240,7 @@ def generate(request, slug):
         messages.error(request, exc.message)
         price_state = _price_state(request, model, raw) if exc.code != "invalid_request" else {"price": None}
         price_state["short_of_credits"] = exc.code in {"insufficient_credits", "member_cap_exceeded"}
-        status = exc.status
+        status = status_for(exc)
     if not request.htmx:
         if status == 200:
             return redirect("studio:model", slug=model.slug)

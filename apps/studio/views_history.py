@@ -27,6 +27,13 @@ from apps.catalog.models import AIModel
 from apps.generations.library import generation_delete, generation_set_favorite
 from apps.generations.selectors import Cursor, generation_get_for_user, history_changes, history_page
 from apps.generations.services import generation_cancel
+from apps.generations.sharing import (
+    ShareRefused,
+    share_link_create,
+    share_link_live,
+    share_link_revoke,
+    shared_generation,
+)
 
 from .common import current_workspace, download_name, mine, zip_name
 from .forms import HistoryFilterForm
@@ -147,7 +154,8 @@ def _settings_rows(generation) -> list[tuple[str, str]]:
 @login_required
 def generation_detail(request, pk):
     generation = mine(generation_get_for_user, user=request.user, pk=pk)
-    context = {"generation": generation, "settings_rows": _settings_rows(generation)}
+    context = {"generation": generation, "settings_rows": _settings_rows(generation),
+               "share_link": share_link_live(generation=generation)}
     if request.htmx:
         response = render(request, "studio/generation.html#poll", context)
         return response if generation.is_pending else HttpResponseStopPolling(response.content)
@@ -200,6 +208,40 @@ def generation_delete_view(request, pk):
         return HttpResponse("")  # the card swaps itself out
     messages.success(request, "Deleted from your history. Charges stay in the wallet's ledger.")
     return redirect("studio:history")
+
+
+@login_required
+@require_POST
+def generation_share_view(request, pk):
+    generation = mine(generation_get_for_user, user=request.user, pk=pk)
+    try:
+        share_link_create(generation=generation, user=request.user)
+        messages.success(request, "Anyone with the link below can now see this generation's results.")
+    except ShareRefused as exc:
+        messages.error(request, exc.message)
+    return redirect("studio:generation", pk=generation.pk)
+
+
+@login_required
+@require_POST
+def generation_unshare_view(request, pk):
+    generation = mine(generation_get_for_user, user=request.user, pk=pk)
+    if share_link_revoke(generation=generation, user=request.user):
+        messages.success(request, "The share link no longer works.")
+    return redirect("studio:generation", pk=generation.pk)
+
+
+def shared_view(request, token):
+    """The public page of a share link: the results (through signed URLs), nothing else."""
+    generation = shared_generation(token=token)
+    if generation is None:
+        raise Http404("This link does not exist or was revoked.")
+    response = render(request, "studio/shared.html", {"generation": generation})
+    # The token is the page's only secret: keep it out of Referer headers, caches and search engines.
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 # ---- downloads ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.generations.errors import UploadError
 from apps.generations.selectors import recent_media
-from apps.generations.sources import atelier_url
+from apps.generations.storage import media_url
 from apps.generations.uploads import upload_create, upload_url
 
 from .common import current_workspace
@@ -32,7 +32,7 @@ def upload(request):
     try:
         item = upload_create(user=request.user, workspace=workspace, file=file)
     except UploadError as exc:
-        return JsonResponse({"error": {"code": exc.code, "message": exc.message}}, status=exc.status)
+        return JsonResponse({"error": {"code": exc.code, "message": exc.message}}, status=status_for(exc))
     return JsonResponse({
         "id": str(item.pk), "url": upload_url(item), "kind": item.kind, "mime": item.mime, "name": item.original_name,
         "thumbnail": item.thumbnail.url if item.thumbnail else None, "size": item.size_bytes,
@@ -48,7 +48,7 @@ def media_picker(request):
     items = []
     for item in recent_media(workspace=current_workspace(request), kind=kind):
         label = getattr(item, "original_name", "") or getattr(getattr(item, "generation", None), "prompt", "")
-        items.append({"url": atelier_url(item.file), "kind": item.kind, "label": label or item.kind,
+        items.append({"url": media_url(item.file), "kind": item.kind, "label": label or item.kind,
                       "thumb": item.thumbnail.url if item.thumbnail else None})
     return render(request, "studio/model.html#picker", {"items": items, "field": request.GET.get("field", "")[:80]})
 

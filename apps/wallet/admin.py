@@ -2,8 +2,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponse
 
-from .models import Hold, LedgerEntry, MemberSpend, Redemption, RedemptionBatch, Wallet
-from .money import credits_to_milli, format_credits
+from apps.catalog.money import credits_to_milli, format_credits
+
+from .models import Hold, LedgerEntry, MemberCap, MemberSpend, Redemption, RedemptionBatch, Wallet
 from .services import redemption_batch_create, redemption_batch_csv, wallet_adjust, wallet_grant
 
 
@@ -149,6 +150,19 @@ class MemberSpendAdmin(CreditColumns, admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MemberCap)
+class MemberCapAdmin(admin.ModelAdmin):
+    """Read-only here: caps are set on the team page by the team's owners and admins."""
+
+    list_display = ("wallet", "member", "monthly_cap", "updated_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 

@@ -1,7 +1,7 @@
 """Recompute every wallet from its ledger and check every hold against its generation."""
 from django.db.models import Count, Q, Sum
 
-from .models import Hold, LedgerEntry, MemberSpend, Wallet
+from .models import Budget, BudgetSpend, Hold, LedgerEntry, MemberSpend, Wallet
 
 FINAL_WITHOUT_CHARGE = {"failed", "canceled"}
 
@@ -44,7 +44,39 @@ def wallet_audit() -> list[str]:
         if generation.status in {"queued", "running"} and hold.state != Hold.State.OPEN:
             problems.append(f"hold {hold.pk}: generation {generation.pk} {generation.status} but hold is {hold.state}")
     problems.extend(_member_spend_problems())
+    problems.extend(_budget_problems())
     problems.extend(_refund_problems())
+    return problems
+
+
+def _committed(rows) -> dict:
+    """Open holds count their amount, captured ones what they captured, released ones nothing."""
+    totals: dict = {}
+    for row in rows:
+        key = row.pop("key")
+        counted = row["held"] if row["state"] == Hold.State.OPEN else (row["captured"] or 0)
+        totals[key] = totals.get(key, 0) + counted
+    return totals
+
+
+def _budget_problems() -> list[str]:
+    """Each budget's lifetime and monthly counters must equal its open holds plus captures."""
+    holds = Hold.objects.filter(budget__isnull=False).exclude(state=Hold.State.RELEASED)
+    lifetime = _committed([{"key": r["budget"], **r} for r in holds.values("budget", "state").annotate(
+        held=Sum("amount"), captured=Sum("captured_amount"))])
+    monthly = _committed([{"key": (r["budget"], r["budget_month"]), **r} for r in holds.values(
+        "budget", "budget_month", "state").annotate(held=Sum("amount"), captured=Sum("captured_amount"))])
+    problems = []
+    for budget in Budget.objects.all().iterator():
+        if budget.spent != lifetime.get(budget.pk, 0):
+            problems.append(f"budget {budget.pk}: spent {budget.spent} != holds and captures {lifetime.get(budget.pk, 0)}")
+    for spend in BudgetSpend.objects.all().iterator():
+        want = monthly.pop((spend.budget_id, spend.month), 0)
+        if want != spend.amount:
+            problems.append(f"budget {spend.budget_id} month {spend.month}: {spend.amount} != holds and captures {want}")
+    for (budget_id, month), amount in monthly.items():
+        if amount:
+            problems.append(f"budget {budget_id} month {month}: {amount} spent but no counter")
     return problems
 
 

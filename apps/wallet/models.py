@@ -45,6 +45,9 @@ class Hold(models.Model):
     # The MemberSpend month this hold counts against (holds placed by a member); settling gives
     # back to that month's counter, so a hold placed in May and released in June corrects May.
     spend_month = models.DateField(null=True, blank=True)
+    # The Budget it also counts against (an API key's credit limit), and that budget's month.
+    budget = models.ForeignKey("Budget", on_delete=models.PROTECT, related_name="holds", null=True, blank=True)
+    budget_month = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -58,8 +61,9 @@ class Hold(models.Model):
 
 class MemberSpend(models.Model):
     """What one member has committed from one wallet in one calendar month (UTC): open holds
-    plus captures. Caps (Membership.monthly_cap) are set on team pools. hold_place raises it with a conditional UPDATE against the member's cap in
-    the same transaction as the wallet UPDATE; releases and partial captures give back."""
+    plus captures. hold_place raises it with one upsert guarded by the member's cap
+    (MemberCap), in the same transaction as the wallet UPDATE; releases and partial captures
+    give back."""
 
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="member_spend")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -70,6 +74,58 @@ class MemberSpend(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["wallet", "member", "month"], name="one_spend_row_per_member_month"),
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="member_spend_not_negative"),
+        ]
+
+
+class MemberCap(models.Model):
+    """A member's monthly spending cap on a wallet (a team pool), in millicredits; no row, no
+    cap. Set by the team's owners and admins (member_cap_set), dropped when the member leaves.
+    The wallet owns it so the spend guard reads only wallet tables, in the same statement."""
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="member_caps")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    monthly_cap = models.BigIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["wallet", "member"], name="one_cap_per_member_wallet"),
+            models.CheckConstraint(condition=models.Q(monthly_cap__gte=0), name="member_cap_not_negative"),
+        ]
+
+
+class Budget(models.Model):
+    """A credit limit on one spender of a wallet other than a member: an API key (reference 004's
+    "key credit limit"). Lifetime (`spent`, open holds plus captures, against `lifetime_limit`)
+    and per calendar month (BudgetSpend against `monthly_limit`); a blank limit is no limit.
+    Taken in the hold's transaction with conditional writes, so concurrent holds cannot pass it;
+    the app that owns the spender keeps the budget's id."""
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="budgets")
+    label = models.CharField(max_length=120)
+    lifetime_limit = models.BigIntegerField(null=True, blank=True)  # millicredits
+    monthly_limit = models.BigIntegerField(null=True, blank=True)  # millicredits
+    spent = models.BigIntegerField(default=0)  # millicredits: open holds plus captures, all time
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(spent__gte=0), name="budget_spent_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class BudgetSpend(models.Model):
+    budget = models.ForeignKey(Budget, on_delete=models.PROTECT, related_name="months")
+    month = models.DateField()  # first day of the month (UTC)
+    amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["budget", "month"], name="one_budget_row_per_month"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="budget_spend_not_negative"),
         ]
 
 

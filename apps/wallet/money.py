@@ -1,22 +1,3 @@
-"""Credits are stored as integer millicredits: exact, never float."""
-from decimal import Decimal
-
-MILLI = 1000
-
-
-def credits_to_milli(value) -> int:
-    """Convert a credit amount ('1.5', 2, Decimal) to millicredits, exactly or not at all."""
-    amount = Decimal(str(value)) * MILLI
-    if amount != amount.to_integral_value():
-        raise ValueError("Credit amounts have at most three decimal places.")
-    return int(amount)
-
-
-def milli_to_credits(milli: int) -> Decimal:
-    return (Decimal(milli) / MILLI).normalize() if milli else Decimal(0)
-
-
-def format_credits(milli: int) -> str:
-    value = Decimal(milli) / MILLI
-    text = f"{value:,.3f}".rstrip("0").rstrip(".")
-    return text
+"""The credit unit, kept under this name for the callers above the wallet (studio, api) until
+they import apps.catalog.money; it is defined there, in the bottom layer, so catalog can use it."""
+from apps.catalog.money import MILLI, credits_to_milli, format_credits, milli_to_credits  # noqa: F401

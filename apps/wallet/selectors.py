@@ -1,8 +1,9 @@
 from dataclasses import dataclass
 from datetime import date
 
-from .models import LedgerEntry, Wallet
-from .money import format_credits
+from apps.catalog.money import format_credits
+
+from .models import LedgerEntry, MemberCap, MemberSpend, Wallet
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,30 @@ class WalletSummary:
 def wallet_summary(*, workspace) -> WalletSummary | None:
     row = Wallet.objects.filter(workspace=workspace).values_list("balance", "held").first()
     return WalletSummary(*row) if row else None
+
+
+def member_spend_this_month(*, workspace) -> list[dict]:
+    """Per member of the workspace: role, cap and what they committed from its wallet this
+    month (held + captured), for the team page."""
+    from .services import month_start
+
+    spent = dict(
+        MemberSpend.objects.filter(wallet__workspace=workspace, month=month_start()).values_list("member_id", "amount")
+    )
+    caps = dict(MemberCap.objects.filter(wallet__workspace=workspace).values_list("member_id", "monthly_cap"))
+    rows = []
+    for membership in workspace.memberships.select_related("user").order_by("joined_at", "pk"):
+        amount, cap = spent.get(membership.user_id, 0), caps.get(membership.user_id)
+        rows.append({
+            "membership": membership, "user": membership.user, "spent": amount, "cap": cap,
+            "percent": min(100, round(amount * 100 / cap)) if cap else None,
+        })
+    return rows
+
+
+def member_cap(*, workspace, user) -> int | None:
+    caps = MemberCap.objects.filter(wallet__workspace=workspace, member=user)
+    return caps.values_list("monthly_cap", flat=True).first()
 
 
 @dataclass(frozen=True)

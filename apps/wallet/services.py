@@ -1,6 +1,7 @@
 """Every change to a wallet goes through here: one conditional UPDATE plus one ledger row,
 in one transaction. The conditional UPDATE is the concurrency guard: the check and the take
-are the same statement, so no interleaving can overspend (SQLite and PostgreSQL alike).
+are the same statement, so no interleaving can overspend (SQLite and PostgreSQL alike). The
+statements themselves are in fastpath.py (raw SQL, and why).
 
 Lock order, everywhere: hold row -> member spend row -> wallet row. Placing a hold takes the
 spend row before the wallet row and settling does the same, so two transactions never wait
@@ -12,12 +13,16 @@ import io
 import secrets
 from datetime import date, datetime
 from datetime import timezone as dt_timezone
+from typing import Any, cast
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.catalog.money import format_credits
+
 from .errors import (
+    BudgetExceeded,
     InsufficientCredits,
     MemberCapExceeded,
     code_already_redeemed,
@@ -25,8 +30,9 @@ from .errors import (
     code_expired,
     code_invalid,
 )
-from .models import Hold, LedgerEntry, MemberSpend, Redemption, RedemptionBatch, RedemptionCode, Wallet
-from .money import format_credits
+from .fastpath import budget_give_back, budget_take, member_spend_take, wallet_move
+from .metrics import hold_event
+from .models import Budget, Hold, LedgerEntry, MemberCap, MemberSpend, Redemption, RedemptionBatch, RedemptionCode, Wallet
 
 
 def wallet_create(*, workspace) -> Wallet:
@@ -34,84 +40,10 @@ def wallet_create(*, workspace) -> Wallet:
     return wallet
 
 
-_ENTRY_COLUMNS = ("wallet", "kind", "amount", "held_delta", "balance_after", "held_after", "hold", "generation",
-                  "actor", "reason", "created_at")
-_HOLD_COLUMNS = ("wallet", "generation", "member", "amount", "state", "created_at", "spend_month")
-
-
-def _insert_sql(model, names) -> tuple[str, list]:
-    fields = [model._meta.get_field(name) for name in names]
-    return ", ".join(connection.ops.quote_name(field.column) for field in fields), fields
-
-
-def _move(
-    *, wallet_id: int, kind: str, amount: int = 0, held_delta: int = 0, hold_id=None, generation_id=None,
-    actor_id=None, reason: str = "", new_hold: dict | None = None,
-) -> tuple[int, int | None] | None:
-    """Move balance and held with one conditional UPDATE that keeps balance >= held afterwards,
-    and append the ledger entry recording it; with `new_hold` (Hold column values), insert that
-    hold first and link the entry to it. Returns (entry id, hold id), or None when the guard
-    refused the change; the caller then raises, and its transaction takes back anything written.
-
-    The wallet row stays locked from this UPDATE until COMMIT, and on a shared team pool every
-    request queues on that lock, so the locked window is kept as small as possible:
-    - PostgreSQL: one statement (data-modifying CTEs) inserts the hold, updates the wallet and
-      inserts the entry, so no client round trip happens while the row is locked except COMMIT.
-    - SQLite: the IMMEDIATE transaction already serialises writers, so the same rows are
-      written by consecutive statements. Same arithmetic, same guard, same rows."""
-    quote = connection.ops.quote_name
-    postgres = connection.vendor == "postgresql"
-    wallet_table, entry_table, hold_table = (quote(m._meta.db_table) for m in (Wallet, LedgerEntry, Hold))
-    now = timezone.now()
-    update = (
-        f"UPDATE {wallet_table} SET balance = balance + %s, held = held + %s, updated_at = %s "
-        f"WHERE id = %s AND balance >= held + %s RETURNING id, balance, held"
-    )
-    update_params = [
-        amount, held_delta, Wallet._meta.get_field("updated_at").get_db_prep_save(now, connection),
-        wallet_id, held_delta - amount,
-    ]
-    columns, fields = _insert_sql(LedgerEntry, _ENTRY_COLUMNS)
-    values = {"kind": kind, "amount": amount, "held_delta": held_delta, "hold": hold_id, "generation": generation_id,
-              "actor": actor_id, "reason": reason, "created_at": now}
-    # Everything but wallet, balance_after, held_after and hold, which come from the statements.
-    tail = [f.get_db_prep_save(values[f.name], connection) for f in fields[1:4] + fields[7:]]
-    hold_ref, hold_cte, hold_params = "%s", "", [fields[6].get_db_prep_save(hold_id, connection)]
-    with connection.cursor() as cursor:
-        if new_hold is not None:
-            hold_columns, hold_fields = _insert_sql(Hold, _HOLD_COLUMNS)
-            params = [f.get_db_prep_save(new_hold[f.name], connection) for f in hold_fields]
-            insert_hold = f"INSERT INTO {hold_table} ({hold_columns}) VALUES ({', '.join(['%s'] * len(params))}) RETURNING id"
-            if postgres:
-                hold_ref, hold_cte, hold_params = "h.id", f"h AS ({insert_hold}), ", params
-            else:
-                cursor.execute(insert_hold, params)
-                hold_id = cursor.fetchone()[0]
-                hold_params = [hold_id]
-        if postgres:
-            cursor.execute(
-                f"WITH {hold_cte}w AS ({update}) INSERT INTO {entry_table} ({columns}) "
-                f"SELECT w.id, %s, %s, %s, w.balance, w.held, {hold_ref}, %s, %s, %s, %s "
-                f"FROM w{', h' if hold_cte else ''} RETURNING id, {quote(fields[6].column)}",
-                (hold_params if hold_cte else []) + update_params + tail[:3] + ([] if hold_cte else hold_params) + tail[3:],
-            )
-            row = cursor.fetchone()
-            return (row[0], row[1]) if row else None
-        cursor.execute(update, update_params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        _, balance, held = row
-        cursor.execute(
-            f"INSERT INTO {entry_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id",
-            [wallet_id] + tail[:3] + [balance, held] + hold_params + tail[3:],
-        )
-        return cursor.fetchone()[0], hold_id
-
-
 def _record(*, wallet: Wallet, kind: str, amount: int, reason: str, actor) -> LedgerEntry | None:
-    moved = _move(wallet_id=wallet.pk, kind=kind, amount=amount, actor_id=actor.pk if actor else None, reason=reason)
-    return LedgerEntry.objects.get(pk=moved[0]) if moved else None
+    moved = wallet_move(wallet_id=wallet.pk, kind=kind, amount=amount, actor_id=actor.pk if actor else None,
+                        reason=reason)
+    return LedgerEntry.objects.get(pk=moved.entry_id) if moved else None
 
 
 @transaction.atomic
@@ -120,7 +52,7 @@ def wallet_grant(*, wallet: Wallet, amount: int, reason: str, actor=None, kind: 
         raise ValueError("A grant must be positive.")
     if not reason.strip():
         raise ValueError("A reason is required.")
-    return _record(wallet=wallet, kind=kind, amount=amount, reason=reason, actor=actor)
+    return cast(LedgerEntry, _record(wallet=wallet, kind=kind, amount=amount, reason=reason, actor=actor))
 
 
 @transaction.atomic
@@ -145,75 +77,100 @@ def month_start(moment: datetime | None = None) -> date:
 
 def _spend_take(*, wallet: Wallet, member, amount: int) -> date:
     """Count `amount` against the member's spend on this wallet this month, refusing it with
-    MemberCapExceeded if it would pass their cap (Membership.monthly_cap; only team admins set
-    one, so in practice caps apply to team pools). One conditional UPDATE reads the cap and
-    checks and takes in the same statement, in the caller's transaction with the wallet UPDATE;
-    every hold pays one round trip for it, whatever the workspace.
-
-    Returns the month charged."""
-    from apps.accounts.models import Membership
-
+    MemberCapExceeded if it would pass their cap (MemberCap; only team admins set one, so in
+    practice caps apply to team pools). One statement reads the cap, checks and takes, in the
+    caller's transaction with the wallet UPDATE; every hold pays that one round trip, whatever
+    the workspace. Returns the month charged."""
     month = month_start()
-    quote = connection.ops.quote_name
-    spend_table, membership_table = quote(MemberSpend._meta.db_table), quote(Membership._meta.db_table)
-    month_db = MemberSpend._meta.get_field("month").get_db_prep_save(month, connection)
-    # No membership row or no cap: the COALESCE makes the guard always true.
-    sql = (
-        f"UPDATE {spend_table} SET amount = amount + %s "
-        f"WHERE wallet_id = %s AND member_id = %s AND month = %s AND amount + %s <= COALESCE("
-        f"(SELECT monthly_cap FROM {membership_table} WHERE workspace_id = %s AND user_id = %s), amount + %s)"
-    )
-    params = [amount, wallet.pk, member.pk, month_db, amount, wallet.workspace_id, member.pk, amount]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if cursor.rowcount:
-            return month
-        if not MemberSpend.objects.filter(wallet_id=wallet.pk, member=member, month=month).exists():
-            # First spend of the month: make the row (a concurrent first spend may win; fine) and retry.
-            MemberSpend.objects.bulk_create(
-                [MemberSpend(wallet_id=wallet.pk, member=member, month=month)], ignore_conflicts=True
-            )
-            cursor.execute(sql, params)
-            if cursor.rowcount:
-                return month
+    if member_spend_take(wallet_id=wallet.pk, member_id=member.pk, month=month, amount=amount):
+        return month
     raise MemberCapExceeded("This would take you over your monthly spending cap on this team's credits.")
 
 
+def member_cap_set(*, workspace, actor, user_id: int, cap: int | None):
+    """Set a member's monthly spending cap on the team pool in millicredits (None = no cap).
+    Only the team's owners and admins may; a lower cap applies to the next hold, and what is
+    already held or spent this month still counts. Returns the member's Membership; raises the
+    accounts' TeamError when the actor may not or the user is not in the team."""
+    from apps.accounts.errors import TeamError
+    from apps.accounts.services import membership_manager, membership_target
+
+    membership_manager(workspace=workspace, actor=actor)
+    if cap is not None and cap < 0:
+        raise TeamError("invalid_cap", "A cap cannot be negative.")
+    target = membership_target(workspace=workspace, user_id=user_id)
+    wallet = Wallet.objects.get(workspace=workspace)
+    if cap is None:
+        MemberCap.objects.filter(wallet=wallet, member_id=target.user_id).delete()
+    else:
+        MemberCap.objects.update_or_create(wallet=wallet, member_id=target.user_id, defaults={"monthly_cap": cap})
+    return target
+
+
 def _spend_give_back(*, hold: Hold, amount: int) -> None:
-    if hold.spend_month is None or amount <= 0:
+    if amount <= 0:
         return
-    MemberSpend.objects.filter(wallet_id=hold.wallet_id, member_id=hold.member_id, month=hold.spend_month).update(
-        amount=F("amount") - amount
-    )
+    if hold.spend_month is not None:
+        MemberSpend.objects.filter(wallet_id=hold.wallet_id, member_id=hold.member_id, month=hold.spend_month).update(
+            amount=F("amount") - amount
+        )
+    if hold.budget_id is not None and hold.budget_month is not None:
+        budget_give_back(budget_id=hold.budget_id, month=hold.budget_month, amount=amount)
+
+
+# ---- budgets (a spender's own credit limit on a wallet: API keys) ---------------------------
+def budget_create(*, wallet: Wallet, label: str, lifetime_limit: int | None, monthly_limit: int | None) -> Budget:
+    return Budget.objects.create(wallet=wallet, label=label[:120], lifetime_limit=lifetime_limit,
+                                 monthly_limit=monthly_limit)
+
+
+def budget_set_limits(*, budget_id: int, lifetime_limit: int | None, monthly_limit: int | None) -> None:
+    """New limits apply to the next hold; what is held or spent already still counts."""
+    Budget.objects.filter(pk=budget_id).update(lifetime_limit=lifetime_limit, monthly_limit=monthly_limit)
 
 
 # ---- holds --------------------------------------------------------------------------------
-@transaction.atomic
-def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None) -> Hold:
+def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None, budget_id: int | None = None,
+               savepoint: bool = True) -> Hold:
     """Reserve `amount` if the available credits cover it, else raise InsufficientCredits.
 
     With a member, their monthly spend is checked against their cap (if any) and taken in the
-    same transaction (MemberCapExceeded); whichever refuses, the transaction rolls back and
-    nothing remains. Returns the hold, built from the written values (no re-read)."""
+    same transaction (MemberCapExceeded); with a budget (an API key's credit limit), its lifetime
+    and monthly limits likewise (BudgetExceeded). Whichever refuses, the transaction rolls back
+    and nothing remains. Returns the hold, built from the written values (no re-read)."""
     if amount <= 0:
         raise ValueError("A hold must be positive.")
+    # savepoint=False is for callers whose transaction ends with the hold (generation_submit,
+    # chat_open): a refusal ends that transaction anyway, and SAVEPOINT plus RELEASE would be two
+    # more round trips on every submit. Callers that catch a refusal and go on keep the default.
+    with transaction.atomic(savepoint=savepoint):
+        return _hold_place(wallet=wallet, amount=amount, generation=generation, member=member, budget_id=budget_id)
+
+
+def _hold_place(*, wallet: Wallet, amount: int, generation, member, budget_id: int | None) -> Hold:
     spend_month = _spend_take(wallet=wallet, member=member, amount=amount) if member is not None else None
-    values = {
+    budget_month = month_start() if budget_id is not None else None
+    if budget_id is not None and budget_month is not None and not budget_take(budget_id=budget_id,
+                                                                              month=budget_month, amount=amount):
+        raise BudgetExceeded("This API key's credit limit would be passed; raise it on the API keys page.")
+    values: dict[str, Any] = {
         "wallet": wallet.pk, "generation": generation.pk if generation is not None else None,
         "member": member.pk if member is not None else None, "amount": amount, "state": Hold.State.OPEN,
-        "created_at": timezone.now(), "spend_month": spend_month,
+        "created_at": timezone.now(), "spend_month": spend_month, "budget": budget_id, "budget_month": budget_month,
     }
-    moved = _move(
+    moved = wallet_move(
         wallet_id=wallet.pk, kind=LedgerEntry.Kind.HOLD, held_delta=amount, generation_id=values["generation"],
         actor_id=values["member"], reason="Hold for generation", new_hold=values,
     )
     if moved is None:
         raise InsufficientCredits("Not enough credits for this generation.")
     hold = Hold(
-        pk=moved[1], wallet_id=wallet.pk, generation=generation, member=member, amount=amount,
-        state=Hold.State.OPEN, created_at=values["created_at"], spend_month=spend_month,
+        pk=moved.hold_id, wallet_id=wallet.pk, generation=generation, member=member, amount=amount,
+        state=Hold.State.OPEN, created_at=values["created_at"], spend_month=spend_month, budget_id=budget_id,
+        budget_month=budget_month,
     )
     hold._state.adding, hold._state.db = False, connection.alias
+    transaction.on_commit(lambda: hold_event("placed", amount))  # counted only if it sticks
     return hold
 
 
@@ -230,7 +187,7 @@ def _settle(*, hold: Hold, state: str, captured: int | None, reason: str) -> boo
         if not flipped:
             return False
         _spend_give_back(hold=hold, amount=hold.amount - (captured or 0))
-        moved = _move(
+        moved = wallet_move(
             wallet_id=hold.wallet_id,
             kind=LedgerEntry.Kind.CAPTURE if state == Hold.State.CAPTURED else LedgerEntry.Kind.RELEASE,
             amount=-(captured or 0), held_delta=-hold.amount, hold_id=hold.pk, generation_id=hold.generation_id,
@@ -240,6 +197,8 @@ def _settle(*, hold: Hold, state: str, captured: int | None, reason: str) -> boo
             # Cannot happen while balance >= held (captured <= amount); if the wallet was tampered
             # with, refuse loudly and roll the flip back rather than settle without an entry.
             raise RuntimeError(f"wallet {hold.wallet_id} refused settling hold {hold.pk}; run wallet_audit")
+        event = "captured" if state == Hold.State.CAPTURED else "released"
+        transaction.on_commit(lambda: hold_event(event, captured if captured is not None else hold.amount))
         return True
 
 

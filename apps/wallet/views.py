@@ -11,10 +11,10 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.services import workspace_for_user
 from apps.catalog.models import AIModel
+from apps.catalog.money import format_credits
 
 from .errors import RedemptionError
 from .models import LedgerEntry, Wallet
-from .money import format_credits
 from .selectors import ledger_csv_rows, ledger_entries, ledger_filters_from, wallet_summary
 from .services import wallet_redeem
 

@@ -13,7 +13,6 @@ from apps.accounts.services import (
     invitation_accept,
     membership_leave,
     membership_remove,
-    membership_set_cap,
     membership_set_role,
     team_create,
     team_invite,
@@ -21,7 +20,8 @@ from apps.accounts.services import (
     workspace_switch,
 )
 from apps.wallet.models import Wallet
-from apps.wallet.services import hold_place
+from apps.wallet.selectors import member_cap
+from apps.wallet.services import hold_place, member_cap_set
 
 pytestmark = pytest.mark.django_db
 
@@ -72,16 +72,16 @@ def test_invitation_checks_email_expiry_and_reuse(team, owner, make_user):
 
 def test_only_owners_and_admins_manage(team, owner, teammate, outsider):
     assert _code(team_invite, workspace=team, actor=teammate, email="x@example.com") == "forbidden"
-    assert _code(membership_set_cap, workspace=team, actor=teammate, user_id=teammate.pk, cap=1) == "forbidden"
+    assert _code(member_cap_set, workspace=team, actor=teammate, user_id=teammate.pk, cap=1) == "forbidden"
     assert _code(membership_set_role, workspace=team, actor=teammate, user_id=teammate.pk, role="admin") == "forbidden"
     assert _code(membership_remove, workspace=team, actor=teammate, user_id=owner.pk) == "forbidden"
-    assert _code(membership_set_cap, workspace=team, actor=outsider, user_id=teammate.pk, cap=1) == "not_found"
+    assert _code(member_cap_set, workspace=team, actor=outsider, user_id=teammate.pk, cap=1) == "not_found"
     membership_set_role(workspace=team, actor=owner, user_id=teammate.pk, role="admin")
     # An admin manages members but cannot touch owners.
     assert _code(membership_set_role, workspace=team, actor=teammate, user_id=owner.pk, role="member") == "forbidden"
     assert _code(team_invite, workspace=team, actor=teammate, email="o@example.com", role="owner") == "forbidden"
-    membership_set_cap(workspace=team, actor=teammate, user_id=teammate.pk, cap=5_000)
-    assert Membership.objects.get(workspace=team, user=teammate).monthly_cap == 5_000
+    member_cap_set(workspace=team, actor=teammate, user_id=teammate.pk, cap=5_000)
+    assert member_cap(workspace=team, user=teammate) == 5_000
 
 
 def test_last_owner_cannot_leave_or_be_demoted(team, owner, teammate):
@@ -99,6 +99,7 @@ def test_personal_workspace_cannot_be_left(owner):
 
 
 def test_removed_member_falls_back_to_personal_and_cannot_spend_the_pool(team, owner, teammate):
+    member_cap_set(workspace=team, actor=owner, user_id=teammate.pk, cap=3_000)
     workspace_switch(user=teammate, workspace_id=team.pk)
     assert workspace_for_user(user=teammate) == team
     membership_remove(workspace=team, actor=owner, user_id=teammate.pk)
@@ -106,6 +107,7 @@ def test_removed_member_falls_back_to_personal_and_cannot_spend_the_pool(team, o
     assert teammate.current_workspace.kind == "personal"
     assert workspace_for_user(user=teammate, workspace_id=team.pk) is None
     assert _code(workspace_switch, user=teammate, workspace_id=team.pk) == "not_found"
+    assert member_cap(workspace=team, user=teammate) is None  # a rejoining member starts uncapped
 
 
 def test_switch_only_into_own_workspaces(team, teammate, outsider):
@@ -115,7 +117,7 @@ def test_switch_only_into_own_workspaces(team, teammate, outsider):
 
 # ---- pages --------------------------------------------------------------------------------
 def test_team_page_shows_spend_against_caps(client, team, owner, teammate):
-    membership_set_cap(workspace=team, actor=owner, user_id=teammate.pk, cap=20_000)
+    member_cap_set(workspace=team, actor=owner, user_id=teammate.pk, cap=20_000)
     hold_place(wallet=Wallet.objects.get(workspace=team), amount=5_000, member=teammate)
     client.force_login(owner)
     page = client.get(reverse("teams:detail", args=[team.pk])).content.decode()
@@ -150,7 +152,7 @@ def test_outsider_gets_404_on_every_team_endpoint(client, team, owner, teammate,
         assert client.post(reverse(name, args=args), data).status_code == 404, name
     assert client.get(reverse("teams:accept", args=["not-a-token"])).status_code == 404
     assert Membership.objects.filter(workspace=team).count() == 2
-    assert Membership.objects.get(workspace=team, user=teammate).monthly_cap is None
+    assert member_cap(workspace=team, user=teammate) is None
 
 
 def test_accept_page_flow(client, django_capture_on_commit_callbacks, team, owner, make_user):
@@ -174,9 +176,9 @@ def test_accept_page_flow(client, django_capture_on_commit_callbacks, team, owne
 def test_cap_form_and_switcher(client, team, owner, teammate):
     client.force_login(owner)
     client.post(reverse("teams:cap", args=[team.pk, teammate.pk]), {"cap": "12.5"})
-    assert Membership.objects.get(workspace=team, user=teammate).monthly_cap == 12_500
+    assert member_cap(workspace=team, user=teammate) == 12_500
     client.post(reverse("teams:cap", args=[team.pk, teammate.pk]), {"cap": ""})
-    assert Membership.objects.get(workspace=team, user=teammate).monthly_cap is None
+    assert member_cap(workspace=team, user=teammate) is None
     response = client.post(reverse("teams:switch"), {"workspace": team.pk, "next": "https://evil.example/"})
     assert response["Location"] == reverse("studio:gallery")
     owner.refresh_from_db()
@@ -191,3 +193,18 @@ def test_create_team_and_leave_via_pages(client, owner, teammate, team):
     client.force_login(teammate)
     assert client.post(reverse("teams:leave", args=[team.pk]))["Location"] == reverse("teams:list")
     assert not Membership.objects.filter(workspace=team, user=teammate).exists()
+
+
+def test_the_invitation_page_names_team_and_inviter_only_to_the_invited_address(client, team, owner, make_user):
+    _, token = team_invite(workspace=team, actor=owner, email="joiner@example.com")
+    path = reverse("teams:accept", args=[token])
+    client.force_login(make_user("someone-else@example.com"))  # holds the link, is not the invitee
+    for response in (client.get(path), client.post(path)):
+        page = response.content.decode()
+        assert response.status_code == 403
+        assert "Studio Team" not in page and "owner@example.com" not in page and "joiner@example.com" not in page
+        assert "j***@example.com" in page and "invitation_email_mismatch" in page
+    assert not Membership.objects.filter(workspace=team, user__email="someone-else@example.com").exists()
+    client.force_login(make_user("Joiner@Example.com"))
+    page = client.get(path).content.decode()
+    assert "Join Studio Team" in page and "owner@example.com" in page and "Accept and join" in page

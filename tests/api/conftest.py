@@ -1,3 +1,4 @@
+from tests.fakes.fixtures import fake_upstream  # noqa: F401  (the fake upstream for API tests)
 import pytest
 
 from apps.accounts.services import user_onboard

@@ -17,8 +17,8 @@ def error_of(response, status):
 
 def test_key_is_stored_hashed_and_shown_once(api_key, member):
     key = ApiKey.objects.get()
-    assert api_key.secret.startswith("atl_") and len(api_key.secret) > 40
-    assert key.prefix == api_key.secret[:12]
+    assert api_key.secret.startswith("sk_") and len(api_key.secret) > 40
+    assert key.prefix == api_key.secret[:11] and key.kind == "secret"
     assert api_key.secret not in {key.secret_hash, key.prefix, key.name}
     assert len(key.secret_hash) == 64
     assert key.workspace == member.current_workspace
@@ -47,15 +47,25 @@ def test_missing_or_invalid_key_is_401_with_a_code(client, member, header, code)
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_revoked_key_is_401(client, auth, api_key, member):
+def test_revoked_key_is_401_invalid_api_key(client, auth, api_key, member):
     assert api_key_revoke(user=member, key_id=api_key.key.pk) is True
     assert api_key_revoke(user=member, key_id=api_key.key.pk) is False
-    assert error_of(client.get("/v1/balance", **auth), 401)["code"] == "api_key_revoked"
+    error = error_of(client.get("/v1/balance", **auth), 401)
+    assert error["code"] == "invalid_api_key" and "revoked" in error["message"]
 
 
-def test_expired_key_is_401(client, auth, api_key):
+def test_expired_key_is_403(client, auth, api_key):
     ApiKey.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert error_of(client.get("/v1/balance", **auth), 401)["code"] == "api_key_expired"
+    assert error_of(client.get("/v1/balance", **auth), 403)["code"] == "api_key_expired"
+
+
+def test_keys_made_before_key_kinds_keep_working(client, member):
+    import hashlib
+
+    secret = "atl_" + "x" * 43
+    ApiKey.objects.create(user=member, workspace=member.current_workspace, name="old", prefix=secret[:12],
+                          secret_hash=hashlib.sha256(secret.encode()).hexdigest())
+    assert client.get("/v1/balance", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
 
 
 def test_key_of_a_member_who_left_the_team_stops_working(client, team, teammate):
@@ -71,7 +81,7 @@ def test_cannot_create_a_key_for_someone_elses_workspace(team, outsider):
 
     with pytest.raises(ApiError) as caught:
         api_key_create(user=outsider, workspace=team, name="sneaky")
-    assert caught.value.status == 404
+    assert caught.value.kind == "not_found" and caught.value.code == "not_found"
 
 
 def test_session_login_is_not_api_auth(client, member):

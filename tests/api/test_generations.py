@@ -1,8 +1,10 @@
 import json
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from apps.api.services import api_key_create
@@ -33,7 +35,11 @@ def test_submit_and_get_a_generation_end_to_end(client, auth, member, eager):
     assert body["charged"] == "0.6" and body["error"] is None
     assert len(body["outputs"]) == 2
     output = body["outputs"][0]
-    assert output["url"].startswith("http") and output["url"].endswith(".webp")  # flux-schnell: output_format webp
+    assert output["url"].startswith("http") and urlsplit(output["url"]).path.endswith(".webp")  # output_format webp
+    # A signed link: it downloads the file itself, with no session or key.
+    signed = urlsplit(output["url"])
+    content = Client().get(f"{signed.path}?{signed.query}").getvalue()
+    assert content[:4] == b"RIFF" and content[8:12] == b"WEBP"
     assert output["thumbnail_url"].startswith("http") and output["optimized_url"].startswith("http")
     assert body["routing"] == {"upstream": "Sandbox", "adapter": "sandbox", "failover": False, "attempts": 1}
     wallet = Wallet.objects.get(workspace=member.current_workspace)
@@ -54,7 +60,7 @@ def test_validation_errors_name_each_field(client, auth):
 
 @pytest.mark.parametrize("body, code, status", [
     ({"params": {"prompt": "x"}}, "invalid_request", 400),
-    ({"model": "no-such-model", "params": {}}, "model_not_found", 404),
+    ({"model": "no-such-model", "params": {}}, "invalid_model", 404),
     ({"model": "flux-schnell", "prompt": "top-level"}, "invalid_request", 400),
     ({"model": "flux-schnell", "params": "prompt"}, "invalid_request", 400),
 ])
@@ -76,7 +82,7 @@ def test_disabled_model_is_refused(client, auth):
     AIModel.objects.filter(slug="flux-schnell").update(enabled=False)
     response = post(client, auth, SUBMIT)
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "model_not_found"
+    assert response.json()["error"]["code"] == "invalid_model"
 
 
 def test_insufficient_credits_is_402(client, auth):
@@ -89,15 +95,16 @@ def test_idempotency_replay_and_reuse_with_another_body(client, auth, member):
     first = post(client, auth, SUBMIT, HTTP_IDEMPOTENCY_KEY="job-1")
     assert first.status_code == 202
     again = post(client, auth, SUBMIT, HTTP_IDEMPOTENCY_KEY="job-1")
-    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
-    assert again.json()["id"] == first.json()["id"]
+    # Reference 003: the first answer (status and body) is replayed.
+    assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
     assert Generation.objects.count() == 1
     assert Wallet.objects.get(workspace=member.current_workspace).held == 600  # held once
 
     other = post(client, auth, {"model": "flux-schnell", "params": {"prompt": "something else"}},
                  HTTP_IDEMPOTENCY_KEY="job-1")
     assert other.status_code == 409
-    assert other.json()["error"]["code"] == "idempotency_key_reused"
+    assert other.json()["error"]["code"] == "idempotency_conflict"
     assert Generation.objects.count() == 1
     fresh = post(client, auth, SUBMIT, HTTP_IDEMPOTENCY_KEY="job-2")
     assert fresh.status_code == 202 and Generation.objects.count() == 2
@@ -164,4 +171,4 @@ def test_music_generation_lists_songs(client, member, eager):
     assert job["price"] == "15"  # 1.5 credits per second x 10 s
     song = job["songs"][0]
     assert song["audio_url"] == job["outputs"][0]["url"] and song["audio_url"].startswith("http")
-    assert song["title"] and song["lyrics"] == ""
+    assert song["title"] and song["lyrics"]  # the sandbox writes lyrics when none were given, as lyric models do

@@ -16,15 +16,16 @@ def slugs(cards):
 
 def test_gallery_filters_combine(catalog):
     everything = catalog_gallery()
-    assert len(everything.cards) == AIModel.objects.filter(enabled=True).count()
+    assert len(everything.cards) == AIModel.objects.offered().count() < AIModel.objects.filter(enabled=True).count()
+    assert "sora-2" not in slugs(everything.cards)  # retired: kept for history, not offered
     assert "Google" in everything.vendors and ("end-frame", "End frame (start and end frames)") in everything.capabilities
     videos = slugs(catalog_gallery(modality="video").cards)
     assert {"veo-3", "seedance-2"} <= videos and "gpt-image-1" not in videos
     google_video = slugs(catalog_gallery(modality="video", vendor="Google").cards)
-    assert google_video == {"veo-3", "veo-3-fast", "veo-3.1"}
+    assert google_video == {"veo-3", "veo-3-fast", "veo-3.1", "veo-3.1-fast", "veo-3.1-lite"}
     end_frames = slugs(catalog_gallery(capability="end-frame").cards)
     assert "kling-2.1" in end_frames and "veo-3" not in end_frames
-    assert slugs(catalog_gallery(query="gemini-2.5-flash-image").cards) == {"nano-banana"}  # alias search
+    assert slugs(catalog_gallery(query="gemini-3.1-flash-image").cards) == {"nano-banana-2"}  # alias search
     assert slugs(catalog_gallery(query="flux kontext").cards) == {"flux-kontext-pro", "flux-kontext-max"}
     assert catalog_gallery(query="no such thing at all").cards == []
 
@@ -108,3 +109,22 @@ def test_text_model_from_the_web_form_uses_the_prompt(client, make_user, eager):
     assert generation.status == "succeeded", generation.error_message
     assert generation.result_text
     assert generation.charged <= generation.price
+
+
+def test_the_model_page_shows_when_the_entry_was_checked_and_what_is_unconfirmed(client, catalog):
+    page = client.get("/models/grok-imagine-1.5-video/").content.decode()
+    assert 'data-testid="checked-at"' in page and "2026-12-01" in page
+    assert "not xAI&#x27;s own pricing page" in page or "not xAI's own pricing page" in page
+
+
+def test_a_retired_model_page_says_so_and_its_quote_refuses(client, catalog):
+    page = client.get("/models/sora-2/").content.decode()
+    assert 'data-testid="retired"' in page and "2026-09-24" in page
+    response = client.post("/models/sora-2/price", {"prompt": "x"}, HTTP_HX_REQUEST="true")
+    assert "retired on 2026-09-24" in response.content.decode()
+
+
+def test_every_catalog_entry_has_a_checked_date():
+    from apps.catalog.data import all_models
+
+    assert [e["slug"] for e in all_models() if not e.get("checked_at")] == []

@@ -111,7 +111,7 @@ def test_messages_accepts_openai_chat_and_json_text():
 @pytest.mark.parametrize("messages, message", [
     ({"role": "user"}, "Messages must be a non-empty list of {role, content} objects."),
     ("not json", "Messages must be a list of {role, content} objects (invalid JSON)."),
-    ([{"role": "robot", "content": "hi"}], "Messages item 1: role must be one of system, user, assistant (got 'robot')."),
+    ([{"role": "robot", "content": "hi"}], "Messages item 1: role must be one of system, developer, user, assistant (got 'robot')."),
     ([{"role": "user", "content": ""}], "Messages item 1: content must not be empty."),
     ([{"role": "user", "content": 3}], "Messages item 1: content must be text or a non-empty list of content parts."),
     ([{"role": "user", "content": "hi", "tools": []}], "Messages item 1 has unknown keys: tools."),

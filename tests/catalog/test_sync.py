@@ -14,7 +14,7 @@ from apps.catalog.services import catalog_check_entry, catalog_sample_params, ca
 
 ENTRIES = all_models()
 REAL_ADAPTERS = {"openai", "openai_video", "replicate", "fal", "gemini", "veo", "ark", "elevenlabs", "pollinations",
-                 "comfyui", "a1111", "openai_compat"}
+                 "comfyui", "a1111", "openai_compat", "xai"}
 
 
 def test_catalog_has_fifty_real_models_in_every_modality():
@@ -116,8 +116,11 @@ def test_invalid_entry_stops_the_sync_before_writing(db):
 
 def test_model_find_by_slug_and_alias(db):
     catalog_sync(entries=ENTRIES)
-    assert model_find(slug_or_alias="gemini-2.5-flash-image").slug == "nano-banana"
+    assert model_find(slug_or_alias="gemini-3.1-flash-image").slug == "nano-banana-2"
     assert model_find(slug_or_alias="veo-3").slug == "veo-3"
+    # A retired model's alias no longer resolves (the model is kept for its history).
+    assert model_find(slug_or_alias="gemini-2.5-flash-image") is None
+    assert model_find(slug_or_alias="gemini-2.5-flash-image", include_retired=True).slug == "nano-banana"
     assert model_find(slug_or_alias="no-such-model") is None
 
 

@@ -7,8 +7,10 @@
     POST   /api/v3/images/generations               -> {"data": [{"url", "size"}], "usage"} (Seedream)
 
 Settings are read from top-level fields or from --commands in the prompt text, not both (like
-Ark's strict check). Errors are {"error": {"code", "message", "param", "type"}}. A bearer key
-containing "invalid" or starting with "bad" is refused; a model id containing "missing" does
+Ark's strict check), and only the fields each model takes (MODELS: Seedance 2 has no
+camera_fixed; Lite t2v takes no image, Lite i2v needs one; reference media only where the model
+takes them, never mixed with frames). Errors are {"error": {"code", "message", "param", "type"}}.
+A bearer key containing "invalid" or starting with "bad" is refused; a model id not in MODELS does
 not exist; a prompt containing "forbidden" is refused at creation (InputTextSensitiveContentDetected); one
 containing "unsafe video" fails late with OutputVideoSensitiveContentDetected; fail_late fails
 with InternalServiceError. A task is "queued" until its first poll, then "running"."""
@@ -23,6 +25,26 @@ RATIOS = {"16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21", "adaptive"}
 RESOLUTIONS = {"480p", "720p", "1080p"}
 ROLES = {"image_url": {"first_frame", "last_frame", "reference_image"}, "video_url": {"reference_video"},
          "audio_url": {"reference_audio"}}
+# What each Seedance model takes: text to video or not, the content roles, resolutions, durations,
+# and the generation fields it reads from the body (Seedance 2 has no camera_fixed; ComfyUI's
+# Seedance2TaskCreationRequest). Lite is two models: t2v takes no image, i2v needs one.
+ROLES_1_0 = {"first_frame", "last_frame"}
+ROLES_2_0 = {"first_frame", "last_frame", "reference_image", "reference_video", "reference_audio"}
+FIELDS_1 = {"ratio", "resolution", "duration", "seed", "camera_fixed", "watermark", "framespersecond"}
+FIELDS_2 = {"ratio", "resolution", "duration", "seed", "watermark", "generate_audio"}
+MODELS = {
+    "seedance-1-0-pro-250528": {"t2v": True, "roles": ROLES_1_0, "durations": (2, 12), "fields": FIELDS_1},
+    "seedance-1-0-pro-fast-251015": {"t2v": True, "roles": {"first_frame"}, "durations": (2, 12), "fields": FIELDS_1},
+    "seedance-1-0-lite-t2v-250428": {"t2v": True, "roles": set(), "durations": (2, 12), "fields": FIELDS_1},
+    "seedance-1-0-lite-i2v-250428": {"t2v": False, "roles": ROLES_1_0 | {"reference_image"}, "durations": (2, 12),
+                                     "fields": FIELDS_1},
+    "seedance-1-5-pro-251215": {"t2v": True, "roles": ROLES_1_0, "durations": (4, 12),
+                                "fields": FIELDS_1 | {"generate_audio"}},
+    "dreamina-seedance-2-0-260128": {"t2v": True, "roles": ROLES_2_0, "durations": (4, 15), "fields": FIELDS_2},
+    "dreamina-seedance-2-0-fast-260128": {"t2v": True, "roles": ROLES_2_0, "durations": (4, 15), "fields": FIELDS_2,
+                                          "resolutions": {"480p", "720p"}},
+}
+LIMITS_2_0 = {"reference_image": 9, "reference_video": 3, "reference_audio": 3}
 COMMAND = re.compile(r"--(\w+)\s+(\S+)")
 ALIASES = {"rt": "ratio", "rs": "resolution", "dur": "duration", "cf": "camera_fixed", "camerafixed": "camera_fixed",
            "wm": "watermark", "fps": "framespersecond", "framepersecond": "framespersecond"}
@@ -52,9 +74,11 @@ def _invalid(param: str, value, why: str) -> FakeResponse:
                      "InvalidParameter", param)
 
 
-def _settings(body: dict, text: str) -> tuple[dict, FakeResponse | None]:
-    fields = {k: body[k] for k in ("ratio", "resolution", "duration", "seed", "camera_fixed", "watermark",
-                                   "generate_audio", "framespersecond") if k in body}
+def _settings(body: dict, text: str, spec: dict) -> tuple[dict, FakeResponse | None]:
+    fields = {k: body[k] for k in body if k not in ("model", "content", "return_last_frame", "callback_url")}
+    unknown = sorted(set(fields) - spec["fields"])
+    if unknown:
+        return {}, _invalid(unknown[0], fields[unknown[0]], f"not supported by the model {body['model']}")
     commands = {ALIASES.get(k, k): v for k, v in COMMAND.findall(text)}
     if fields and commands:
         return {}, ark_error(400, "Generation settings must be given either as request fields or as text commands, "
@@ -71,15 +95,38 @@ def _settings(body: dict, text: str) -> tuple[dict, FakeResponse | None]:
         settings[key] = value
     if settings.get("ratio", "16:9") not in RATIOS:
         return {}, _invalid("ratio", settings["ratio"], "unsupported ratio")
-    if settings.get("resolution", "720p") not in RESOLUTIONS:
-        return {}, _invalid("resolution", settings["resolution"], "unsupported resolution")
+    if settings.get("resolution", "720p") not in spec.get("resolutions", RESOLUTIONS):
+        return {}, _invalid("resolution", settings["resolution"], f"unsupported resolution for {body['model']}")
+    low, high = spec["durations"]
     duration = settings.get("duration", 5)
-    if not isinstance(duration, int) or not 2 <= duration <= 15:
-        return {}, _invalid("duration", duration, "must be between 2 and 15 seconds")
+    if not isinstance(duration, int) or not (low <= duration <= high or duration == -1 and high == 15):
+        return {}, _invalid("duration", duration, f"must be between {low} and {high} seconds")
     seed = settings.get("seed", -1)
     if not isinstance(seed, int) or not -1 <= seed <= 4294967295:
         return {}, _invalid("seed", seed, "must be between -1 and 4294967295")
+    for flag in ("camera_fixed", "watermark", "generate_audio"):
+        if flag in settings and not isinstance(settings[flag], bool):
+            return {}, _invalid(flag, settings[flag], "must be a boolean")
     return settings, None
+
+
+def _check_roles(model: str, spec: dict, roles: list[str]) -> FakeResponse | None:
+    images = [r for r in roles if r in ("first_frame", "last_frame", "reference_image")]
+    if not spec["t2v"] and not images:
+        return _invalid("content", roles, f"the model {model} needs an image (image to video)")
+    for role in roles:
+        if role not in spec["roles"]:
+            return _invalid("content", role, f"the model {model} does not support the {role} role")
+    if "last_frame" in roles and "first_frame" not in roles:
+        return _invalid("content", roles, "a last_frame needs a first_frame")
+    frames = {"first_frame", "last_frame"} & set(roles)
+    if frames and set(roles) - frames:
+        return _invalid("content", roles, "first and last frames cannot be mixed with reference media")
+    limits = LIMITS_2_0 if "reference_video" in spec["roles"] else {"reference_image": 4}
+    for role, most in limits.items():
+        if roles.count(role) > most:
+            return _invalid("content", roles.count(role), f"at most {most} {role} items")
+    return None
 
 
 @route("POST", r"^/api/v3/contents/generations/tasks$", name="ark.create")
@@ -90,13 +137,16 @@ def create(req: FakeRequest) -> FakeResponse:
     body = req.json()
     if not isinstance(body, dict) or not body.get("model"):
         return ark_error(400, "The parameter `model` is required.", "MissingParameter", "model")
-    if "missing" in body["model"]:
+    spec = MODELS.get(body["model"])
+    if spec is None:
         return ark_error(404, f"The model or endpoint {body['model']} does not exist or you do not have access to it.",
                          "InvalidEndpointOrModel.NotFound")
     content = body.get("content")
     if not isinstance(content, list) or not content:
         return ark_error(400, "The parameter `content` is required.", "MissingParameter", "content")
     texts = [item.get("text", "") for item in content if item.get("type") == "text"]
+    if len(texts) > 1:
+        return _invalid("content", len(texts), "at most one text item")
     roles = []
     for index, item in enumerate(content):
         kind = item.get("type")
@@ -107,10 +157,11 @@ def create(req: FakeRequest) -> FakeResponse:
         if item.get("role", "first_frame") not in ROLES[kind]:
             return _invalid(f"content[{index}].role", item.get("role"), "unsupported role")
         roles.append(item.get("role", "first_frame"))
-    if "last_frame" in roles and "first_frame" not in roles:
-        return _invalid("content", roles, "a last_frame needs a first_frame")
+    problem = _check_roles(body["model"], spec, roles)
+    if problem:
+        return problem
     text = " ".join(texts)
-    settings, problem = _settings(body, text)
+    settings, problem = _settings(body, text, spec)
     if problem:
         return problem
     if "forbidden" in text.lower():

@@ -44,7 +44,7 @@ import httpx
 PROVIDER_MODULES = [
     "tests.fakes.replicate", "tests.fakes.fal", "tests.fakes.gemini", "tests.fakes.veo", "tests.fakes.ark",
     "tests.fakes.openai", "tests.fakes.pollinations", "tests.fakes.elevenlabs", "tests.fakes.comfyui",
-    "tests.fakes.a1111",
+    "tests.fakes.a1111", "tests.fakes.xai",
 ]
 
 # Headers that carry credentials: recorded only as "<scheme> ...<last 4>" so a test can check
@@ -52,7 +52,8 @@ PROVIDER_MODULES = [
 AUTH_HEADERS = {"authorization", "x-api-key", "xi-api-key", "x-goog-api-key", "api-key", "x-key"}
 
 REQUEST_FAULTS = {"latency", "error_rate", "status", "timeout", "malformed"}  # act on the request itself
-DEFAULT_CONFIG = {"job_seconds": 1.0, "instant": False, "timeout_seconds": 5.0}
+# stream_chunk_seconds: a pause between the chunks of a streamed answer (to drop a client midway).
+DEFAULT_CONFIG = {"job_seconds": 1.0, "instant": False, "timeout_seconds": 5.0, "stream_chunk_seconds": 0.0}
 FAULT_KEYS = {"route", "latency", "error_rate", "status", "retry_after", "timeout", "malformed", "never_finish",
               "fail_late", "count", "message", "code"}
 
@@ -199,6 +200,7 @@ class State:
             self.config: dict = dict(DEFAULT_CONFIG)
             self.faults: list[dict] = []
             self.requests: list[dict] = []
+            self.streams_abandoned = 0  # streamed answers whose client closed the connection midway
             # Wake every handler sleeping in a timeout/latency fault so it cannot leak into the next test.
             self._wake.set()
             self._wake = threading.Event()
@@ -410,6 +412,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(response)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (timeout tests)
+            if response.stream is not None:
+                with state.lock:
+                    state.streams_abandoned += 1
 
     def _send(self, response: FakeResponse):
         self.send_response(response.status)
@@ -420,10 +425,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Cache-Control", "no-cache")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            pause = float(state.config.get("stream_chunk_seconds") or 0)
             for chunk in response.stream:
                 if chunk:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                     self.wfile.flush()
+                    if pause:
+                        state.sleep(pause)
             self.wfile.write(b"0\r\n\r\n")
             return
         data, content_type = response.encoded()

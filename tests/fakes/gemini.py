@@ -25,6 +25,19 @@ STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSIO
 ASPECT_RATIOS = {"1:1": (64, 64), "2:3": (42, 64), "3:2": (64, 42), "3:4": (48, 64), "4:3": (64, 48),
                  "4:5": (52, 64), "5:4": (64, 52), "9:16": (36, 64), "16:9": (64, 36), "21:9": (64, 28)}
 IMAGE_SIZES = {"1K", "2K", "4K"}
+# Nano Banana 2 (gemini-3.1-flash-image) adds extra-wide and extra-tall ratios.
+WIDE_RATIOS = {"1:4": (16, 64), "4:1": (64, 16), "1:8": (8, 64), "8:1": (64, 8)}
+# Shut down on the Gemini API (deprecations page): they answer 404 like any unknown model.
+SHUT_DOWN = {"gemini-2.5-flash-image", "gemini-2.5-flash-image-preview", "gemini-3-pro-image-preview",
+             "gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.0-flash"}
+
+
+def shut_down(model: str) -> FakeResponse | None:
+    if model in SHUT_DOWN:
+        return google_error(404, f"models/{model} is not found for API version v1beta, or is not supported for "
+                                 "generateContent. Call ListModels to see the list of available models and their "
+                                 "supported methods.")
+    return None
 
 
 def google_error(status: int, message: str, code: str = "", details: list | None = None) -> FakeResponse:
@@ -60,7 +73,7 @@ def _image_part(width: int, height: int, seed: str, thought: bool = False) -> di
 
 @route("POST", r"^/v1beta/models/(?P<model>[\w.-]+):generateContent$", name="gemini.generate")
 def generate(req: FakeRequest) -> FakeResponse:
-    denied = refused(req)
+    denied = refused(req) or shut_down(req.match["model"])
     if denied:
         return denied
     body = req.json()
@@ -85,7 +98,8 @@ def generate(req: FakeRequest) -> FakeResponse:
         return _text(req, prompt, body)
     image_config = config.get("imageConfig") or {}
     ratio = image_config.get("aspectRatio", "1:1")
-    if ratio not in ASPECT_RATIOS:
+    ratios = {**ASPECT_RATIOS, **(WIDE_RATIOS if req.match["model"].startswith("gemini-3.1-flash") else {})}
+    if ratio not in ratios:
         return google_error(400, f"Unsupported aspect ratio: {ratio}")
     if "imageSize" in image_config and image_config["imageSize"] not in IMAGE_SIZES:
         return google_error(400, f"Unsupported image size: {image_config['imageSize']}")
@@ -102,7 +116,7 @@ def generate(req: FakeRequest) -> FakeResponse:
         return FakeResponse(json={"candidates": [{"content": {"role": "model", "parts": [
             {"text": "I can describe it instead: a quiet harbour at dawn."}]}, "finishReason": "STOP"}],
             "usageMetadata": usage})
-    width, height = ASPECT_RATIOS[ratio]
+    width, height = ratios[ratio]
     answer_parts = []
     if "pro" in req.match["model"]:
         answer_parts.append(_image_part(8, 8, "draft", thought=True))
@@ -182,7 +196,7 @@ def _speech(req: FakeRequest, prompt: str, config: dict) -> FakeResponse:
 
 @route("POST", r"^/v1beta/models/(?P<model>[\w.-]+):streamGenerateContent$", name="gemini.stream")
 def stream(req: FakeRequest) -> FakeResponse:
-    denied = refused(req)
+    denied = refused(req) or shut_down(req.match["model"])
     if denied:
         return denied
     if req.arg("alt") != "sse":

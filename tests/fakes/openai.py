@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import time
 
 from PIL import Image
@@ -22,6 +23,20 @@ IMAGE_SIZES = {
     "dall-e-3": {"1024x1024", "1792x1024", "1024x1792"},
     "dall-e-2": {"256x256", "512x512", "1024x1024"},
 }
+# What images/generations takes per model family (openai-python ImageGenerateParams): anything
+# else is "Unknown parameter"; input_fidelity and mask are edit-only.
+IMAGE_FIELDS = {
+    "gpt-image": {"model", "prompt", "n", "size", "quality", "background", "output_format", "output_compression",
+                  "moderation", "user", "partial_images", "stream"},
+    "dall-e-3": {"model", "prompt", "n", "size", "quality", "style", "response_format", "user"},
+    "dall-e-2": {"model", "prompt", "n", "size", "response_format", "user"},
+}
+EDIT_ONLY = {"gpt-image": {"input_fidelity", "mask"}, "dall-e-3": set(), "dall-e-2": {"mask"}}
+QUALITIES = {"gpt-image": {"low", "medium", "high", "auto"}, "dall-e-3": {"standard", "hd"}, "dall-e-2": {"standard"}}
+# gpt-image-2: WIDTHxHEIGHT, both sides divisible by 16, aspect ratio 1:3 to 3:1, at most 3840 per edge
+# and 3840x2160 worth of pixels, at least 655,360 pixels.
+FREE_SIZE_LIMITS = {"edge": 3840, "max_pixels": 3840 * 2160, "min_pixels": 655_360}
+KOKORO_VOICE = re.compile(r"^[abefhijpz][fm]_[a-z]+$")
 VOICES = {"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"}
 SPEECH_FORMATS = {"mp3": "audio/mpeg", "wav": "audio/wav", "aac": "audio/aac", "pcm": "audio/pcm",
                   "flac": "audio/flac", "opus": "audio/ogg"}
@@ -125,11 +140,88 @@ def _chat_stream(completion_id, created, body, words, finish, usage):
     return sse(events)
 
 
+# ---- moderation ---------------------------------------------------------------------------------
+MODERATION_MODELS = {"omni-moderation-latest", "omni-moderation-2024-09-26", "text-moderation-latest",
+                     "text-moderation-stable"}
+MODERATION_CATEGORIES = ("harassment", "hate", "illicit", "self-harm", "sexual", "violence")
+
+
+@route("POST", PREFIX + r"/moderations$", name="openai.moderations")
+def moderations(req: FakeRequest) -> FakeResponse:
+    """Flags any input containing BLOCKED_WORD (category "violence"), like the real endpoint's shape."""
+    denied = _auth(req)
+    if denied:
+        return denied
+    body = req.json()
+    _require(body, "input")
+    model = body.get("model", "omni-moderation-latest")
+    if model not in MODERATION_MODELS:
+        return openai_error(400, f"Invalid value for 'model': {model!r}.", "invalid_value")
+    inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    if not all(isinstance(item, (str, dict)) for item in inputs):
+        raise BadRequest("Invalid type for 'input': expected a string or an array of strings.")
+    results = []
+    for item in inputs:
+        text = item if isinstance(item, str) else str(item.get("text", ""))
+        hit = BLOCKED_WORD in text.lower()
+        categories = {name: hit and name == "violence" for name in MODERATION_CATEGORIES}
+        results.append({"flagged": hit, "categories": categories,
+                        "category_scores": {name: 0.99 if value else 0.001 for name, value in categories.items()}})
+    return FakeResponse(json={"id": state.new_id("modr-"), "model": model, "results": results})
+
+
 # ---- images -------------------------------------------------------------------------------------
 def _family(model: str) -> str:
-    if model.startswith("gpt-image"):
+    if model.startswith("gpt-image") or model.startswith("chatgpt-image"):
         return "gpt-image"
     return "dall-e-3" if model == "dall-e-3" else "dall-e-2"
+
+
+def _free_size_problem(size: str) -> str | None:
+    width, _, height = size.partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        return f"Invalid value: '{size}'. Use 'auto' or WIDTHxHEIGHT."
+    w, h = int(width), int(height)
+    limits = FREE_SIZE_LIMITS
+    if w % 16 or h % 16:
+        return f"Invalid size '{size}': width and height must both be divisible by 16."
+    if max(w, h) > limits["edge"] or w * h > limits["max_pixels"] or w * h < limits["min_pixels"]:
+        return f"Invalid size '{size}': outside the model's pixel and edge limits."
+    if max(w, h) > 3 * min(w, h):
+        return f"Invalid size '{size}': the aspect ratio must be between 1:3 and 3:1."
+    return None
+
+
+def _image_params_problem(body: dict, family: str, model: str, edit: bool) -> str | None:
+    allowed = IMAGE_FIELDS[family] | (EDIT_ONLY[family] if edit else set())
+    for name in body:
+        if name not in allowed:
+            return f"Unknown parameter: '{name}'."
+    if body.get("quality") not in (None, "") and body["quality"] not in QUALITIES[family]:
+        return (f"Invalid value: '{body['quality']}'. Supported values are: "
+                + ", ".join(f"'{q}'" for q in sorted(QUALITIES[family])) + ".")
+    if family != "gpt-image":
+        return None
+    fmt = body.get("output_format") or "png"
+    if body.get("background") not in (None, "", "auto", "transparent", "opaque"):
+        return f"Invalid value: '{body['background']}'. Supported values are: 'transparent', 'opaque', and 'auto'."
+    if body.get("background") == "transparent" and fmt == "jpeg":
+        return "Transparent background is not supported for jpeg output; use png or webp."
+    if body.get("moderation") not in (None, "", "low", "auto"):
+        return f"Invalid value: '{body['moderation']}'. Supported values are: 'low' and 'auto'."
+    if body.get("input_fidelity") not in (None, "", "low", "high"):
+        return f"Invalid value: '{body['input_fidelity']}'. Supported values are: 'low' and 'high'."
+    if "output_compression" in body and body["output_compression"] not in (None, ""):
+        try:
+            compression = int(body["output_compression"])
+        except (TypeError, ValueError):
+            return "Invalid type for 'output_compression': expected an integer."
+        if not 0 <= compression <= 100:
+            return (f"Invalid 'output_compression': integer out of range. Expected 0 <= output_compression <= 100, "
+                    f"but got {compression} instead.")
+        if fmt == "png" and compression < 100:
+            return "Compression less than 100 is only supported for the jpeg and webp output formats."
+    return None
 
 
 def _image_bytes(fmt: str, seed: str) -> bytes:
@@ -140,8 +232,12 @@ def _image_bytes(fmt: str, seed: str) -> bytes:
     return buffer.getvalue()
 
 
-def _images_response(body: dict, family: str) -> FakeResponse:
+def _images_response(body: dict, family: str, edit: bool = False) -> FakeResponse:
     prompt = body.get("prompt", "")
+    problem = _image_params_problem(body, family, str(body.get("model") or ""), edit)
+    if problem:
+        code = "unknown_parameter" if problem.startswith("Unknown parameter") else "invalid_value"
+        return openai_error(400, problem, code)
     if BLOCKED_WORD in prompt.lower():
         return openai_error(400, "Your request was rejected as a result of our safety system. Your prompt may "
                                  "contain text that is not allowed by our safety system.", "moderation_blocked")
@@ -151,12 +247,15 @@ def _images_response(body: dict, family: str) -> FakeResponse:
     if not 1 <= n <= 10:
         raise BadRequest(f"Invalid 'n': integer out of range. Expected 1 <= n <= 10, but got {n} instead.")
     size = body.get("size") or ("auto" if family == "gpt-image" else "1024x1024")
-    if size not in IMAGE_SIZES[family]:
+    free = str(body.get("model") or "").startswith("gpt-image-2")
+    if free and size not in IMAGE_SIZES[family]:
+        problem = _free_size_problem(size)
+        if problem:
+            raise BadRequest(problem)
+    elif size not in IMAGE_SIZES[family]:
         raise BadRequest(f"Invalid value: '{size}'. Supported values are: "
                          + ", ".join(f"'{s}'" for s in sorted(IMAGE_SIZES[family])) + ".")
     if family == "gpt-image":
-        if "response_format" in body:
-            raise BadRequest("Unknown parameter: 'response_format'.")
         fmt = body.get("output_format") or "png"
         if fmt not in {"png", "jpeg", "webp"}:
             raise BadRequest(f"Invalid value: '{fmt}'. Supported values are: 'png', 'jpeg', and 'webp'.")
@@ -164,7 +263,7 @@ def _images_response(body: dict, family: str) -> FakeResponse:
         return FakeResponse(json={
             "created": int(time.time()), "data": data, "background": body.get("background") or "opaque",
             "output_format": fmt, "quality": body.get("quality") or "medium",
-            "size": "1024x1024" if size == "auto" else size,
+            "size": "1024x1024" if size == "auto" else size,  # gpt-image-2 reports the size it made
             "usage": {"input_tokens": _words(prompt), "input_tokens_details": {"text_tokens": _words(prompt),
                                                                                "image_tokens": 0},
                       "output_tokens": 272 * n, "total_tokens": _words(prompt) + 272 * n},
@@ -206,7 +305,7 @@ def images_edit(req: FakeRequest) -> FakeResponse:
         except Exception:
             raise BadRequest("Invalid image file or mode for image 1, please check your image file.") from None
     _require(fields, "prompt")
-    return _images_response(fields, _family(fields.get("model") or "dall-e-2"))
+    return _images_response(fields, _family(fields.get("model") or "dall-e-2"), edit=True)
 
 
 # ---- speech -------------------------------------------------------------------------------------
@@ -220,7 +319,9 @@ def speech(req: FakeRequest) -> FakeResponse:
     if len(body["input"]) > 4096:
         raise BadRequest("[{'type': 'string_too_long', 'loc': ('body', 'input'), 'msg': 'String should have at "
                          "most 4096 characters'}]")
-    if body["voice"] not in VOICES:
+    # OpenAI-compatible Kokoro servers (Kokoro-FastAPI) take Kokoro's voice ids (af_heart, bm_george...).
+    voices = KOKORO_VOICE if str(body["model"]).startswith("kokoro") else VOICES
+    if not (voices.match(body["voice"]) if voices is KOKORO_VOICE else body["voice"] in VOICES):
         raise BadRequest(f"Invalid value: '{body['voice']}'. Supported values are: "
                          + ", ".join(f"'{v}'" for v in sorted(VOICES)) + ".")
     speed = float(body.get("speed") or 1.0)

@@ -3,7 +3,11 @@ for video models, the MP4) itself; GET /text/{prompt} answers plain text (or MP3
 openai-audio model). Its OpenAI-compatible POST /v1/chat/completions is served by the openai
 fake module (route openai.chat), which speaks the same wire format. Keys come as a
 Bearer header or ?key=. Errors: {"status", "success": false, "error": {"code", "message", ...}}.
-Keys starting with "bad" are refused (401); ones starting with "broke" have no pollen (402)."""
+Keys starting with "bad" are refused (401); ones starting with "broke" have no pollen (402).
+
+Query flags are read the way the gateway's zod schema reads them (z.coerce.boolean): any
+non-empty string is true, "false" included (interpret() shows what a query meant). With safe on,
+a prompt containing "forbidden" is blocked. Text model names are the enum of reference 002."""
 from __future__ import annotations
 
 from urllib.parse import unquote
@@ -13,7 +17,21 @@ from .core import FakeRequest, FakeResponse, error_format, route
 
 IMAGE_MODELS = {"flux", "turbo", "gptimage", "kontext", "seedream", "nanobanana", "nanobanana-pro"}
 VIDEO_MODELS = {"veo", "seedance"}
-TEXT_MODELS = {"openai", "openai-fast", "openai-large", "openai-audio", "mistral", "gemini", "deepseek", "claude"}
+TEXT_MODELS = {"openai", "openai-fast", "openai-large", "qwen-coder", "mistral", "openai-audio", "gemini", "gemini-fast",
+               "deepseek", "grok", "gemini-search", "chickytutor", "midijourney", "claude-fast", "claude",
+               "claude-large", "perplexity-fast", "perplexity-reasoning", "kimi", "gemini-large", "nova-fast", "glm",
+               "minimax", "nomnom"}
+FLAGS = ("enhance", "nologo", "private", "nofeed", "safe", "transparent", "audio")
+
+
+def coerce_boolean(raw: str | None) -> bool:
+    """zod's z.coerce.boolean on a query string: Boolean(value), so "false" is true."""
+    return bool(raw)
+
+
+def interpret(query: dict) -> dict:
+    """The flags a request's query sets, as the gateway reads them (query values are lists)."""
+    return {name: coerce_boolean((query.get(name) or [None])[0]) for name in FLAGS}
 VOICES = {"alloy", "echo", "fable", "onyx", "nova", "shimmer", "coral", "sage", "ash"}
 CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 402: "PAYMENT_REQUIRED", 403: "FORBIDDEN", 404: "NOT_FOUND",
          429: "RATE_LIMITED", 500: "INTERNAL_ERROR"}
@@ -66,7 +84,7 @@ def image(req: FakeRequest) -> FakeResponse:
     model = req.arg("model", "flux")
     if model not in IMAGE_MODELS | VIDEO_MODELS:
         return pollinations_error(400, f"Model {model} not found", field_errors={"model": ["Invalid enum value"]})
-    if "forbidden" in prompt.lower() and req.arg("safe") == "true":
+    if "forbidden" in prompt.lower() and coerce_boolean(req.arg("safe")):
         return pollinations_error(400, "Prompt blocked by the safety filter: NSFW content detected", "CONTENT_POLICY")
     width = _int_arg(req, "width", 1024, 16, 2048)
     height = _int_arg(req, "height", 1024, 16, 2048)

@@ -5,7 +5,10 @@
     GET  /v1/predictions/{id}                                                  -> prediction
     POST /v1/predictions/{id}/cancel                                           -> prediction
 
-Errors are problem+json bodies {"title", "detail", "status"}. A token containing "invalid" or
+Errors are problem+json bodies {"title", "detail", "status"}. Community models (VERSIONS) run by
+version only: the models endpoint answers 404 for them. The models tests run have their input
+schemas (SCHEMAS: required inputs, enums, ranges, types) and are refused with Replicate's 422
+detail when an input does not fit; others only need a prompt. A token containing "invalid" or
 starting with "bad" is refused (401). A prompt containing "forbidden" fails late with
 Replicate's NSFW message. Models whose name mentions video/veo/kling/wan (or inputs with a
 duration) answer one MP4 URL; music/audio ones a WAV; language models (llama, deepseek, ...) a
@@ -19,6 +22,125 @@ from . import media
 from .core import FakeRequest, FakeResponse, error_format, route, state
 
 VIDEO_WORDS = ("video", "veo", "kling", "wan", "seedance", "hailuo")
+# Community models run by version only (POST /v1/predictions); the models endpoint serves
+# official models. Versions as their Replicate pages publish them.
+VERSIONS = {
+    "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b": "stability-ai/sdxl",
+    "671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb": "meta/musicgen",
+    "f559560eb822dc509045f3921a1921234918b91739db4bf3daab2169b71c7a13": "jaaari/kokoro-82m",
+}
+COMMUNITY = set(VERSIONS.values()) | {"lightricks/ltx-video"}
+ASPECTS = ["1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21"]
+
+
+def _enum(*values):
+    return ("enum", list(values))
+
+
+def _range(kind, low=None, high=None):
+    return (kind, low, high)
+
+
+# Input schemas of the models tests run, from their Replicate API pages (field: spec); "required"
+# lists what the model cannot run without. Models not listed here only need a prompt.
+SCHEMAS = {
+    "black-forest-labs/flux-schnell": {"required": ["prompt"], "fields": {
+        "prompt": ("string",), "aspect_ratio": ("enum", ASPECTS), "num_outputs": _range("integer", 1, 4),
+        "num_inference_steps": _range("integer", 1, 4), "seed": _range("integer"),
+        "output_format": _enum("webp", "jpg", "png"), "output_quality": _range("integer", 0, 100),
+        "disable_safety_checker": ("boolean",), "go_fast": ("boolean",), "megapixels": _enum("1", "0.25")}},
+    "openai/gpt-image-1": {"required": ["openai_api_key", "prompt"], "fields": {
+        "openai_api_key": ("string",), "prompt": ("string",), "aspect_ratio": _enum("1:1", "3:2", "2:3"),
+        "input_fidelity": _enum("low", "high"), "input_images": ("array",),
+        "number_of_images": _range("integer", 1, 10), "quality": _enum("low", "medium", "high", "auto"),
+        "background": _enum("auto", "transparent", "opaque"), "output_compression": _range("integer", 0, 100),
+        "output_format": _enum("png", "jpeg", "webp"), "moderation": _enum("auto", "low"), "user_id": ("string",)}},
+    "stability-ai/sdxl": {"required": ["prompt"], "fields": {
+        "prompt": ("string",), "negative_prompt": ("string",), "image": ("string",), "mask": ("string",),
+        "width": _range("integer"), "height": _range("integer"), "num_outputs": _range("integer", 1, 4),
+        "scheduler": _enum("DDIM", "DPMSolverMultistep", "HeunDiscrete", "KarrasDPM", "K_EULER_ANCESTRAL",
+                           "K_EULER", "PNDM"),
+        "num_inference_steps": _range("integer", 1, 500), "guidance_scale": _range("number", 1, 50),
+        "prompt_strength": _range("number", 0, 1), "seed": _range("integer"),
+        "refine": _enum("no_refiner", "expert_ensemble_refiner", "base_image_refiner"),
+        "high_noise_frac": _range("number", 0, 1), "apply_watermark": ("boolean",), "lora_scale": _range("number", 0, 1),
+        "disable_safety_checker": ("boolean",)}},
+    "meta/musicgen": {"required": [], "fields": {
+        "prompt": ("string",), "model_version": _enum("stereo-melody-large", "stereo-large", "melody-large", "large"),
+        "duration": _range("integer"), "top_k": _range("integer"), "top_p": _range("number"),
+        "temperature": _range("number"), "classifier_free_guidance": _range("integer"),
+        "output_format": _enum("wav", "mp3"), "seed": _range("integer"), "continuation": ("boolean",),
+        "normalization_strategy": _enum("loudness", "clip", "peak", "rms"), "input_audio": ("string",)}},
+    "kwaivgi/kling-v2.1": {"required": ["prompt", "start_image"], "fields": {
+        "prompt": ("string",), "negative_prompt": ("string",), "start_image": ("string",), "end_image": ("string",),
+        "mode": _enum("standard", "pro"), "duration": _enum(5, 10)}},
+    "kwaivgi/kling-v3-video": {"required": ["prompt"], "fields": {
+        "prompt": ("string",), "negative_prompt": ("string",), "start_image": ("string",), "end_image": ("string",),
+        "mode": _enum("standard", "pro"), "aspect_ratio": _enum("16:9", "9:16", "1:1"),
+        "duration": _range("integer", 3, 15), "generate_audio": ("boolean",), "multi_prompt": ("string",)}},
+    "black-forest-labs/flux-2-pro": {"required": ["prompt"], "fields": {
+        "prompt": ("string",), "input_images": ("array",), "aspect_ratio": ("enum", [*ASPECTS, "custom",
+                                                                                      "match_input_image"]),
+        "resolution": _enum("match_input_image", "0.5 MP", "1 MP", "2 MP", "4 MP"),
+        "width": _range("integer", 256, 2048), "height": _range("integer", 256, 2048),
+        "safety_tolerance": _range("integer", 1, 5), "seed": _range("integer"),
+        "output_format": _enum("webp", "jpg", "png"), "output_quality": _range("integer", 0, 100)}},
+    "alibaba/wan-3": {"required": ["prompt"], "fields": {
+        "prompt": ("string",), "negative_prompt": ("string",), "resolution": _enum("480p", "720p", "1080p"),
+        "aspect_ratio": _enum("adaptive", "16:9", "9:16", "1:1", "4:3", "3:4"), "duration": _range("integer"),
+        "enable_prompt_expansion": ("boolean",), "seed": _range("integer")}},
+    "minimax/speech-02-hd": {"required": ["text"], "fields": {
+        "text": ("string",), "voice_id": ("string",), "speed": _range("number", 0.5, 2),
+        "volume": _range("number", 0, 10), "pitch": _range("integer", -12, 12),
+        "emotion": _enum("auto", "happy", "sad", "angry", "fearful", "disgusted", "surprised", "calm", "fluent",
+                         "neutral"),
+        "sample_rate": _enum(8000, 16000, 22050, 24000, 32000, 44100), "bitrate": _enum(32000, 64000, 128000, 256000),
+        "channel": _enum("mono", "stereo"), "audio_format": _enum("mp3", "wav", "flac", "pcm"),
+        "language_boost": ("string",), "english_normalization": ("boolean",), "subtitle_enable": ("boolean",)}},
+    "jaaari/kokoro-82m": {"required": ["text"], "fields": {
+        "text": ("string",), "speed": _range("number", 0.1, 5),
+        "voice": _enum("af", "af_bella", "af_sarah", "am_adam", "am_michael", "bf_emma", "bf_isabella", "bm_george",
+                       "bm_lewis", "af_nicole", "af_sky")}},
+}
+TYPES = {"string": str, "boolean": bool, "array": list}
+
+
+def _input_problem(model: str, payload: dict) -> str | None:
+    """Replicate's 422 detail for an input its schema refuses (cog's validation wording)."""
+    schema = SCHEMAS.get(model)
+    if schema is None:
+        if not str(payload.get("prompt", "")).strip():
+            return "- input: prompt is required"
+        count = payload.get("num_outputs", 1)
+        if not isinstance(count, int) or not 1 <= count <= 4:
+            return "- input.num_outputs: Must be less than or equal to 4"
+        return None
+    for name in schema["required"]:
+        if payload.get(name) in (None, ""):
+            return f"- input: {name} is required"
+    for name, value in payload.items():
+        spec = schema["fields"].get(name)
+        if spec is None:
+            continue  # unknown inputs are ignored by cog models
+        kind = spec[0]
+        if kind == "enum":
+            if value not in spec[1]:
+                return f"- input.{name}: {name} must be one of the following: " + ", ".join(
+                    f'"{choice}"' for choice in spec[1])
+            continue
+        if kind in TYPES:
+            if not isinstance(value, TYPES[kind]):
+                return f"- input.{name}: Invalid type. Expected: {kind}, given: {type(value).__name__}"
+            continue
+        numeric = (int,) if kind == "integer" else (int, float)
+        if isinstance(value, bool) or not isinstance(value, numeric):
+            return f"- input.{name}: Invalid type. Expected: {kind}, given: {type(value).__name__}"
+        low, high = spec[1], spec[2]
+        if low is not None and value < low:
+            return f"- input.{name}: Must be greater than or equal to {low}"
+        if high is not None and value > high:
+            return f"- input.{name}: Must be less than or equal to {high}"
+    return None
 TEXT_WORDS = ("llama", "deepseek", "mistral", "granite", "gemma", "instruct")
 AUDIO_WORDS = ("music", "audio", "sound", "speech", "tts")
 
@@ -117,11 +239,9 @@ def _create(req: FakeRequest, model: str, version: str | None) -> FakeResponse:
     if not isinstance(body, dict) or not isinstance(body.get("input"), dict):
         return problem(422, "- input: input is required")
     payload = body["input"]
-    if not str(payload.get("prompt", "")).strip():
-        return problem(422, "- input: prompt is required")
-    count = payload.get("num_outputs", 1)
-    if not isinstance(count, int) or not 1 <= count <= 4:
-        return problem(422, "- input.num_outputs: Must be less than or equal to 4")
+    refused = _input_problem(model, payload)
+    if refused:
+        return problem(422, refused)
     job = state.create_job(req.route_name, id=state.new_id("r"), model=model, version=version, input=payload,
                            status="starting", stream=bool(body.get("stream")))
     wait = req.headers.get("prefer", "")
@@ -140,8 +260,11 @@ def create(req: FakeRequest) -> FakeResponse:
     version = body.get("version") if isinstance(body, dict) else None
     if not isinstance(version, str) or not version:
         return problem(422, "- version: version is required")
-    model, _, version_id = version.rpartition(":")
-    return _create(req, model or "community/model", version_id)
+    named, _, version_id = version.rpartition(":")
+    model = VERSIONS.get(version_id, named or "community/model")
+    if named and model != named:
+        return problem(422, f"- version: {version_id} is not a version of {named}")
+    return _create(req, model, version_id)
 
 
 @route("POST", r"^/v1/models/(?P<owner>[\w.-]+)/(?P<name>[\w.-]+)/predictions$", name="replicate.create_model")
@@ -149,6 +272,10 @@ def create_for_model(req: FakeRequest) -> FakeResponse:
     model = f"{req.match['owner']}/{req.match['name']}"
     if "missing" in model:
         return problem(404, "The requested resource could not be found.")
+    if model in COMMUNITY:
+        # Only official models run without a version; a community model's latest version is not implied.
+        return problem(404, f"{model} is not an official model: create the prediction at /v1/predictions "
+                            "with its version.")
     return _create(req, model, None)
 
 

@@ -9,7 +9,11 @@
 The storage redirect goes to `localhost` rather than 127.0.0.1: another origin, as Google's
 storage is, so a test can check the API key is not carried across the redirect. Auth and error
 shapes are the Gemini fake's. A prompt containing "forbidden" finishes with the video filtered
-(raiMediaFilteredCount / raiMediaFilteredReasons); fail_late finishes with an operation error."""
+(raiMediaFilteredCount / raiMediaFilteredReasons); fail_late finishes with an operation error.
+Strict like the Gemini API: only the parameters it takes for Veo (no seed, fps or generateAudio),
+durations and resolutions per model generation, personGeneration per mode (Veo 3: text to video
+allow_all only, image-based allow_adult only), lastFrame only with image, 1 to 3 reference
+images of type asset or style and not with frames, sampleCount 1 to 4."""
 from __future__ import annotations
 
 import base64
@@ -22,9 +26,30 @@ from .gemini import google_error, refused
 error_format("veo")(google_error)
 
 ASPECT_RATIOS = {"16:9": (64, 36), "9:16": (36, 64)}
-DURATIONS = {4, 5, 6, 8}
-RESOLUTIONS = {"720p", "1080p"}
-PERSON_GENERATION = {"allow_all", "allow_adult", "dont_allow"}
+# What the Gemini API takes in "parameters" for Veo (google-genai _GenerateVideosConfig_to_mldev
+# maps exactly these; seed, fps, generateAudio, compressionQuality... are Vertex-only).
+PARAMETERS = {"sampleCount", "durationSeconds", "aspectRatio", "resolution", "personGeneration", "negativePrompt",
+              "enhancePrompt"}
+DURATIONS = {"veo-2": {5, 6, 7, 8}, "veo-3": {4, 6, 8}}
+RESOLUTIONS = {"veo-3.1": {"720p", "1080p", "4k"}, "veo-3.1-lite": {"720p", "1080p"}, "veo-3": {"720p", "1080p"},
+               "veo-2": {"720p"}}
+# Veo 3 on the Gemini API: text to video takes allow_all only; image to video, interpolation and
+# reference images allow_adult only (Veo 2 was laxer).
+PERSON_GENERATION = {"veo-3": {"text": {"allow_all"}, "image": {"allow_adult"}},
+                     "veo-2": {"text": {"allow_all", "allow_adult", "dont_allow"}, "image": {"allow_adult", "dont_allow"}}}
+REFERENCE_TYPES = {"asset", "style"}
+
+
+def _generation(model: str) -> str:
+    return "veo-2" if model.startswith("veo-2") else "veo-3"
+
+
+def _resolutions(model: str) -> set:
+    if model.startswith("veo-3.1-lite"):
+        return RESOLUTIONS["veo-3.1-lite"]
+    if model.startswith("veo-3.1"):
+        return RESOLUTIONS["veo-3.1"]
+    return RESOLUTIONS[_generation(model)]
 
 
 def _check_image(image, where: str) -> str | None:
@@ -54,14 +79,40 @@ def predict(req: FakeRequest) -> FakeResponse:
             problem = _check_image(instance[key], where)
             if problem:
                 return google_error(400, problem)
+    model = req.match["model"]
+    unknown = sorted(set(parameters) - PARAMETERS)
+    if unknown:
+        return google_error(400, f"`{unknown[0]}` isn't supported by this model. Please remove it or refer to the "
+                                 "Gemini API documentation for supported usage.")
+    if "referenceImages" in instance:
+        references = instance["referenceImages"]
+        if not isinstance(references, list) or not 1 <= len(references) <= 3:
+            return google_error(400, "referenceImages takes 1 to 3 images.")
+        if "image" in instance or "lastFrame" in instance:
+            return google_error(400, "referenceImages cannot be combined with image or lastFrame.")
+        for index, reference in enumerate(references):
+            if str(reference.get("referenceType", "")).lower() not in REFERENCE_TYPES:
+                return google_error(400, f"referenceImages[{index}].referenceType must be asset or style.")
+            problem = _check_image(reference.get("image"), f"instances[0].referenceImages[{index}].image")
+            if problem:
+                return google_error(400, problem)
+    if "lastFrame" in instance and "image" not in instance:
+        return google_error(400, "lastFrame needs image (the first frame).")
     if parameters.get("aspectRatio", "16:9") not in ASPECT_RATIOS:
         return google_error(400, f"Aspect ratio {parameters['aspectRatio']!r} is not supported; use 16:9 or 9:16.")
-    if "durationSeconds" in parameters and parameters["durationSeconds"] not in DURATIONS:
-        return google_error(400, f"durationSeconds must be one of 4, 5, 6, 8 (got {parameters['durationSeconds']!r}).")
-    if parameters.get("resolution", "720p") not in RESOLUTIONS:
-        return google_error(400, f"resolution {parameters['resolution']!r} is not supported.")
-    if parameters.get("personGeneration", "allow_all") not in PERSON_GENERATION:
-        return google_error(400, f"personGeneration {parameters['personGeneration']!r} is not supported.")
+    durations = DURATIONS[_generation(model)]
+    if "durationSeconds" in parameters and parameters["durationSeconds"] not in durations:
+        return google_error(400, f"durationSeconds must be one of {sorted(durations)} "
+                                 f"(got {parameters['durationSeconds']!r}).")
+    if parameters.get("resolution", "720p") not in _resolutions(model):
+        return google_error(400, f"resolution {parameters['resolution']!r} is not supported by {model}.")
+    mode = "image" if {"image", "lastFrame", "referenceImages"} & set(instance) else "text"
+    person = parameters.get("personGeneration")
+    if person is not None and person not in PERSON_GENERATION[_generation(model)][mode]:
+        return google_error(400, f"{person} for personGeneration is currently not supported.")
+    sample_count = parameters.get("sampleCount", 1)
+    if not isinstance(sample_count, int) or not 1 <= sample_count <= 4:
+        return google_error(400, f"sampleCount must be between 1 and 4 (got {sample_count!r}).")
     job = state.create_job(req.route_name, id=state.new_id(), model=req.match["model"], instance=instance,
                            parameters=parameters)
     return FakeResponse(json={"name": f"models/{job['model']}/operations/{job['id']}"})

@@ -42,7 +42,7 @@ def test_submit_holds_exact_quote_and_enqueues_after_commit(owner, image_model, 
     with django_capture_on_commit_callbacks(execute=True):
         generation = submit(owner, image_model, n=2, size="512x512")
     assert generation.status == "queued" and generation.price == 1_000  # 2 images x 1 credit x 0.5
-    assert no_enqueue == [generation.pk]
+    assert [queued.pk for queued in no_enqueue] == [generation.pk]
     wallet = personal_wallet(owner)
     assert wallet.held == 1_000 and Hold.objects.get(generation=generation).amount == 1_000
 
@@ -127,7 +127,7 @@ def test_insufficient_credits_creates_nothing(owner, image_model, no_enqueue):
         submit(owner, image_model, n=4)  # 4 credits each: 100 credits in total
     with pytest.raises(SubmitError) as info:
         submit(owner, image_model)
-    assert info.value.code == "insufficient_credits" and info.value.status == 402
+    assert info.value.code == "insufficient_credits" and info.value.kind == "payment"
     assert Generation.objects.count() == 25
 
 
@@ -145,7 +145,7 @@ def test_insufficient_credits_creates_nothing(owner, image_model, no_enqueue):
 def test_invalid_params_name_the_field_and_write_nothing(owner, image_model, no_enqueue, params, field, text):
     with pytest.raises(SubmitError) as info:
         submit(owner, image_model, **params)
-    assert info.value.code == "invalid_request" and info.value.status == 400
+    assert info.value.code == "invalid_request" and info.value.kind == "invalid"
     assert any(text in message for message in info.value.fields[field])
     assert Generation.objects.count() == 0 and Hold.objects.count() == 0
 
@@ -159,5 +159,5 @@ def test_idempotency_key_replays_and_refuses_different_params(owner, image_model
     with pytest.raises(SubmitError) as info:
         generation_submit(user=owner, workspace=owner.current_workspace, model=image_model,
                           raw_params={"prompt": "a dog"}, idempotency_key="k1")
-    assert info.value.code == "idempotency_key_reused" and info.value.status == 409
+    assert info.value.code == "idempotency_conflict" and info.value.kind == "conflict"
     assert Generation.objects.count() == 1

@@ -23,6 +23,7 @@ from apps.providers.registry import get_adapter
 
 SEEDANCE_PRO = "seedance-1-5-pro-251215"
 SEEDANCE_1 = "seedance-1-0-pro-250528"
+SEEDANCE_2 = "dreamina-seedance-2-0-260128"
 
 
 def adapter_for(fake, api_key="ark-key-0000-4242", **options):
@@ -72,7 +73,7 @@ def test_seedance_1_0_gets_text_commands_and_image_roles(fake_upstream):
     sent = fake_upstream.requests("ark.create")[0]["json"]
     assert sent == {"model": SEEDANCE_1, "content": [
         {"type": "text", "text": "a glass train on a snowy bridge --ratio 16:9 --resolution 720p --duration 5 "
-                                 "--camerafixed false --watermark false"},
+                                 "--watermark false"},
         {"type": "image_url", "image_url": {"url": "https://example.com/first.png"}, "role": "first_frame"},
         {"type": "image_url", "image_url": {"url": "https://example.com/last.png"}, "role": "last_frame"},
     ]}
@@ -80,8 +81,8 @@ def test_seedance_1_0_gets_text_commands_and_image_roles(fake_upstream):
 
 def test_media_to_video_references_by_kind(fake_upstream):
     adapter = adapter_for(fake_upstream, param_style="body")
-    adapter.submit(job(media_urls=["https://example.com/a.png", "https://example.com/b.mp4",
-                                   "https://example.com/c.mp3"]))
+    adapter.submit(job(SEEDANCE_2, media_urls=["https://example.com/a.png", "https://example.com/b.mp4",
+                                               "https://example.com/c.mp3"]))
     content = fake_upstream.requests("ark.create")[0]["json"]["content"]
     assert [(item["type"], item["role"]) for item in content[1:]] == [
         ("image_url", "reference_image"), ("video_url", "reference_video"), ("audio_url", "reference_audio")]
@@ -273,3 +274,68 @@ def test_seedream_bad_size_is_invalid_input(fake_upstream):
     with pytest.raises(InvalidInput) as caught:
         adapter_for(fake_upstream).submit(the_job)
     assert "`size`" in caught.value.message
+
+
+# ---- Seedance 1.0 Lite is two models; Seedance 2 takes its own fields --------------------------------
+LITE_T2V = "seedance-1-0-lite-t2v-250428"
+
+
+@pytest.mark.parametrize("params", [
+    {"image_url": "https://example.com/first.png"},
+    {"image_url": "https://example.com/first.png", "end_image_url": "https://example.com/last.png"},
+    {"media_urls": ["https://example.com/a.png", "https://example.com/b.png"]},
+])
+def test_seedance_lite_with_images_runs_on_the_image_to_video_model(fake_upstream, params):
+    adapter = adapter_for(fake_upstream)
+    assert adapter.submit(job(LITE_T2V, **params)).status == ProviderResult.PENDING
+    assert fake_upstream.requests("ark.create")[-1]["json"]["model"] == "seedance-1-0-lite-i2v-250428"
+
+
+def test_seedance_lite_text_only_stays_on_the_text_to_video_model(fake_upstream):
+    adapter_for(fake_upstream).submit(job(LITE_T2V))
+    assert fake_upstream.requests("ark.create")[-1]["json"]["model"] == LITE_T2V
+
+
+def test_ark_refuses_images_on_the_lite_text_model_and_text_only_on_the_image_model(fake_upstream):
+    from apps.providers import http
+
+    channel = ChannelConfig(name="a", adapter="ark", base_url=fake_upstream.url + "/api/v3", api_key="ark-key")
+    frame = {"type": "image_url", "image_url": {"url": "https://example.com/f.png"}, "role": "first_frame"}
+    url = fake_upstream.url + "/api/v3/contents/generations/tasks"
+    with pytest.raises(InvalidInput, match="does not support the first_frame role"):
+        http.request(channel, "POST", url, headers=http.bearer("ark-key"), provider="ark",
+                     json={"model": LITE_T2V, "content": [{"type": "text", "text": "x"}, frame]})
+    with pytest.raises(InvalidInput, match="needs an image"):
+        http.request(channel, "POST", url, headers=http.bearer("ark-key"), provider="ark",
+                     json={"model": "seedance-1-0-lite-i2v-250428", "content": [{"type": "text", "text": "x"}]})
+
+
+def test_seedance_2_sends_no_camera_fixed_and_refuses_a_fixed_lens(fake_upstream):
+    adapter = adapter_for(fake_upstream)
+    adapter.submit(job(SEEDANCE_2, aspect_ratio="16:9", duration=5, resolution="720p", fixed_lens=False,
+                       generate_audio=True))
+    sent = fake_upstream.requests("ark.create")[-1]["json"]
+    assert "camera_fixed" not in sent and sent["generate_audio"] is True
+    with pytest.raises(InvalidInput) as caught:
+        adapter.submit(job(SEEDANCE_2, fixed_lens=True))
+    assert caught.value.fails_over  # fal's Seedance 2 may take it
+
+
+def test_the_fake_refuses_what_seedance_2_does_not_take(fake_upstream):
+    from apps.providers import http
+
+    channel = ChannelConfig(name="a", adapter="ark", base_url=fake_upstream.url + "/api/v3", api_key="ark-key")
+    url = fake_upstream.url + "/api/v3/contents/generations/tasks"
+    text = {"type": "text", "text": "x"}
+
+    def send(**body):
+        http.request(channel, "POST", url, headers=http.bearer("ark-key"), provider="ark", json=body)
+
+    with pytest.raises(InvalidInput, match="`camera_fixed`"):
+        send(model=SEEDANCE_2, content=[text], camera_fixed=True)
+    with pytest.raises(InvalidInput, match="cannot be mixed"):
+        send(model=SEEDANCE_2, content=[text,
+             {"type": "image_url", "image_url": {"url": "https://example.com/f.png"}, "role": "first_frame"},
+             {"type": "image_url", "image_url": {"url": "https://example.com/r.png"}, "role": "reference_image"}])
+    with pytest.raises(InvalidInput, match="resolution"):
+        send(model="dreamina-seedance-2-0-fast-260128", content=[text], resolution="1080p")

@@ -76,8 +76,8 @@ def test_unknown_checkpoint_is_invalid_input_with_node_details(fake_upstream):
 def test_bad_dimensions_are_invalid(fake_upstream):
     adapter, channel = comfy(fake_upstream)
     with pytest.raises(InvalidInput) as caught:
-        adapter.submit(job(channel, size="1000x1001"))
-    assert "height: 1001" in caught.value.message
+        adapter.submit(job(channel, size="1024x20000"))
+    assert "Value 20000 bigger than max of 16384: height" in caught.value.message
 
 
 def test_never_finish_stays_pending(fake_upstream):
@@ -231,3 +231,144 @@ def test_catalog_scheduler_names_and_flux_guidance(fake_upstream):
     graph = fake_upstream.requests("comfyui.prompt")[-1]["json"]["prompt"]
     assert graph["12"] == {"class_type": "FluxGuidance", "inputs": {"conditioning": ["6", 0], "guidance": 3.5}}
     assert graph["3"]["inputs"]["positive"] == ["12", 0] and graph["3"]["inputs"]["cfg"] == 1.0
+
+
+# ---- model families load the way ComfyUI's example workflows load them -----------------------------
+def classes(graph):
+    return {node["class_type"] for node in graph.values()}
+
+
+def run_to_end(fake, adapter, the_job):
+    fake.config(instant=True)
+    submitted = adapter.submit(the_job)
+    return adapter.poll(the_job, submitted.upstream_id), fake.requests("comfyui.prompt")[-1]["json"]["prompt"]
+
+
+def test_flux_loads_its_diffusion_model_text_encoders_and_vae_separately(fake_upstream):
+    """FLUX ships as a diffusion model: CheckpointLoaderSimple cannot load it (the old graph)."""
+    adapter, channel = comfy(fake_upstream)
+    done, graph = run_to_end(fake_upstream, adapter, job(channel, model="flux1-dev.safetensors", guidance=3.5,
+                                                         aspect_ratio="16:9"))
+    assert done.status == "succeeded" and len(done.outputs) == 1
+    assert graph["4"] == {"class_type": "UNETLoader",
+                          "inputs": {"unet_name": "flux1-dev.safetensors", "weight_dtype": "default"}}
+    assert graph["13"]["inputs"] == {"clip_name1": "clip_l.safetensors", "clip_name2": "t5xxl_fp16.safetensors",
+                                     "type": "flux"}
+    assert graph["14"]["inputs"] == {"vae_name": "ae.safetensors"}
+    assert graph["5"]["class_type"] == "EmptySD3LatentImage"
+    assert graph["12"]["inputs"]["guidance"] == 3.5  # the catalog's "guidance" field
+    assert "CheckpointLoaderSimple" not in classes(graph)
+
+
+def test_the_old_checkpoint_graph_for_flux_is_refused_by_the_server(fake_upstream):
+    from apps.providers.adapters import comfyui
+
+    adapter, channel = comfy(fake_upstream)
+    old = {"4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "flux1-dev.safetensors"}}}
+    graph = comfyui.image_graph(job(channel), {})
+    graph.update(old)
+    from apps.providers import http
+
+    with pytest.raises(InvalidInput) as caught:
+        http.request(channel, "POST", fake_upstream.url + "/prompt", json={"prompt": graph}, provider="comfyui")
+    assert "ckpt_name: 'flux1-dev.safetensors' not in" in caught.value.message
+
+
+def test_an_all_in_one_fp8_checkpoint_loads_with_checkpoint_loader_simple(fake_upstream):
+    adapter, channel = comfy(fake_upstream)
+    done, graph = run_to_end(fake_upstream, adapter, job(channel, model="flux1-dev-fp8.safetensors"))
+    assert done.status == "succeeded"
+    assert graph["4"]["class_type"] == "CheckpointLoaderSimple" and graph["6"]["inputs"]["clip"] == ["4", 1]
+
+
+def test_sd35_large_takes_its_three_text_encoders_from_triple_clip_loader(fake_upstream):
+    """sd3.5_large.safetensors has no text encoders: encoding with its CLIP output fails when run."""
+    adapter, channel = comfy(fake_upstream)
+    done, graph = run_to_end(fake_upstream, adapter, job(channel, model="sd3.5_large.safetensors",
+                                                         num_inference_steps=30, guidance_scale=4.5))
+    assert done.status == "succeeded"
+    assert graph["13"] == {"class_type": "TripleCLIPLoader", "inputs": {
+        "clip_name1": "clip_g.safetensors", "clip_name2": "clip_l.safetensors", "clip_name3": "t5xxl_fp16.safetensors"}}
+    assert graph["6"]["inputs"]["clip"] == ["13", 0] and graph["8"]["inputs"]["vae"] == ["4", 2]
+    assert (graph["3"]["inputs"]["steps"], graph["3"]["inputs"]["cfg"]) == (30, 4.5)
+
+
+def test_the_fake_fails_an_sd35_graph_that_encodes_with_the_checkpoints_missing_clip(fake_upstream):
+    fake_upstream.config(instant=True)
+    adapter, channel = comfy(fake_upstream, all_in_one=["sd3.5_large.safetensors"])  # wrongly declared
+    submitted = adapter.submit(job(channel, model="sd3.5_large.safetensors"))
+    with pytest.raises(PermanentError) as caught:
+        adapter.poll(job(channel), submitted.upstream_id)
+    assert "clip input is invalid" in caught.value.message
+
+
+def test_qwen_image_uses_its_text_encoder_vae_and_auraflow_sampling(fake_upstream):
+    adapter, channel = comfy(fake_upstream)
+    done, graph = run_to_end(fake_upstream, adapter, job(channel, model="qwen_image_fp8_e4m3fn.safetensors",
+                                                         aspect_ratio="1:1"))
+    assert done.status == "succeeded"
+    assert graph["13"]["inputs"] == {"clip_name": "qwen_2.5_vl_7b_fp8_scaled.safetensors", "type": "qwen_image"}
+    assert graph["15"] == {"class_type": "ModelSamplingAuraFlow", "inputs": {"model": ["4", 0], "shift": 3.1}}
+    assert graph["3"]["inputs"]["model"] == ["15", 0]
+
+
+def test_companion_file_names_follow_the_channel(fake_upstream):
+    adapter, channel = comfy(fake_upstream, files={"t5xxl": "t5xxl_fp8_e4m3fn.safetensors"})
+    with pytest.raises(InvalidInput) as caught:  # the fake box does not have that file
+        adapter.submit(job(channel, model="flux1-schnell.safetensors"))
+    assert caught.value.fails_over and "t5xxl_fp8_e4m3fn.safetensors" in caught.value.message
+
+
+def test_a_model_file_the_server_lacks_belongs_to_the_route(fake_upstream):
+    adapter, channel = comfy(fake_upstream)
+    with pytest.raises(InvalidInput) as caught:
+        adapter.submit(job(channel, model="flux1-krea-dev.safetensors"))
+    assert caught.value.fails_over  # another channel may have the file
+
+
+def test_a_bad_value_is_the_requests_problem(fake_upstream):
+    adapter, channel = comfy(fake_upstream, sampler_name="euler_magic")
+    with pytest.raises(InvalidInput) as caught:
+        adapter.submit(job(channel))
+    assert not caught.value.fails_over and "sampler_name: 'euler_magic' not in" in caught.value.message
+
+
+def test_the_fake_refuses_a_link_of_the_wrong_type(fake_upstream):
+    from apps.providers import http
+    from apps.providers.adapters import comfyui
+
+    adapter, channel = comfy(fake_upstream)
+    graph = comfyui.image_graph(job(channel), {})
+    graph["3"]["inputs"]["model"] = ["4", 1]  # the CLIP output where a MODEL belongs
+    with pytest.raises(InvalidInput) as caught:
+        http.request(channel, "POST", fake_upstream.url + "/prompt", json={"prompt": graph}, provider="comfyui")
+    assert "received_type(CLIP) mismatch input_type(MODEL)" in caught.value.message
+
+
+def video_job(channel, model="wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors", **params):
+    params.setdefault("prompt", "waves on a pier")
+    return Job(id="vid-1", modality="video", upstream_model=model, params=params, channel=channel)
+
+
+def test_wan22_video_graph_makes_an_mp4(fake_upstream):
+    adapter, channel = comfy(fake_upstream)
+    the_job = video_job(channel, resolution="480p", aspect_ratio="16:9", num_frames=80, frames_per_second=16,
+                        num_inference_steps=20, seed=9)
+    done, graph = run_to_end(fake_upstream, adapter, the_job)
+    [output] = done.outputs
+    assert output.mime == "video/mp4" and output.data[4:8] == b"ftyp"
+    assert graph["16"]["inputs"]["unet_name"] == "wan2.2_t2v_low_noise_14B_fp8_scaled.safetensors"
+    assert graph["13"]["inputs"]["type"] == "wan"
+    assert graph["5"]["inputs"] == {"width": 848, "height": 480, "length": 77, "batch_size": 1}
+    high, low = graph["3"]["inputs"], graph["19"]["inputs"]
+    assert (high["start_at_step"], high["end_at_step"], high["add_noise"]) == (0, 10, "enable")
+    assert (low["start_at_step"], low["latent_image"], low["add_noise"]) == (10, ["3", 0], "disable")
+    assert graph["9"]["class_type"] == "SaveVideo"
+
+
+def test_a_video_model_without_a_video_graph_is_refused_before_anything_is_sent(fake_upstream):
+    adapter, channel = comfy(fake_upstream)
+    with pytest.raises(InvalidInput) as caught:
+        adapter.submit(video_job(channel, model="ltxv-13b-0.9.8-distilled.safetensors"))
+    assert caught.value.fails_over and "no video graph" in caught.value.message
+    assert fake_upstream.requests("comfyui") == []

@@ -277,3 +277,58 @@ def test_speech_and_music_inputs_and_audio_outputs(fake_upstream):
     sent = [r["json"] for r in fake_upstream.requests("fal.submit")]
     assert sent[0] == {"text": "Good evening.", "voice": "Rachel", "stability": 0.5}
     assert sent[1] == {"prompt": "lofi", "lyrics_prompt": "[verse] la la la"}
+
+
+# ---- the fake refuses what fal's endpoint schemas refuse -------------------------------------------
+@pytest.mark.parametrize("model, payload, problem", [
+    ("fal-ai/flux/dev", {"image_size": "16:9"}, "ImageSize"),
+    ("fal-ai/flux/dev", {"output_format": "webp"}, "Input should be 'jpeg', 'png'"),
+    ("fal-ai/flux/dev", {"num_images": 5}, "between 1 and 4"),
+    ("fal-ai/veo3.1", {"duration": 8}, "Input should be '4s', '6s', '8s'"),
+    ("fal-ai/veo3/fast", {"resolution": "4k"}, "Input should be '720p', '1080p'"),
+])
+def test_the_fake_refuses_inputs_outside_the_endpoint_schema(fake_upstream, model, payload, problem):
+    from apps.providers import http
+
+    channel = ChannelConfig(name="f", adapter="fal", base_url=fake_upstream.url + "/fal", api_key="k")
+    with pytest.raises(InvalidInput, match=problem):
+        http.request(channel, "POST", f"{fake_upstream.url}/fal/{model}", headers={"Authorization": "Key k"},
+                     provider="fal", json={"prompt": "a lighthouse", **payload})
+
+
+def test_atelier_values_reach_fal_in_its_own_types(fake_upstream):
+    """Aspect ratios become FLUX's image_size presets, jpg becomes jpeg, Veo durations "8s": each of
+    these would be a 422 upstream as Atelier names them."""
+    adapter = adapter_for(fake_upstream)
+    adapter.submit(job(aspect_ratio="16:9", output_format="jpg", n=4))
+    adapter.submit(job("fal-ai/veo3.1", modality="video", duration=8, resolution="4k", generate_audio=True))
+    flux, veo = [r["json"] for r in fake_upstream.requests("fal.submit")]
+    assert flux == {"prompt": "a lighthouse", "image_size": "landscape_16_9", "output_format": "jpeg",
+                    "num_images": 4}
+    assert veo == {"prompt": "a lighthouse", "duration": "8s", "resolution": "4k", "generate_audio": True}
+
+
+def test_flux_dev_image_to_image_goes_to_its_endpoint_with_strength(fake_upstream):
+    """FLUX.1 [dev]'s text endpoint has no source image or strength (fal drops them, so the image was
+    ignored); with a source image the job goes to fal-ai/flux/dev/image-to-image."""
+    adapter = adapter_for(fake_upstream)
+    adapter.submit(job(prompt_strength=0.8, n=1))
+    adapter.submit(job(image_url="https://example.com/src.png", prompt_strength=0.6))
+    text, image = fake_upstream.requests("fal.submit")
+    assert text["path"] == "/fal/fal-ai/flux/dev" and "prompt_strength" not in text["json"]
+    assert image["path"] == "/fal/fal-ai/flux/dev/image-to-image"
+    assert image["json"] == {"prompt": "a lighthouse", "image_url": "https://example.com/src.png", "strength": 0.6}
+
+
+def test_minimax_speech_takes_its_voice_under_voice_setting(fake_upstream):
+    """fal's MiniMax speech schema nests voice_id, speed, vol, pitch and emotion in voice_setting and
+    the encoding in audio_setting; flat fields were dropped, so every job spoke as the default voice."""
+    adapter_for(fake_upstream).submit(Job(
+        id="s", modality="speech", upstream_model="fal-ai/minimax/speech-02-hd", channel=None,
+        params={"input": "Hello there.", "voice": "Deep_Voice_Man", "speed": 1.2, "pitch": -2, "volume": 2,
+                "emotion": "happy", "sample_rate": 44100}))
+    [sent] = fake_upstream.requests("fal.submit")
+    assert sent["json"] == {"text": "Hello there.", "output_format": "url",
+                            "voice_setting": {"voice_id": "Deep_Voice_Man", "speed": 1.2, "pitch": -2, "vol": 2,
+                                              "emotion": "happy"},
+                            "audio_setting": {"sample_rate": 44100}}

@@ -29,7 +29,7 @@ def adapter_for(fake, api_key="AIzaFakeKey-7777", **options):
     return get_adapter(channel)
 
 
-def job(model="gemini-2.5-flash-image", **params):
+def job(model="gemini-3.1-flash-image", **params):
     return Job(id="gen-1", modality="image", upstream_model=model,
                params={"prompt": "a harbour at dawn", **params}, channel=None)
 
@@ -42,7 +42,7 @@ def test_text_to_image_is_synchronous_and_returns_png_bytes(fake_upstream):
     assert result.usage == {"input_tokens": 12, "output_tokens": 1290}
 
     sent = fake_upstream.requests("gemini.generate")[0]
-    assert sent["path"] == "/v1beta/models/gemini-2.5-flash-image:generateContent"
+    assert sent["path"] == "/v1beta/models/gemini-3.1-flash-image:generateContent"
     assert sent["auth"]["x-goog-api-key"] == "...7777" and "key" not in sent["query"]
     assert sent["json"] == {
         "contents": [{"role": "user", "parts": [{"text": "a harbour at dawn"}]}],
@@ -53,7 +53,7 @@ def test_text_to_image_is_synchronous_and_returns_png_bytes(fake_upstream):
 def test_input_images_are_sent_inline_and_pro_tiers_map_to_image_size(fake_upstream):
     # 003's Nano Banana Pro table: image_size is the aspect ratio, resolution the 1K/2K/4K tier.
     result = adapter_for(fake_upstream).submit(
-        job("gemini-3-pro-image-preview", image_urls=[SOURCE_PNG], image_size="4:3", resolution="2k"))
+        job("gemini-3-pro-image", image_urls=[SOURCE_PNG], image_size="4:3", resolution="2k"))
     assert len(result.outputs) == 1 and (result.outputs[0].width, result.outputs[0].height) == (64, 48)
     sent = fake_upstream.requests("gemini.generate")[0]["json"]
     inline = sent["contents"][0]["parts"][0]["inline_data"]
@@ -63,7 +63,7 @@ def test_input_images_are_sent_inline_and_pro_tiers_map_to_image_size(fake_upstr
 
 
 def test_thought_images_are_not_outputs(fake_upstream):
-    result = adapter_for(fake_upstream).submit(job("gemini-3-pro-image-preview"))
+    result = adapter_for(fake_upstream).submit(job("gemini-3-pro-image"))
     assert [(o.width, o.height) for o in result.outputs] == [(64, 64)]
 
 
@@ -169,7 +169,7 @@ def test_a_generation_runs_through_atelier_in_one_call(owner, fake_upstream, mon
                            {"name": "aspect_ratio", "type": "enum", "choices": ["1:1", "16:9"], "default": "1:1"}]},
         pricing={"unit": "image", "credits": "4"},
     )
-    model.routes.create(adapter="gemini", upstream_model="gemini-2.5-flash-image")
+    model.routes.create(adapter="gemini", upstream_model="gemini-3.1-flash-image")
     channel = Channel.objects.create(name="gemini-main", adapter="gemini", base_url=fake_upstream.url + "/v1beta",
                                      options={"timeout": 5})
     channel.api_key = "AIzaMain-4444"
@@ -207,7 +207,7 @@ def test_imagen_invalid_parameter_is_invalid_input(fake_upstream):
 
 
 def chat_job(**params):
-    return Job(id="gen-3", modality="text", upstream_model="gemini-2.5-flash", params=params, channel=None)
+    return Job(id="gen-3", modality="text", upstream_model="gemini-3-flash-preview", params=params, channel=None)
 
 
 def test_chat_from_prompt_and_system(fake_upstream):
@@ -288,7 +288,7 @@ def test_a_chat_generation_stores_the_text_and_charges_the_reported_tokens(owner
                            {"name": "max_tokens", "type": "integer", "min": 1, "max": 1000, "default": 500}]},
         pricing={"unit": "1k_tokens", "input": "1", "output": "2", "max_output": "max_tokens"},
     )
-    model.routes.create(adapter="gemini", upstream_model="gemini-2.5-flash")
+    model.routes.create(adapter="gemini", upstream_model="gemini-3-flash-preview")
     channel = Channel.objects.create(name="gemini-chat", adapter="gemini", base_url=fake_upstream.url + "/v1beta",
                                      options={"timeout": 5})
     channel.api_key = "AIzaChat-5555"
@@ -301,3 +301,20 @@ def test_a_chat_generation_stores_the_text_and_charges_the_reported_tokens(owner
     assert generation.result_text == "You said: hello world"
     assert generation.usage == {"input_tokens": 2, "output_tokens": 7}
     assert 0 < generation.charged < generation.price  # what was used, not the hold for 500 output tokens
+
+
+def test_shut_down_models_answer_404_which_fails_over(fake_upstream):
+    from apps.providers.base import NotFound
+
+    with pytest.raises(NotFound) as caught:
+        adapter_for(fake_upstream).submit(job("gemini-2.5-flash-image"))
+    assert caught.value.fails_over and "is not found for API version v1beta" in caught.value.message
+
+
+def test_nano_banana_2_takes_its_extra_wide_ratios(fake_upstream):
+    result = adapter_for(fake_upstream).submit(job("gemini-3.1-flash-image", aspect_ratio="4:1", resolution="2K"))
+    assert (result.outputs[0].width, result.outputs[0].height) == (64, 16)
+    config = fake_upstream.requests("gemini.generate")[-1]["json"]["generationConfig"]
+    assert config["imageConfig"] == {"aspectRatio": "4:1", "imageSize": "2K"}
+    with pytest.raises(InvalidInput, match="Unsupported aspect ratio"):
+        adapter_for(fake_upstream).submit(job("gemini-3-pro-image", aspect_ratio="4:1"))

@@ -254,3 +254,36 @@ def test_stream_cut_before_the_end_is_transient(fake_upstream):
     with pytest.raises(TransientError) as caught:
         next(stream)
     assert caught.value.code == "upstream_bad_response"
+
+
+# ---- GPT Image 2 and what the strict fake refuses ----------------------------------------------------
+def test_gpt_image_2_sizes_for_every_catalog_aspect_and_tier_pass_the_fake(fake_upstream):
+    """gpt-image-2 takes free WIDTHxHEIGHT sizes (multiples of 16, 1:3 to 3:1, pixel limits); every
+    aspect ratio and resolution tier the catalog offers must come out as one OpenAI accepts."""
+    from apps.catalog.data import all_models
+
+    [entry] = [m for m in all_models() if m["slug"] == "gpt-image-2"]
+    choices = {f["name"]: f.get("choices") for f in entry["schema"]["fields"]}
+    for aspect in choices["aspect_ratio"]:
+        for tier in (["1K"] if aspect == "auto" else choices["resolution"]):
+            result = run(fake_upstream, "image", "gpt-image-2", prompt="a red fox", aspect_ratio=aspect,
+                         resolution=tier)
+            assert result.status == "succeeded", (aspect, tier)
+    sizes = {r["json"]["size"] for r in fake_upstream.requests("openai.images")}
+    assert "auto" in sizes and len(sizes) > 10
+
+
+@pytest.mark.parametrize("params, problem", [
+    ({"style": "vivid"}, "Unknown parameter: 'style'"),          # a DALL-E 3 field
+    ({"response_format": "url"}, "Unknown parameter"),           # GPT Image answers base64 only
+    ({"quality": "hd"}, "Supported values are"),                  # DALL-E 3's quality names
+    ({"output_format": "png", "output_compression": 80}, "only supported for the jpeg and webp"),
+    ({"background": "transparent", "output_format": "jpeg"}, "not supported for jpeg"),
+])
+def test_the_fake_refuses_what_openai_refuses_for_gpt_image(fake_upstream, params, problem):
+    from apps.providers import http
+
+    channel = make_channel(fake_upstream)
+    with pytest.raises(InvalidInput, match=problem):
+        http.request(channel, "POST", "images/generations", headers=http.bearer("sk-test-1234"), provider="openai",
+                     json={"model": "gpt-image-2", "prompt": "a red fox", **params})

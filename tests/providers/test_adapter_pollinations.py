@@ -29,7 +29,7 @@ def test_image_bytes_and_query(fake_upstream):
     assert sent["auth"]["authorization"] == "Bearer ...5678"
     assert {k: v[0] for k, v in sent["query"].items()} == {
         "model": "flux", "width": "1024", "height": "768", "seed": "42", "negative_prompt": "blurry",
-        "private": "true", "nologo": "true", "enhance": "false", "safe": "false"}
+        "private": "true", "nologo": "true"}
 
 
 def test_reference_images_and_png_model(fake_upstream):
@@ -37,7 +37,7 @@ def test_reference_images_and_png_model(fake_upstream):
                  image_urls=["https://example.com/a.png", "https://example.com/b.png"])
     assert result.outputs[0].mime == "image/png"
     query = fake_upstream.requests("pollinations.image")[-1]["query"]
-    assert query["image"] == ["https://example.com/a.png,https://example.com/b.png"]
+    assert query["image"] == ["https://example.com/a.png|https://example.com/b.png"]
     assert (query["width"], query["height"]) == (["1344"], ["768"])
 
 
@@ -123,3 +123,27 @@ def test_timeout(fake_upstream):
     fake_upstream.faults("pollinations", timeout=True)
     with pytest.raises(UpstreamTimeout):
         run(fake_upstream, "image", "flux", prompt="x", options={"timeout": 0.3})
+
+
+# ---- the gateway coerces flags: "false" is true ----------------------------------------------------
+def test_flags_that_are_off_are_left_out_because_the_gateway_reads_false_as_true(fake_upstream):
+    from tests.fakes.pollinations import interpret
+
+    result = run(fake_upstream, "image", "flux", prompt="something forbidden in a museum",
+                 options={"safe": False, "enhance": False})
+    assert result.outputs  # safe stayed off: the old "safe=false" switched the filter on and blocked it
+    flags = interpret(fake_upstream.requests("pollinations.image")[-1]["query"])
+    assert flags["safe"] is False and flags["enhance"] is False
+    assert flags["private"] is True and flags["nologo"] is True
+
+
+def test_a_flag_that_is_on_is_sent_as_true(fake_upstream):
+    with pytest.raises(ContentFiltered):
+        run(fake_upstream, "image", "flux", prompt="something forbidden", options={"safe": True})
+
+
+def test_video_without_audio_sends_no_audio_flag(fake_upstream):
+    from tests.fakes.pollinations import interpret
+
+    run(fake_upstream, "video", "veo", prompt="waves", duration=4, generate_audio=False)
+    assert interpret(fake_upstream.requests("pollinations.image")[-1]["query"])["audio"] is False

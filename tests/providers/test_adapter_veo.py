@@ -47,7 +47,7 @@ def test_text_to_video_operation_then_download_with_the_key_only_at_google(stora
     fake = storage_allowed
     fake.config(instant=True)
     adapter = adapter_for(fake)
-    the_job = job(aspect_ratio="9:16", duration=8, resolution="720p", negative_prompt="blur", seed=11)
+    the_job = job(aspect_ratio="9:16", duration=8, resolution="720p", negative_prompt="blur")
     submitted = adapter.submit(the_job)
     assert submitted.status == ProviderResult.PENDING and submitted.poll_after == 10.0
     assert submitted.upstream_id.startswith("models/veo-3.0-generate-001/operations/")
@@ -60,7 +60,7 @@ def test_text_to_video_operation_then_download_with_the_key_only_at_google(stora
     assert sent["path"] == "/v1beta/models/veo-3.0-generate-001:predictLongRunning"
     assert sent["auth"]["x-goog-api-key"] == "...5555"
     assert sent["json"] == {"instances": [{"prompt": "waves at night"}], "parameters": {
-        "aspectRatio": "9:16", "negativePrompt": "blur", "resolution": "720p", "seed": 11, "durationSeconds": 8}}
+        "aspectRatio": "9:16", "negativePrompt": "blur", "resolution": "720p", "durationSeconds": 8}}
     assert fake.requests("veo.operation")[0]["path"] == "/v1beta/" + submitted.upstream_id
     assert fake.requests("veo.download")[0]["auth"]["x-goog-api-key"] == "...5555"
     storage = fake.requests("veo.storage")
@@ -218,3 +218,55 @@ def test_a_generation_runs_through_atelier_and_stores_the_downloaded_video(owner
     [output] = generation.outputs.all()
     assert output.kind == "video" and output.size_bytes == len(media.mp4(64, 36)) and output.cover
     assert generation.charged == 6_000
+
+
+# ---- what the Gemini API takes for Veo -------------------------------------------------------------
+def test_the_gemini_api_refuses_allow_adult_for_text_to_video_and_allow_all_for_image_to_video(fake_upstream):
+    adapter = adapter_for(fake_upstream)
+    with pytest.raises(InvalidInput, match="allow_adult for personGeneration is currently not supported"):
+        adapter.submit(job(model="veo-3.1-generate-preview", person_generation="allow_adult"))
+    with pytest.raises(InvalidInput, match="allow_all for personGeneration is currently not supported"):
+        adapter.submit(job(model="veo-3.1-generate-preview", person_generation="allow_all", image_url=START))
+    assert adapter.submit(job(model="veo-3.1-generate-preview", person_generation="allow_all")).status == "pending"
+    assert adapter.submit(job(model="veo-3.1-generate-preview", person_generation="allow_adult",
+                              image_url=START)).status == "pending"
+
+
+def test_no_person_generation_is_sent_unless_the_user_set_one(fake_upstream):
+    adapter_for(fake_upstream).submit(job(model="veo-3.1-generate-preview"))
+    assert "personGeneration" not in fake_upstream.requests("veo.predict")[-1]["json"]["parameters"]
+
+
+def test_the_gemini_api_takes_no_seed_for_veo(fake_upstream):
+    from apps.providers import http
+
+    channel = ChannelConfig(name="v", adapter="veo", base_url=fake_upstream.url + "/v1beta", api_key="AIzaKey")
+    with pytest.raises(InvalidInput, match="`seed` isn't supported"):
+        http.request(channel, "POST", fake_upstream.url + "/v1beta/models/veo-3.1-generate-preview:predictLongRunning",
+                     json={"instances": [{"prompt": "x"}], "parameters": {"seed": 3}},
+                     headers={"x-goog-api-key": "AIzaKey"}, provider="veo")
+    with pytest.raises(InvalidInput) as caught:
+        adapter_for(fake_upstream).submit(job(model="veo-3.1-generate-preview", seed=3))
+    assert caught.value.fails_over  # another route (Vertex-backed fal, Replicate) takes a seed
+    assert fake_upstream.requests("veo.predict")[-1]["json"]["parameters"] == {"seed": 3}  # only the direct call
+
+
+def test_the_catalog_keeps_veo_jobs_the_gemini_api_would_refuse_off_that_route(catalog):
+    from apps.catalog.models import AIModel, Channel
+    from apps.catalog.schema import validate_params
+    from apps.providers.router import route_choices, unroutable_reason
+
+    Channel.objects.create(name="Gemini", adapter="veo")
+    model = AIModel.objects.get(slug="veo-3.1")
+
+    def adapters(**raw):
+        return [c.channel.adapter for c in route_choices(model=model,
+                                                          params=validate_params(model.schema, {"prompt": "x", **raw}))]
+
+    assert adapters() == ["veo"]
+    assert adapters(seed=5) == [] and "seed" in unroutable_reason(model=model, params={"seed": 5})
+    assert adapters(person_generation="allow_adult") == []
+    assert adapters(person_generation="allow_adult", image_url="https://example.com/a.png") == ["veo"]
+    assert adapters(generate_audio=False) == []
+    assert unroutable_reason(model=model, params={"generate_audio": False}) == (
+        "The Gemini API's Veo always generates audio.")

@@ -168,3 +168,24 @@ def test_channels_healthy_answers_for_many_channels_in_one_cache_read(monkeypatc
     monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(keys) or real_get_many(keys))
     assert health.channels_healthy(["up", "down", "other"]) == {"up", "other"}
     assert len(reads) == 1
+
+
+def test_a_channel_limited_to_some_models_serves_only_those(model):
+    Channel.objects.create(name="sdxl-box", adapter="alpha", priority=10, options={"models": ["other-model"]})
+    Channel.objects.create(name="cloud", adapter="beta")
+    assert names(route_choices(model=model, params={})) == ["cloud"]
+    Channel.objects.filter(name="sdxl-box").update(options={"models": ["m"]})
+    from apps.catalog.cache import forget_catalog_caches
+
+    forget_catalog_caches()
+    assert names(route_choices(model=model, params={})) == ["sdxl-box", "cloud"]
+
+
+def test_a_limited_channel_does_not_keep_the_sandbox_out_of_models_it_does_not_serve(model):
+    from apps.providers.router import served_by_sandbox
+
+    model.routes.create(adapter="sandbox", upstream_model="image")
+    Channel.objects.create(name="Sandbox", adapter="sandbox", priority=-100)
+    Channel.objects.create(name="sdxl-box", adapter="alpha", options={"models": ["other-model"]})
+    assert served_by_sandbox(model=model)
+    assert names(route_choices(model=model, params={})) == ["Sandbox"]

@@ -29,6 +29,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
     global UNAVAILABLE_REASON
     var_dir = tempfile.mkdtemp(prefix="atelier-test-")
     os.environ["ATELIER_VAR_DIR"] = var_dir
+    # The settings refuse to start without a key (make run generates one; tests bring their own).
+    os.environ.setdefault("SECRET_KEY", "test-only-" + "k" * 40)
     # A file (not :memory:) so that worker processes see the same test database.
     os.environ["SQLITE_TEST_PATH"] = os.path.join(var_dir, "test.sqlite3")
     _servers.append(("dir", var_dir))

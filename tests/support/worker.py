@@ -14,7 +14,8 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _worker_env(extra: dict | None = None) -> dict:
+def process_env(extra: dict | None = None) -> dict:
+    """The environment of a process that shares the test database (and broker, cache, storage)."""
     env = dict(os.environ)
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
@@ -26,15 +27,27 @@ def _worker_env(extra: dict | None = None) -> dict:
     return env
 
 
+def stop_process_group(process: subprocess.Popen, *, timeout: float = 20.0):
+    """SIGTERM a process started in its own session, children included; SIGKILL if it lingers."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
 class WorkerProcess:
-    def __init__(self, *, concurrency: int = 2, extra_env: dict | None = None, log_path: Path | None = None):
+    def __init__(self, *, concurrency: int = 2, extra_env: dict | None = None, log_path: Path | None = None,
+                 queues: str = "quick,long"):
         self.log_path = log_path or Path(settings.VAR_DIR) / f"worker-{time.time_ns()}.log"
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
-             "--concurrency", str(concurrency), "--pool", "prefork", "--without-gossip", "--without-mingle",
+             "--concurrency", str(concurrency), "--pool", "prefork", "-Q", queues, "--without-gossip", "--without-mingle",
              "--without-heartbeat", "-n", f"test-{time.time_ns()}@%h"],
-            cwd=ROOT, env=_worker_env(extra_env), stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT, env=process_env(extra_env), stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         self.wait_ready()
 
@@ -58,12 +71,28 @@ class WorkerProcess:
             self.process.wait(timeout=10)
 
     def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process_group(self.process)
+        self._log.close()
+
+
+class BeatProcess:
+    """Celery beat on the session's broker: it runs the sweeper every SWEEP_INTERVAL_SECONDS."""
+
+    def __init__(self, *, extra_env: dict | None = None):
+        stamp = time.time_ns()
+        self.log_path = Path(settings.VAR_DIR) / f"beat-{stamp}.log"
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+             "--schedule", str(Path(settings.VAR_DIR) / f"beat-{stamp}.schedule")],
+            cwd=ROOT, env=process_env(extra_env), stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def stop(self):
+        stop_process_group(self.process)
         self._log.close()
 
 

@@ -46,6 +46,9 @@ def _child(task, process_index, threads, per_thread, start, queue):
 def race(task, *, processes: int, threads: int, per_thread: int, timeout: float = 120) -> Counter:
     context = multiprocessing.get_context("fork")
     connections.close_all()  # children must not share the parent's sockets
+    for conn in connections.all():  # nor its connection pool (DB_POOL): each child makes its own
+        if hasattr(conn, "close_pool"):
+            conn.close_pool()
     queue = context.Queue()
     start = context.Barrier(processes)
     children = [

@@ -1,13 +1,13 @@
 """Per-member monthly caps on a team pool: taken with the hold, given back on settle."""
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import date, datetime
+from datetime import timezone as dt_timezone
 from unittest import mock
 
 import pytest
 
-from apps.accounts.models import Membership
 from apps.wallet.audit import wallet_audit
 from apps.wallet.errors import InsufficientCredits, MemberCapExceeded
-from apps.wallet.models import Hold, LedgerEntry, MemberSpend, Wallet
+from apps.wallet.models import Hold, LedgerEntry, MemberCap, MemberSpend, Wallet
 from apps.wallet.services import hold_capture, hold_place, hold_release, month_start
 from tests.conftest import personal_wallet
 
@@ -20,7 +20,9 @@ def pool(team):
 
 
 def _cap(team, user, credits):
-    Membership.objects.filter(workspace=team, user=user).update(monthly_cap=None if credits is None else credits * 1000)
+    MemberCap.objects.filter(wallet__workspace=team, member=user).delete()
+    if credits is not None:
+        MemberCap.objects.create(wallet=Wallet.objects.get(workspace=team), member=user, monthly_cap=credits * 1000)
 
 
 def _spent(pool, user, month=None):
@@ -34,7 +36,7 @@ def test_member_over_cap_gets_402_and_the_pool_is_untouched(team, pool, teammate
     entries, holds = LedgerEntry.objects.count(), Hold.objects.count()
     with pytest.raises(MemberCapExceeded) as info:
         hold_place(wallet=pool, amount=4_001, member=teammate)
-    assert (info.value.code, info.value.status) == ("member_cap_exceeded", 402)
+    assert (info.value.code, info.value.kind) == ("member_cap_exceeded", "payment")
     assert (LedgerEntry.objects.count(), Hold.objects.count()) == (entries, holds)
     pool.refresh_from_db()
     assert pool.held == 6_000
@@ -120,7 +122,7 @@ def test_submit_over_the_cap_answers_member_cap_exceeded_and_creates_nothing(tea
     _cap(team, teammate, 0)
     with pytest.raises(SubmitError) as info:
         generation_submit(user=teammate, workspace=team, model=model, raw_params=params)
-    assert (info.value.code, info.value.status) == ("member_cap_exceeded", 402)
+    assert (info.value.code, info.value.kind) == ("member_cap_exceeded", "payment")
     assert not Generation.objects.exists() and not Hold.objects.exists()
     pool.refresh_from_db()
     assert (pool.balance, pool.held) == (500_000, 0) and price > 0

@@ -12,12 +12,13 @@ from django.utils import timezone
 from apps.accounts.models import Membership
 from apps.accounts.services import team_create
 from apps.catalog.models import AIModel
+from apps.core.http import status_for
 from apps.generations.models import Generation
 from apps.generations.services import generation_fail, generation_finish, generations_sweep
 from apps.providers.base import ProviderResult
 from apps.wallet.audit import wallet_audit
 from apps.wallet.errors import InsufficientCredits, MemberCapExceeded
-from apps.wallet.models import Hold, LedgerEntry, MemberSpend, Wallet
+from apps.wallet.models import Hold, LedgerEntry, MemberCap, MemberSpend, Wallet
 from apps.wallet.services import hold_capture, hold_place, hold_release, wallet_grant
 from tests.conftest import personal_wallet
 
@@ -58,7 +59,7 @@ def test_thousand_concurrent_holds_exactly_the_covered_ones_succeed(make_user):
             hold_place(wallet=wallet, amount=HOLD)
             return "ok"
         except InsufficientCredits as exc:
-            return f"{exc.status}:{exc.code}"
+            return f"{status_for(exc)}:{exc.code}"
 
     processes, threads = 4, 5
     results = race(attempt, processes=processes, threads=threads, per_thread=attempts // (processes * threads))
@@ -151,7 +152,8 @@ def _team_with_members(owner, members, *, pool_credits, caps):
     wallet = Wallet.objects.get(workspace=team)
     wallet_grant(wallet=wallet, amount=pool_credits * HOLD, reason="pool")
     for member, cap in zip(members, caps):
-        Membership.objects.create(workspace=team, user=member, role="member", monthly_cap=cap)
+        Membership.objects.create(workspace=team, user=member, role="member")
+        MemberCap.objects.create(wallet=wallet, member=member, monthly_cap=cap)
     return team, Wallet.objects.get(pk=wallet.pk)
 
 
@@ -226,4 +228,29 @@ def test_member_caps_and_pool_balance_both_enforced_when_several_members_spend(m
     assert not MemberSpend.objects.filter(wallet=wallet).exclude(amount=0).exists()
     wallet.refresh_from_db()
     assert (wallet.balance, wallet.held) == (pool_holds * HOLD, 0)
+    assert wallet_audit() == []
+
+
+def test_first_spends_of_a_month_race_without_a_wrong_402(make_user):
+    """Rounds of 1,000 holds at once on a fresh personal wallet (no cap, funds for all): the
+    first ones race to create the month's spend row. Before the spend upsert, a request that
+    missed the row while another created it answered 402 member_cap_exceeded."""
+    rounds, attempts = scale(10, 3), scale(1_000, 100)
+    processes, threads = 4, 5
+    for round_number in range(rounds):
+        user = make_user()
+        wallet = personal_wallet(user)
+        wallet_grant(wallet=wallet, amount=attempts * HOLD, reason="covers every attempt")
+
+        def attempt(p, t, i):
+            try:
+                hold_place(wallet=wallet, amount=HOLD, member=user)
+                return "ok"
+            except (InsufficientCredits, MemberCapExceeded) as exc:
+                return f"{exc.status}:{exc.code}"
+
+        results = race(attempt, processes=processes, threads=threads, per_thread=attempts // (processes * threads))
+        assert results == {"ok": attempts}, f"round {round_number}: {dict(results)}"
+        assert MemberSpend.objects.get(wallet=wallet, member=user).amount == attempts * HOLD
+        _spend_matches_open_holds(wallet)
     assert wallet_audit() == []

@@ -37,7 +37,7 @@ def test_hold_that_does_not_fit_fails_and_writes_nothing(wallet):
     entries = LedgerEntry.objects.count()
     with pytest.raises(InsufficientCredits) as info:
         hold_place(wallet=wallet, amount=1_001)
-    assert info.value.code == "insufficient_credits" and info.value.status == 402
+    assert info.value.code == "insufficient_credits" and info.value.kind == "payment"
     assert LedgerEntry.objects.count() == entries and Hold.objects.count() == 1
     hold_place(wallet=wallet, amount=1_000)  # exactly the rest fits
 

@@ -43,7 +43,7 @@ def test_unknown_codes_are_invalid(make_user, raw):
     user = make_user()
     with pytest.raises(RedemptionError) as info:
         wallet_redeem(user=user, wallet=personal_wallet(user), code=raw)
-    assert info.value.code == "code_invalid" and info.value.status == 404
+    assert info.value.code == "code_invalid" and info.value.kind == "not_found"
 
 
 @pytest.mark.django_db

@@ -149,7 +149,7 @@ MUSIC = [
         ],
         pricing={"unit": "second", "credits": "0.5", "duration": "duration"},
         aliases=["musicgen-stereo-large"],
-        routes=[route("replicate", "meta/musicgen")],
+        routes=[route("replicate", "meta/musicgen:671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb")],
     ),
     entry(
         slug="ace-step", name="ACE-Step", vendor="ACE Studio", modality="music", sort_order=60,
@@ -200,6 +200,7 @@ SPEECH = [
                      help="How to speak, e.g. 'Cheerful and fast, like a sports commentator.'"),
                 enum("response_format", OPENAI_FORMATS, default="mp3", label="Format", advanced=True)],
         pricing=_speech_pricing("1.2"),
+        aliases=["openai-audio"],
         routes=[route("openai", "gpt-4o-mini-tts"),
                 route("pollinations", "openai-audio", unsupported=["instructions"])],
     ),
@@ -284,7 +285,11 @@ SPEECH = [
                 enum("response_format", ["mp3", "wav", "opus", "flac"], default="mp3", label="Format", advanced=True)],
         pricing=_speech_pricing("0.2"),
         aliases=["kokoro"],
-        routes=[route("openai_compat", "kokoro"), route("replicate", "jaaari/kokoro-82m")],
+        routes=[route("openai_compat", "kokoro"),
+                # Community model (by version); its voice list has no af_heart.
+                route("replicate", "jaaari/kokoro-82m:f559560eb822dc509045f3921a1921234918b91739db4bf3daab2169b71c7a13",
+                      rules=[{"if": {"voice": ["af_heart"]},
+                              "message": "Kokoro on Replicate has no af_heart voice: pick another one."}])],
     ),
 ]
 

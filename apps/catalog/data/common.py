@@ -52,6 +52,7 @@ CAPABILITIES = {
     "chat": "Chat",
     "vision": "Vision input",
     "streaming": "Streaming",
+    "tools": "Tool calling",
     "reasoning": "Reasoning",
 }
 
@@ -120,9 +121,17 @@ def sandbox_route(modality: str) -> dict:
     return {"adapter": "sandbox", "model": modality}
 
 
+# When the catalog was last compared with the providers' model lists, docs and prices.
+CHECKED = "2026-12-01"
+
+
 def entry(*, slug, name, vendor, modality, description, capabilities, fields, pricing, routes, rules=None,
-          aliases=None, limits=None, sort_order=100) -> dict:
-    """One catalog entry with the shared defaults (deadline per modality, sandbox route last)."""
+          aliases=None, limits=None, sort_order=100, checked=CHECKED, note="", retired=None) -> dict:
+    """One catalog entry with the shared defaults (deadline per modality, sandbox route last).
+
+    checked: the date the entry was compared with its provider; note: what that check could not
+    confirm (shown on the model page); retired: the provider's shutdown date (kept for history,
+    neither offered nor routed)."""
     merged_limits = {"deadline_seconds": DEADLINES[modality]}
     merged_limits.update(limits or {})
     schema = {"fields": fields}
@@ -132,5 +141,27 @@ def entry(*, slug, name, vendor, modality, description, capabilities, fields, pr
         "slug": slug, "name": name, "vendor": vendor, "modality": modality, "description": description,
         "capabilities": capabilities, "schema": schema, "pricing": pricing, "limits": merged_limits,
         "aliases": aliases or [], "is_local": False, "sort_order": sort_order,
+        "checked_at": checked, "checked_note": note, "retired_at": retired,
         "routes": [*routes, sandbox_route(modality)],
     }
+
+
+def chat_api_fields(*, tools: bool = True, seed_field: bool = True) -> list:
+    """Chat parameters that programs send (OpenAI's names) and the studio form does not show."""
+    fields = [
+        {"name": "response_format", "type": "json", "json_type": "object", "max_length": 100_000, "api_only": True,
+         "label": "Response format", "help": 'OpenAI\'s {"type": "json_object"} or {"type": "json_schema", ...}.'},
+        {"name": "user", "type": "string", "max_length": 256, "api_only": True, "label": "End-user id"},
+    ]
+    if seed_field:
+        fields.append({"name": "seed", "type": "integer", "min": -(2 ** 63), "max": 2 ** 63 - 1, "api_only": True,
+                       "label": "Seed", "help": "Best-effort determinism where the upstream supports it."})
+    if tools:
+        fields += [
+            {"name": "tools", "type": "json", "json_type": "array", "max_items": 128, "max_length": 200_000,
+             "api_only": True, "label": "Tools", "help": "OpenAI function tools the model may call."},
+            {"name": "tool_choice", "type": "json", "json_type": "any", "max_length": 10_000, "api_only": True,
+             "label": "Tool choice", "help": '"auto", "none", "required" or {"type": "function", "function": ...}.'},
+            {"name": "parallel_tool_calls", "type": "boolean", "api_only": True, "label": "Parallel tool calls"},
+        ]
+    return fields

@@ -19,6 +19,22 @@ ASPECTS_FLUX = ["1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3",
 ASPECTS_GEMINI = ["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
 ASPECTS_IMAGEN = ["1:1", "3:4", "4:3", "9:16", "16:9"]
 OUTPUT_FORMATS = ["webp", "jpg", "png"]
+# GPT Image: compression applies to jpeg and webp only (below 100 with png is a 400 upstream), and
+# a transparent background needs png or webp. No defaults: the upstream's own apply.
+OUTPUT_COMPRESSION = integer("output_compression", 0, 100, label="Compression", advanced=True,
+                             help="jpeg/webp only: 100 keeps the most detail. Leave empty for png.")
+MODERATION = {"name": "moderation", "type": "enum", "choices": ["auto", "low"], "label": "Moderation",
+              "advanced": True, "help": "Leave empty for the provider's default (auto)."}
+GPT_IMAGE_RULES = [
+    {"if": {"background": "transparent", "output_format": "jpeg"}, "forbid": True, "field": "background",
+     "message": "A transparent background needs png or webp output, not jpeg."},
+    # png is also what an unset output_format means upstream.
+    {"if": {"output_format": ["png", None], "output_compression": list(range(100))}, "forbid": True,
+     "field": "output_compression",
+     "message": "Compression below 100 works with jpeg or webp output only: leave it empty for png."},
+]
+GPT_IMAGE_2_ASPECTS = ["auto", "1:1", "5:4", "9:16", "21:9", "16:9", "4:3", "3:2", "4:5", "3:4", "2:3", "2:1", "1:2",
+                       "3:1", "1:3", "9:21"]
 
 
 def _n(maximum: int, label: str = "Images") -> dict:
@@ -64,19 +80,55 @@ MODELS = [
             enum("background", ["auto", "transparent", "opaque"], default="auto", label="Background", advanced=True,
                  help="transparent needs png or webp output."),
             enum("output_format", ["png", "jpeg", "webp"], default="png", label="Output format", advanced=True),
-            integer("output_compression", 0, 100, default=100, label="Compression", advanced=True,
-                    help="jpeg/webp only: 100 keeps the most detail."),
-            enum("moderation", ["auto", "low"], default="auto", label="Moderation", advanced=True),
+            OUTPUT_COMPRESSION,
+            MODERATION,
             _edit_images(16),
         ],
-        rules=[{"if": {"background": "transparent", "output_format": "jpeg"}, "forbid": True, "field": "background",
-                "message": "A transparent background needs png or webp output, not jpeg."}],
+        rules=GPT_IMAGE_RULES,
         pricing={"unit": "image", "credits": "4", "count": "n",
                  "multipliers": {"quality": {"low": "0.25", "high": "4", "auto": "4"},
                                  "size": {"1536x1024": "1.5", "1024x1536": "1.5", "auto": "1.5"}}},
-        aliases=["gptimage", "gpt-image"],
-        routes=[route("openai", "gpt-image-1"), route("replicate", "openai/gpt-image-1"),
-                route("pollinations", "gptimage", unsupported=["image_urls", "background"])],
+        routes=[route("openai", "gpt-image-1"),
+                route("replicate", "openai/gpt-image-1", rules=[
+                    {"if": {"size": "auto"}, "message": "GPT Image on Replicate takes 1:1, 3:2 or 2:3, not auto."}])],
+        retired="2026-10-23", note="OpenAI shut gpt-image-1 down on 2026-10-23 (API deprecations page); kept for "
+        "history. Its OpenAI-backed Replicate model runs on the same OpenAI model.",
+    ),
+    entry(
+        slug="gpt-image-2", name="GPT Image 2", vendor="OpenAI", modality="image", sort_order=9,
+        description="OpenAI's current image model (ChatGPT Images 2.0): dense typography and layouts, any size "
+        "up to 4K, edits from up to 10 reference images.",
+        capabilities=["text-to-image", "image-to-image"],
+        fields=[
+            prompt(max_length=20000) | {"min_length": 3},
+            enum("aspect_ratio", GPT_IMAGE_2_ASPECTS, default="1:1", label="Aspect ratio",
+                 help="auto lets the model pick (1K only)."),
+            enum("resolution", ["1K", "2K", "4K"], default="1K", label="Resolution",
+                 help="About 1, 4 or 8 megapixels at the chosen aspect ratio."),
+            enum("quality", ["low", "medium", "high", "auto"], default="medium", label="Quality",
+                 help="auto is billed as high: the final quality is only known afterwards."),
+            _n(4),
+            {"name": "background", "type": "enum", "choices": ["auto", "transparent", "opaque"], "label": "Background",
+             "advanced": True, "help": "transparent (a preview upstream) needs png or webp output."},
+            {"name": "output_format", "type": "enum", "choices": ["png", "jpeg", "webp"], "label": "Output format",
+             "advanced": True, "help": "Leave empty for png."},
+            OUTPUT_COMPRESSION,
+            MODERATION,
+            url_list("image_urls", "Input images", 10, help="1 to 10 reference images to edit or combine."),
+        ],
+        rules=[*GPT_IMAGE_RULES,
+               {"if": {"aspect_ratio": "auto", "resolution": ["2K", "4K"]}, "forbid": True, "field": "resolution",
+                "message": "auto aspect ratio is only available at 1K."}],
+        pricing={"unit": "image", "credits": "7", "count": "n",
+                 "multipliers": {"quality": {"low": "0.3", "high": "2.7", "auto": "2.7"},
+                                 "resolution": {"2K": "4", "4K": "8"}}},
+        aliases=["gpt-image-2-2026-04-21", "gptimage", "gpt-image", "chatgpt-image"],
+        routes=[route("openai", "gpt-image-2"),
+                route("pollinations", "gptimage", unsupported=["n", "image_urls", "background", "output_compression",
+                                                               "moderation"])],
+        note="Parameters from openai-python's ImageGenerateParams (sizes divisible by 16, 1:3 to 3:1, up to "
+        "3840x2160) and reference 003; the per-image prices are estimates from OpenAI's token prices ($8/$30 per 1M "
+        "image tokens) and not a published per-image table.",
     ),
     entry(
         slug="gpt-image-1-mini", name="GPT Image 1 Mini", vendor="OpenAI", modality="image", sort_order=11,
@@ -95,6 +147,7 @@ MODELS = [
                  "multipliers": {"quality": {"low": "0.5", "high": "3.3", "auto": "3.3"},
                                  "size": {"1536x1024": "1.5", "1024x1536": "1.5", "auto": "1.5"}}},
         routes=[route("openai", "gpt-image-1-mini")],
+        retired="2026-12-01", note="Shut down 2026-12-01 (OpenAI API deprecations page); kept for history.",
     ),
     entry(
         slug="dall-e-3", name="DALL·E 3", vendor="OpenAI", modality="image", sort_order=12,
@@ -110,6 +163,7 @@ MODELS = [
                  "multipliers": {"quality": {"hd": "2"}, "size": {"1792x1024": "2", "1024x1792": "2"}}},
         aliases=["dalle-3", "dalle3"],
         routes=[route("openai", "dall-e-3")],
+        retired="2026-05-12", note="Shut down 2026-05-12 (OpenAI's model page); kept for history.",
     ),
     entry(
         slug="nano-banana", name="Nano Banana (Gemini 2.5 Flash Image)", vendor="Google", modality="image",
@@ -125,9 +179,33 @@ MODELS = [
             _edit_images(3, help="Up to 3 images to edit or combine."),
         ],
         pricing={"unit": "image", "credits": "3.9", "count": "n"},
-        aliases=["gemini-2.5-flash-image", "gemini-2.5-flash-image-preview", "nanobanana"],
+        aliases=["gemini-2.5-flash-image", "gemini-2.5-flash-image-preview"],
         routes=[route("gemini", "gemini-2.5-flash-image"), route("fal", "fal-ai/nano-banana"),
-                route("replicate", "google/nano-banana"), route("pollinations", "nanobanana")],
+                route("replicate", "google/nano-banana")],
+        retired="2026-10-02", note="gemini-2.5-flash-image shut down on 2026-10-02 (Gemini API deprecations page); "
+        "its fal and Replicate models call the same Google model.",
+    ),
+    entry(
+        slug="nano-banana-2", name="Nano Banana 2 (Gemini 3.1 Flash Image)", vendor="Google", modality="image",
+        sort_order=13,
+        description="Gemini 3.1 Flash Image: fast, cheap generation and conversational editing with up to 14 "
+        "reference images, 1K to 4K, extra-wide and extra-tall aspect ratios.",
+        capabilities=["text-to-image", "image-to-image"],
+        fields=[
+            prompt(max_length=10000),
+            enum("aspect_ratio", [*ASPECTS_GEMINI, "1:4", "4:1", "1:8", "8:1"], default="1:1", label="Aspect ratio"),
+            enum("resolution", ["1K", "2K", "4K"], default="1K", label="Resolution"),
+            _n(4),
+            enum("output_format", ["png", "jpeg"], default="png", label="Output format", advanced=True),
+            _edit_images(14, help="Up to 14 reference images."),
+        ],
+        pricing={"unit": "image", "credits": "6.7", "count": "n", "multipliers": {"resolution": {"2K": "1.5",
+                                                                                                "4K": "2.25"}}},
+        aliases=["gemini-nano-banana-2", "gemini-3.1-flash-image", "gemini-3.1-flash-image-preview", "nanobanana"],
+        routes=[route("gemini", "gemini-3.1-flash-image"),
+                route("pollinations", "nanobanana", unsupported=["n", "image_urls"])],
+        note="1K price from Gemini API image token pricing as third-party price tables quote it ($0.067); the 2K and "
+        "4K factors are not confirmed against Google's pricing page.",
     ),
     entry(
         slug="nano-banana-pro", name="Nano Banana Pro (Gemini 3 Pro Image)", vendor="Google", modality="image",
@@ -146,14 +224,15 @@ MODELS = [
         rules=[{"if": {"aspect_ratio": "auto", "resolution": ["2K", "4K"]}, "forbid": True, "field": "resolution",
                 "message": "auto aspect ratio is only available at 1K."}],
         pricing={"unit": "image", "credits": "13.4", "count": "n", "multipliers": {"resolution": {"4K": "1.8"}}},
-        aliases=["gemini-3-pro-image-preview", "nanobanana-pro"],
+        aliases=["gemini-3-pro-image", "gemini-3-pro-image-preview", "nanobanana-pro"],
         routes=[
-            route("gemini", "gemini-3-pro-image-preview"),
+            # gemini-3-pro-image-preview shut down 2026-06-25; the GA model replaced it.
+            route("gemini", "gemini-3-pro-image"),
             route("fal", "fal-ai/nano-banana-pro", rules=[
                 {"if": {"resolution": "4K", "aspect_ratio": "1:1"},
                  "message": "4K is not available at 1:1 on the fal channel."}]),
             route("replicate", "google/nano-banana-pro"),
-            route("pollinations", "nanobanana-pro", unsupported=["image_urls"]),
+            route("pollinations", "nanobanana-pro", unsupported=["n", "image_urls"]),
         ],
     ),
     entry(
@@ -180,6 +259,27 @@ MODELS = [
         aliases=["flux-1-dev"],
         routes=[route("replicate", "black-forest-labs/flux-dev"), route("fal", "fal-ai/flux/dev"),
                 route("comfyui", "flux1-dev.safetensors")],
+    ),
+    entry(
+        slug="flux-2-pro", name="FLUX.2 [pro]", vendor="Black Forest Labs", modality="image", sort_order=20,
+        description="Black Forest Labs' FLUX.2 [pro]: photoreal text to image and multi-reference editing with up "
+        "to 8 input images.",
+        capabilities=["text-to-image", "image-to-image"],
+        fields=[
+            prompt(max_length=4000),
+            enum("aspect_ratio", ASPECTS_FLUX, default="1:1", label="Aspect ratio"),
+            _edit_images(8, help="Up to 8 reference images to edit or combine; leave empty for text to image."),
+            integer("safety_tolerance", 1, 5, default=2, label="Safety tolerance", advanced=True,
+                    help="1 is the strictest, 5 the most permissive."),
+            enum("output_format", OUTPUT_FORMATS, default="webp", label="Output format", advanced=True),
+            seed(),
+        ],
+        # BFL's list price: $0.03 for the first output megapixel (1 MP, the default resolution).
+        pricing={"unit": "image", "credits": "3"},
+        aliases=["flux-2", "flux.2-pro", "flux2-pro"],
+        routes=[route("replicate", "black-forest-labs/flux-2-pro")],
+        note="Inputs from the Replicate model's current version (285631b5); BFL prices FLUX.2 [pro] per megapixel "
+        "(input images add to it), the quote counts the 1 MP output only.",
     ),
     entry(
         slug="flux-1.1-pro", name="FLUX1.1 [pro]", vendor="Black Forest Labs", modality="image", sort_order=22,
@@ -325,6 +425,8 @@ MODELS = [
         aliases=["imagen-4.0-generate-001", "imagen4"],
         routes=[route("gemini", "imagen-4.0-generate-001"), route("replicate", "google/imagen-4"),
                 route("fal", "fal-ai/imagen4/preview")],
+        retired="2026-08-17", note="Google shut every Imagen model down on 2026-08-17 (Firebase AI Logic's Imagen "
+        "migration guide: Gemini Developer API and Vertex AI); fal and Replicate called Google's.",
     ),
     entry(
         slug="imagen-4-fast", name="Imagen 4 Fast", vendor="Google", modality="image", sort_order=41,
@@ -341,6 +443,8 @@ MODELS = [
         aliases=["imagen-4.0-fast-generate-001"],
         routes=[route("gemini", "imagen-4.0-fast-generate-001"), route("replicate", "google/imagen-4-fast"),
                 route("fal", "fal-ai/imagen4/preview/fast")],
+        retired="2026-08-17", note="Google shut every Imagen model down on 2026-08-17 (Firebase AI Logic's Imagen "
+        "migration guide: Gemini Developer API and Vertex AI); fal and Replicate called Google's.",
     ),
     entry(
         slug="imagen-4-ultra", name="Imagen 4 Ultra", vendor="Google", modality="image", sort_order=42,
@@ -357,6 +461,8 @@ MODELS = [
         aliases=["imagen-4.0-ultra-generate-001"],
         routes=[route("gemini", "imagen-4.0-ultra-generate-001"), route("replicate", "google/imagen-4-ultra"),
                 route("fal", "fal-ai/imagen4/preview/ultra")],
+        retired="2026-08-17", note="Google shut every Imagen model down on 2026-08-17 (Firebase AI Logic's Imagen "
+        "migration guide: Gemini Developer API and Vertex AI); fal and Replicate called Google's.",
     ),
     entry(
         slug="sdxl", name="Stable Diffusion XL", vendor="Stability AI", modality="image", sort_order=50,
@@ -372,16 +478,21 @@ MODELS = [
             _n(4),
             integer("num_inference_steps", 1, 150, default=30, label="Steps", advanced=True),
             number("guidance_scale", 1, 50, default=7, step=0.5, label="Guidance scale (CFG)", advanced=True),
-            enum("scheduler", ["DPMSolverMultistep", "K_EULER", "K_EULER_ANCESTRAL", "DDIM", "PNDMScheduler",
+            enum("scheduler", ["DPMSolverMultistep", "K_EULER", "K_EULER_ANCESTRAL", "DDIM", "PNDM",
                                "KarrasDPM", "HeunDiscrete"], default="K_EULER", label="Scheduler", advanced=True),
             url("image_url", "Source image", help="Optional image for image to image."),
             number("prompt_strength", 0, 1, default=0.8, step=0.01, label="Prompt strength", advanced=True),
             seed(4_294_967_295),
         ],
         pricing={"unit": "image", "credits": "0.4", "count": "n"},
-        aliases=["stable-diffusion-xl", "sdxl-1.0"],
+        # pollinations' "turbo" is its own SDXL-based model (image.pollinations.ai models.ts, type sd).
+        aliases=["stable-diffusion-xl", "sdxl-1.0", "turbo"],
         routes=[route("a1111", "sd_xl_base_1.0.safetensors"), route("comfyui", "sd_xl_base_1.0.safetensors"),
-                route("replicate", "stability-ai/sdxl"), route("fal", "fal-ai/fast-sdxl")],
+                # A community model on Replicate: it runs by version (POST /v1/predictions).
+                route("replicate", "stability-ai/sdxl:39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"),
+                route("fal", "fal-ai/fast-sdxl"),
+                route("pollinations", "turbo", unsupported=["n", "image_url", "scheduler", "num_inference_steps",
+                                                            "guidance_scale", "prompt_strength"])],
     ),
     entry(
         slug="sd-3.5-large", name="Stable Diffusion 3.5 Large", vendor="Stability AI", modality="image",

@@ -6,7 +6,7 @@ streaming). They are priced like real models so credits, holds and captures are 
 end to end; the engines are in apps/providers/sandbox/."""
 from apps.catalog.schema import FIELD_TYPES
 
-from .common import enum, integer, prompt, seed
+from .common import CHECKED, chat_api_fields, enum, integer, prompt, seed
 
 SANDBOX_NOTE = "Local sandbox model: generated on this server, no upstream provider involved."
 # Chat models take an OpenAI-style `messages` list where the schema knows that field type;
@@ -28,7 +28,7 @@ def _text_fields() -> tuple[list, list]:
     rules = []
     if CHAT_MESSAGES:
         fields.append(_field("messages", "messages", label="Messages", max_items=200, max_length=60_000,
-                             advanced=True, help='A JSON chat: [{"role": "user", "content": "..."}]. '
+                             advanced=True, tools=True, help='A JSON chat: [{"role": "user", "content": "..."}]. '
                              "Use instead of prompt."))
         rules = [{"one_of": ["prompt", "messages"], "message": "Write a prompt (or send messages)."},
                  {"if": {"system": "*", "messages": "*"}, "forbid": True, "field": "system",
@@ -38,7 +38,12 @@ def _text_fields() -> tuple[list, list]:
                 help="The answer stops after this many tokens."),
         _field("temperature", "number", min=0, max=2, default=1, step=0.05, label="Temperature", advanced=True,
                help="Changes the wording; the same conversation and temperature give the same answer."),
+        _field("top_p", "number", min=0, max=1, default=1, step=0.05, label="Top p", advanced=True,
+               help="Accepted for compatibility; the sandbox's wording does not depend on it."),
+        _field("stop", "string", max_length=200, label="Stop sequence", advanced=True,
+               help="The answer ends before this text."),
         seed(),
+        *chat_api_fields(seed_field=False),
     ]
     return fields, rules
 
@@ -51,17 +56,21 @@ MODELS = [
         "name": "Sandbox Image",
         "vendor": "Atelier",
         "modality": "image",
-        "is_local": True,
+        "is_local": True, "checked_at": CHECKED,
         "sort_order": 0,
         "description": "Abstract compositions drawn from the words of your prompt: shapes, palette and layout "
         "follow the prompt, and the same prompt, seed and size always give the same picture. " + SANDBOX_NOTE,
-        "capabilities": ["text-to-image"],
+        "capabilities": ["text-to-image", "image-to-image"],
         "schema": {
             "fields": [
                 prompt(max_length=2000),
                 enum("size", ["1024x1024", "1536x1024", "1024x1536", "768x768", "512x512"], default="1024x1024",
                      label="Size"),
                 integer("n", 1, 4, default=1, label="Images"),
+                _field("image_url", "url", label="Source image", advanced=True,
+                       help="Edit this image: the result keeps its layout and takes on the prompt."),
+                _field("prompt_strength", "number", min=0, max=1, step=0.05, label="Prompt strength", advanced=True,
+                       help="How much the prompt's picture covers the source image (with a source image)."),
                 seed(),
             ]
         },
@@ -76,7 +85,7 @@ MODELS = [
         "name": "Sandbox Video",
         "vendor": "Atelier",
         "modality": "video",
-        "is_local": True,
+        "is_local": True, "checked_at": CHECKED,
         "sort_order": 1,
         "description": "H.264 clips at the size, length and frame rate you ask for. From text, a camera glides "
         "over a picture drawn from your prompt; from a start frame, the camera moves over your image and, with an "
@@ -112,7 +121,7 @@ MODELS = [
         "name": "Sandbox Music",
         "vendor": "Atelier",
         "modality": "music",
-        "is_local": True,
+        "is_local": True, "checked_at": CHECKED,
         "sort_order": 2,
         "description": "A synthesized song with a title, lyrics and cover art. Mood words set key and tempo "
         "(sad or dark: minor and slow; happy or dance: major and fast), genre words pick the instruments; "
@@ -143,7 +152,7 @@ MODELS = [
         "name": "Sandbox Speech",
         "vendor": "Atelier",
         "modality": "speech",
-        "is_local": True,
+        "is_local": True, "checked_at": CHECKED,
         "sort_order": 3,
         "description": "Text to speech with espeak-ng, a small formant synthesizer: robotic but clear, with "
         "OpenAI-style voices and speed. Available only where espeak-ng is installed on the server "
@@ -168,12 +177,12 @@ MODELS = [
         "name": "Sandbox Text",
         "vendor": "Atelier",
         "modality": "text",
-        "is_local": True,
+        "is_local": True, "checked_at": CHECKED,
         "sort_order": 4,
         "description": "A chat model that answers from the words of your message, token by token. It "
         "understands nothing, but it streams, counts tokens, respects max_tokens and stop, and is billed per "
         "token like a real model, so clients and agents can be tested without keys. " + SANDBOX_NOTE,
-        "capabilities": ["chat", "streaming"],
+        "capabilities": ["chat", "streaming", "tools"],
         "schema": {"fields": TEXT_FIELDS, **({"rules": TEXT_RULES} if TEXT_RULES else {})},
         "pricing": {"unit": "1k_tokens", "input": "0.05", "output": "0.1", "max_output": "max_tokens",
                     "default_max_output": 512},

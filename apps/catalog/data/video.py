@@ -30,6 +30,80 @@ def _end() -> dict:
     return url("end_image_url", "End frame", help=END_FRAME_HELP, example=EXAMPLE_END_IMAGE)
 
 
+PERSON_GENERATION = {
+    "name": "person_generation", "type": "enum", "choices": ["allow_all", "allow_adult"], "label": "People",
+    "advanced": True,
+    "help": "Leave empty for the provider's default. On the Gemini API text to video takes allow_all, "
+            "image to video allow_adult.",
+}
+
+
+def _veo_route(model: str) -> dict:
+    """The Gemini API's Veo (google-genai maps no seed, fps or generate_audio there: audio is always
+    on), with its personGeneration per mode."""
+    return route("veo", model, unsupported=["seed"], rules=[
+        {"if": {"generate_audio": False}, "message": "The Gemini API's Veo always generates audio."},
+        {"if": {"person_generation": "allow_adult", "image_url": None},
+         "message": "On the Gemini API, Veo text to video takes person_generation allow_all."},
+        {"if": {"person_generation": "allow_all", "image_url": "*"},
+         "message": "On the Gemini API, Veo image to video takes person_generation allow_adult."},
+    ])
+
+
+# Veo 3.1 and 3.1 Fast take the same inputs (Gemini API video guide).
+VEO_31_FIELDS = [
+    prompt(max_length=4000),
+    negative_prompt(),
+    enum("duration", [4, 6, 8], default=8, label="Duration (seconds)"),
+    enum("aspect_ratio", ["16:9", "9:16"], default="16:9", label="Aspect ratio"),
+    enum("resolution", ["720p", "1080p", "4k"], default="720p", label="Resolution"),
+    boolean("generate_audio", True, label="Generate audio"),
+    _start(),
+    _end(),
+    url_list("media_urls", "Reference images", 3, help="Up to 3 images of a subject to keep consistent."),
+    PERSON_GENERATION,
+    seed(4_294_967_295),
+]
+VEO_31_RULES = [
+    END_NEEDS_START,
+    {"if": {"resolution": ["1080p", "4k"], "duration": [4, 6]}, "forbid": True, "field": "resolution",
+     "message": "1080p and 4k are available for 8-second clips only."},
+    {"if": {"media_urls": "*", "image_url": "*"}, "forbid": True, "field": "media_urls",
+     "message": "Use either reference images or a start frame, not both."},
+]
+
+
+def _seedance_2_fields(resolutions: list[str]) -> list[dict]:
+    """Seedance 2.0 and 2.0 Fast take the same inputs; Fast stops at 720p and starts at 480p."""
+    return [
+        enum("mode", ["text-to-video", "image-to-video", "media-to-video"], default="text-to-video", label="Mode"),
+        prompt(max_length=10000) | {"min_length": 3},
+        enum("aspect_ratio", ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"], default="16:9", label="Aspect ratio"),
+        integer("duration", 4, 15, default=5, label="Duration (seconds)"),
+        enum("resolution", resolutions, default="720p", label="Resolution"),
+        _start(),
+        _end(),
+        url_list("media_urls", "Reference media", 12, help="Required for media to video: up to 12 URLs."),
+        boolean("generate_audio", True, label="Generate audio"),
+        boolean("fixed_lens", False, label="Fixed lens", advanced=True),
+        integer("seed", -1, 4_294_967_295, label="Seed", advanced=True, help="-1 picks a random seed."),
+    ]
+
+
+SEEDANCE_2_RULES = [
+    {"if": {"mode": "image-to-video"}, "require": ["image_url"], "message": "Start frame is required for image to video."},
+    {"if": {"mode": "media-to-video"}, "require": ["media_urls"],
+     "message": "Reference media are required for media to video."},
+    {"if": {"mode": "text-to-video", "image_url": "*"}, "forbid": True, "field": "image_url",
+     "message": "A start frame needs mode image-to-video."},
+    END_NEEDS_START,
+]
+SORA_RETIRED = ("OpenAI shut the Sora 2 models and the Videos API down on 2026-09-24 (OpenAI's Sora 2 model page); "
+                "the resold Sora models on Replicate ran on it. Kept for history.")
+SEEDANCE_2_FIXED_LENS = {"if": {"fixed_lens": True},
+                         "message": "Seedance 2 on BytePlus Ark has no fixed-lens setting."}
+
+
 def _seedance_1(max_prompt: int = 2000) -> list:
     return [
         prompt(max_length=max_prompt),
@@ -67,8 +141,11 @@ MODELS = [
         fields=[f for f in _seedance_1() if f["name"] != "end_image_url"],
         pricing={"unit": "second", "credits": "2", "duration": "duration",
                  "multipliers": {"resolution": {"480p": "0.45", "1080p": "2.25"}}},
-        aliases=["seedance-1-0-pro-fast"],
-        routes=[route("ark", "seedance-1-0-pro-fast-251015"), route("replicate", "bytedance/seedance-1-pro-fast")],
+        # pollinations' "seedance" is this model (its seedanceVideoModel calls seedance-1-0-pro-fast-251015).
+        aliases=["seedance-1-0-pro-fast", "seedance"],
+        routes=[route("ark", "seedance-1-0-pro-fast-251015"), route("replicate", "bytedance/seedance-1-pro-fast"),
+                route("pollinations", "seedance", rules=[
+                    {"if": {"duration": [11, 12]}, "message": "pollinations' Seedance makes 2 to 10 second clips."}])],
     ),
     entry(
         slug="seedance-1-lite", name="Seedance 1.0 Lite", vendor="ByteDance", modality="video", sort_order=12,
@@ -82,7 +159,11 @@ MODELS = [
         pricing={"unit": "second", "credits": "3.6", "duration": "duration",
                  "multipliers": {"resolution": {"480p": "0.5", "1080p": "2"}}},
         aliases=["seedance-1-0-lite"],
-        routes=[route("ark", "seedance-1-0-lite-t2v-250428"), route("replicate", "bytedance/seedance-1-lite"),
+        # The text-to-video id; the ark adapter sends the -i2v- twin when images come along.
+        routes=[route("ark", "seedance-1-0-lite-t2v-250428", rules=[
+                    {"if": {"media_urls": "*", "resolution": "1080p"},
+                     "message": "Seedance 1.0 Lite takes reference images at 480p or 720p."}]),
+                route("replicate", "bytedance/seedance-1-lite"),
                 route("fal", "fal-ai/bytedance/seedance/v1/lite/text-to-video", unsupported=["media_urls"])],
     ),
     entry(
@@ -90,36 +171,49 @@ MODELS = [
         description="ByteDance's newest video model: text, image (start and end frame) or media to video, 4 to 15 "
         "second clips with generated audio, up to 12 reference media.",
         capabilities=["text-to-video", "image-to-video", "end-frame", "media-to-video", "video-audio"],
-        fields=[
-            enum("mode", ["text-to-video", "image-to-video", "media-to-video"], default="text-to-video",
-                 label="Mode"),
-            prompt(max_length=10000) | {"min_length": 3},
-            enum("aspect_ratio", ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"], default="16:9",
-                 label="Aspect ratio"),
-            integer("duration", 4, 15, default=5, label="Duration (seconds)"),
-            enum("resolution", ["720p", "1080p"], default="720p", label="Resolution"),
-            _start(),
-            _end(),
-            url_list("media_urls", "Reference media", 12, help="Required for media to video: up to 12 URLs."),
-            boolean("generate_audio", True, label="Generate audio"),
-            boolean("fixed_lens", False, label="Fixed lens", advanced=True),
-            integer("seed", -1, 4_294_967_295, label="Seed", advanced=True, help="-1 picks a random seed."),
-        ],
-        rules=[
-            {"if": {"mode": "image-to-video"}, "require": ["image_url"],
-             "message": "Start frame is required for image to video."},
-            {"if": {"mode": "media-to-video"}, "require": ["media_urls"],
-             "message": "Reference media are required for media to video."},
-            {"if": {"mode": "text-to-video", "image_url": "*"}, "forbid": True, "field": "image_url",
-             "message": "A start frame needs mode image-to-video."},
-            END_NEEDS_START,
-        ],
+        fields=_seedance_2_fields(["720p", "1080p"]),
+        rules=SEEDANCE_2_RULES,
         pricing={"unit": "second", "credits": "10", "duration": "duration",
                  "multipliers": {"resolution": {"1080p": "2.25"}}, "addons": {"generate_audio": {"true": "2"}}},
-        aliases=["seedance", "seedance-2-0"],
-        routes=[route("ark", "dreamina-seedance-2-0-260128"),
-                route("fal", "bytedance/seedance-2.0/text-to-video", unsupported=["seed"]),
-                route("pollinations", "seedance", unsupported=["media_urls", "end_image_url", "seed"])],
+        aliases=["seedance-2-0", "dreamina-seedance-2-0"],
+        routes=[route("ark", "dreamina-seedance-2-0-260128", rules=[SEEDANCE_2_FIXED_LENS]),
+                route("fal", "bytedance/seedance-2.0/text-to-video", unsupported=["seed"])],
+    ),
+    entry(
+        slug="seedance-2-fast", name="Seedance 2.0 Fast", vendor="ByteDance", modality="video", sort_order=6,
+        description="The faster, cheaper Seedance 2.0: the same text, frames and reference media with generated "
+        "audio, 4 to 15 second clips at 480p or 720p.",
+        capabilities=["text-to-video", "image-to-video", "end-frame", "media-to-video", "video-audio"],
+        fields=_seedance_2_fields(["480p", "720p"]),
+        rules=SEEDANCE_2_RULES,
+        pricing={"unit": "second", "credits": "8", "duration": "duration",
+                 "multipliers": {"resolution": {"480p": "0.45"}}, "addons": {"generate_audio": {"true": "1.6"}}},
+        aliases=["seedance-2-0-fast", "dreamina-seedance-2-0-fast"],
+        routes=[route("ark", "dreamina-seedance-2-0-fast-260128", rules=[SEEDANCE_2_FIXED_LENS])],
+        note="BytePlus bills Seedance 2.0 per token; this per-second price follows its Fast-to-standard ratio "
+        "(1.182 / 1.477 per 1K tokens on ComfyUI's partner pricing) against Seedance 2.0's.",
+    ),
+    entry(
+        slug="grok-imagine-1.5-video", name="Grok Imagine Video 1.5", vendor="xAI", modality="video",
+        sort_order=7,
+        description="xAI's video model with native audio: text or a start image to 1 to 15 second clips at 480p "
+        "to 1080p.",
+        capabilities=["text-to-video", "image-to-video", "video-audio"],
+        fields=[
+            prompt(max_length=4000),
+            integer("duration", 1, 15, default=8, label="Duration (seconds)"),
+            enum("aspect_ratio", ["16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3"], default="16:9",
+                 label="Aspect ratio"),
+            enum("resolution", ["480p", "720p", "1080p"], default="720p", label="Resolution"),
+            _start(),
+        ],
+        # $0.08 / $0.14 / $0.25 per second at 480p / 720p / 1080p.
+        pricing={"unit": "second", "credits": "14", "duration": "duration",
+                 "multipliers": {"resolution": {"480p": "0.58", "1080p": "1.79"}}},
+        aliases=["grok-imagine-1.5-video-apimart", "grok-imagine-video-1.5"],
+        routes=[route("xai", "grok-imagine-video-1.5")],
+        note="Request fields from xAI's video API as its clients send them (model, prompt, duration, aspect_ratio, "
+        "resolution, image); prices from resellers' listings of xAI's rates, not xAI's own pricing page.",
     ),
     entry(
         slug="veo-3", name="Veo 3", vendor="Google", modality="video", sort_order=20,
@@ -134,16 +228,14 @@ MODELS = [
             enum("resolution", ["720p", "1080p"], default="720p", label="Resolution"),
             boolean("generate_audio", True, label="Generate audio"),
             _start(),
-            enum("person_generation", ["allow_adult", "dont_allow"], default="allow_adult", label="People",
-                 advanced=True),
+            PERSON_GENERATION,
             seed(4_294_967_295),
         ],
         pricing={"unit": "second", "credits": "20", "duration": "duration",
                  "addons": {"generate_audio": {"true": "20"}}},
         aliases=["veo3", "veo-3.0-generate-001"],
-        routes=[route("veo", "veo-3.0-generate-001"), route("replicate", "google/veo-3"),
-                route("fal", "fal-ai/veo3"),
-                route("pollinations", "veo", unsupported=["image_url", "negative_prompt"])],
+        routes=[_veo_route("veo-3.0-generate-001"), route("replicate", "google/veo-3", unsupported=["person_generation"]),
+                route("fal", "fal-ai/veo3", unsupported=["person_generation"])],
     ),
     entry(
         slug="veo-3-fast", name="Veo 3 Fast", vendor="Google", modality="video", sort_order=21,
@@ -157,18 +249,59 @@ MODELS = [
             enum("resolution", ["720p", "1080p"], default="720p", label="Resolution"),
             boolean("generate_audio", True, label="Generate audio"),
             _start(),
+            PERSON_GENERATION,
             seed(4_294_967_295),
         ],
         pricing={"unit": "second", "credits": "10", "duration": "duration",
                  "addons": {"generate_audio": {"true": "5"}}},
         aliases=["veo-3.0-fast-generate-001"],
-        routes=[route("veo", "veo-3.0-fast-generate-001"), route("replicate", "google/veo-3-fast"),
-                route("fal", "fal-ai/veo3/fast")],
+        routes=[_veo_route("veo-3.0-fast-generate-001"),
+                route("replicate", "google/veo-3-fast", unsupported=["person_generation"]),
+                route("fal", "fal-ai/veo3/fast", unsupported=["person_generation"])],
     ),
     entry(
         slug="veo-3.1", name="Veo 3.1", vendor="Google", modality="video", sort_order=19,
         description="Veo 3.1: richer audio, first and last frame control and up to 3 reference images.",
         capabilities=["text-to-video", "image-to-video", "end-frame", "media-to-video", "video-audio"],
+        fields=VEO_31_FIELDS,
+        rules=VEO_31_RULES,
+        pricing={"unit": "second", "credits": "20", "duration": "duration",
+                 "multipliers": {"resolution": {"4k": "1.5"}}, "addons": {"generate_audio": {"true": "20"}}},
+        aliases=["veo-3.1-generate-preview", "veo3.1", "veo"],
+        routes=[_veo_route("veo-3.1-generate-preview"),
+                route("replicate", "google/veo-3.1", unsupported=["person_generation"],
+                      rules=[{"if": {"resolution": "4k"}, "message": "Veo 3.1 on Replicate goes up to 1080p."}]),
+                # fal's Veo 3.1 page prices 4k ($0.40 / $0.60 a second without / with audio).
+                route("fal", "fal-ai/veo3.1", unsupported=["person_generation"]),
+                route("pollinations", "veo", unsupported=["image_url", "end_image_url", "media_urls", "negative_prompt",
+                                                          "person_generation"],
+                      rules=[{"if": {"resolution": "4k"}, "message": "pollinations' Veo goes up to 1080p."}])],
+        note="4k and its price ($0.60 per second on the Gemini API, audio included) from Google's January 2026 "
+        "changelog and third-party price tables.",
+    ),
+    entry(
+        slug="veo-3.1-fast", name="Veo 3.1 Fast", vendor="Google", modality="video", sort_order=19,
+        description="The fast, cheaper Veo 3.1 with the same audio, frames and reference images; 720p to 4k.",
+        capabilities=["text-to-video", "image-to-video", "end-frame", "media-to-video", "video-audio"],
+        fields=VEO_31_FIELDS,
+        rules=VEO_31_RULES,
+        # Gemini API list price, audio included: $0.10 / $0.12 / $0.30 per second at 720p / 1080p / 4k.
+        pricing={"unit": "second", "credits": "10", "duration": "duration",
+                 "multipliers": {"resolution": {"1080p": "1.2", "4k": "3"}}},
+        aliases=["veo-3.1-fast-generate-preview", "veo3.1-fast"],
+        routes=[_veo_route("veo-3.1-fast-generate-preview"),
+                route("replicate", "google/veo-3.1-fast", unsupported=["person_generation"],
+                      rules=[{"if": {"resolution": "4k"}, "message": "Veo 3.1 Fast on Replicate goes up to 1080p."}]),
+                route("fal", "fal-ai/veo3.1/fast", unsupported=["person_generation"],
+                      rules=[{"if": {"resolution": "4k"}, "message": "Veo 3.1 Fast on fal goes up to 1080p."}])],
+        note="Prices as third-party tables quote the Gemini API pricing page after its April 2026 cut; the preview "
+        "model id is the one Google's guides use.",
+    ),
+    entry(
+        slug="veo-3.1-lite", name="Veo 3.1 Lite", vendor="Google", modality="video", sort_order=19,
+        description="The cheapest Veo 3.1 (March 2026): text or a start frame to 8-second clips with audio, up to "
+        "1080p.",
+        capabilities=["text-to-video", "image-to-video", "video-audio"],
         fields=[
             prompt(max_length=4000),
             negative_prompt(),
@@ -177,22 +310,42 @@ MODELS = [
             enum("resolution", ["720p", "1080p"], default="720p", label="Resolution"),
             boolean("generate_audio", True, label="Generate audio"),
             _start(),
-            _end(),
-            url_list("media_urls", "Reference images", 3, help="Up to 3 images of a subject to keep consistent."),
+            PERSON_GENERATION,
             seed(4_294_967_295),
         ],
-        rules=[
-            END_NEEDS_START,
-            {"if": {"resolution": "1080p", "duration": [4, 6]}, "forbid": True, "field": "resolution",
-             "message": "1080p is available for 8-second clips only."},
-            {"if": {"media_urls": "*", "image_url": "*"}, "forbid": True, "field": "media_urls",
-             "message": "Use either reference images or a start frame, not both."},
+        rules=[{"if": {"resolution": "1080p", "duration": [4, 6]}, "forbid": True, "field": "resolution",
+                "message": "1080p is available for 8-second clips only."}],
+        pricing={"unit": "second", "credits": "5", "duration": "duration",
+                 "multipliers": {"resolution": {"1080p": "1.6"}}},
+        aliases=["veo-3.1-lite-generate-preview"],
+        routes=[_veo_route("veo-3.1-lite-generate-preview")],
+        note="$0.05 / $0.08 per second (720p / 1080p) as third-party tables quote Google's pricing page; no 4k or "
+        "extension on Lite.",
+    ),
+    entry(
+        slug="kling-3", name="Kling 3.0", vendor="Kuaishou", modality="video", sort_order=29,
+        description="Kling's 3.0 model: 3 to 15 second clips from text or a start frame (optionally an end frame), "
+        "standard 720p or pro 1080p, with native audio on request.",
+        capabilities=["text-to-video", "image-to-video", "end-frame", "video-audio"],
+        fields=[
+            prompt(max_length=2500),
+            negative_prompt(2500),
+            integer("duration", 3, 15, default=5, label="Duration (seconds)"),
+            enum("aspect_ratio", ["16:9", "9:16", "1:1"], default="16:9", label="Aspect ratio",
+                 help="Ignored with a start frame, which sets the shape."),
+            enum("mode", ["standard", "pro"], default="pro", label="Mode", help="standard is 720p, pro is 1080p."),
+            boolean("generate_audio", False, label="Generate audio"),
+            _start(),
+            _end(),
         ],
-        pricing={"unit": "second", "credits": "20", "duration": "duration",
-                 "addons": {"generate_audio": {"true": "20"}}},
-        aliases=["veo-3.1-generate-preview", "veo3.1"],
-        routes=[route("veo", "veo-3.1-generate-preview"), route("replicate", "google/veo-3.1"),
-                route("fal", "fal-ai/veo3.1")],
+        rules=[END_NEEDS_START],
+        # Kling's list price: $0.084 (standard) / $0.112 (pro) per second, 1.5x with audio.
+        pricing={"unit": "second", "credits": "11.2", "duration": "duration",
+                 "multipliers": {"mode": {"standard": "0.75"}, "generate_audio": {"true": "1.5"}}},
+        aliases=["kling-v3", "kling-3.0", "kling-v3-video", "kling-video-v3"],
+        routes=[route("replicate", "kwaivgi/kling-v3-video")],
+        note="Inputs from the Replicate model's page (version 4a8ba274); Replicate's own per-second price is above "
+        "Kling's list price quoted here.",
     ),
     entry(
         slug="kling-2.1-master", name="Kling 2.1 Master", vendor="Kuaishou", modality="video", sort_order=30,
@@ -305,7 +458,30 @@ MODELS = [
                  "multipliers": {"resolution": {"480p": "0.5", "580p": "0.75"}}},
         aliases=["wan2.2", "wan-2.2-a14b"],
         routes=[route("fal", "fal-ai/wan/v2.2-a14b/text-to-video"), route("replicate", "wan-video/wan-2.2-t2v-fast"),
-                route("comfyui", "wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors")],
+                # ComfyUI's built-in Wan 2.2 graph is text to video (the high-noise file names the pair).
+                route("comfyui", "wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors", unsupported=["image_url"])],
+    ),
+    entry(
+        slug="wan-3", name="Wan 3.0", vendor="Alibaba Wan", modality="video", sort_order=49,
+        description="Alibaba's Wan 3.0: text to video with cinematic motion and camera moves at 480p, 720p or "
+        "1080p.",
+        capabilities=["text-to-video"],
+        fields=[
+            prompt(max_length=800),
+            negative_prompt(500),
+            integer("duration", 2, 10, default=5, label="Duration (seconds)"),
+            enum("resolution", ["480p", "720p", "1080p"], default="720p", label="Resolution"),
+            enum("aspect_ratio", ["16:9", "9:16", "1:1", "4:3", "3:4"], default="16:9", label="Aspect ratio"),
+            boolean("enable_prompt_expansion", True, label="Prompt expansion", advanced=True),
+            seed(),
+        ],
+        # Replicate's list price: $0.05 / $0.10 / $0.20 per second at 480p / 720p / 1080p.
+        pricing={"unit": "second", "credits": "10", "duration": "duration",
+                 "multipliers": {"resolution": {"480p": "0.5", "1080p": "2"}}},
+        aliases=["wan3", "wan-3.0", "wan3.0"],
+        routes=[route("replicate", "alibaba/wan-3")],
+        note="Inputs and prices from the Replicate model page (alibaba/wan-3); the 2 to 10 second range follows "
+        "other gateways' listings of Wan 3.0, Replicate's input schema was not seen.",
     ),
     entry(
         slug="wan-2.5", name="Wan 2.5", vendor="Alibaba Wan", modality="video", sort_order=51,
@@ -343,6 +519,7 @@ MODELS = [
         pricing={"unit": "second", "credits": "10", "duration": "duration"},
         aliases=["sora"],
         routes=[route("openai_video", "sora-2"), route("replicate", "openai/sora-2")],
+        retired="2026-09-24", note=SORA_RETIRED,
     ),
     entry(
         slug="sora-2-pro", name="Sora 2 Pro", vendor="OpenAI", modality="video", sort_order=16,
@@ -357,6 +534,7 @@ MODELS = [
         pricing={"unit": "second", "credits": "30", "duration": "duration",
                  "multipliers": {"size": {"1792x1024": "1.7", "1024x1792": "1.7"}}},
         routes=[route("openai_video", "sora-2-pro"), route("replicate", "openai/sora-2-pro")],
+        retired="2026-09-24", note=SORA_RETIRED,
     ),
     entry(
         slug="runway-gen4-turbo", name="Runway Gen-4 Turbo", vendor="Runway", modality="video", sort_order=60,
@@ -396,7 +574,7 @@ MODELS = [
     ),
     entry(
         slug="ltx-video", name="LTX-Video 0.9.8", vendor="Lightricks", modality="video", sort_order=70,
-        description="Open real-time video model (13B distilled) that runs on a single consumer GPU via ComfyUI.",
+        description="Open real-time video model (13B distilled) that runs on a single consumer GPU.",
         capabilities=["text-to-video", "image-to-video"],
         fields=[
             prompt(max_length=2000),
@@ -410,7 +588,8 @@ MODELS = [
         ],
         pricing={"unit": "second", "credits": "0.5", "duration": "duration"},
         aliases=["ltxv"],
-        routes=[route("comfyui", "ltxv-13b-0.9.8-distilled.safetensors"),
-                route("fal", "fal-ai/ltxv-13b-098-distilled"), route("replicate", "lightricks/ltx-video")],
+        # No ComfyUI route: LTX-Video 0.9.8 runs there only through Lightricks' own custom nodes; no
+        # Replicate route: lightricks/ltx-video there is the 0.9.1 community model with other inputs.
+        routes=[route("fal", "fal-ai/ltxv-13b-098-distilled")],
     ),
 ]

@@ -18,13 +18,14 @@ from PIL import Image
 
 from .. import http
 from ..base import Adapter, InvalidInput, Job, ModelUnavailable, OutputFile, ProviderResult
+from ..inputs import source_bytes
 from ..registry import register
 
 DEFAULT_BASE_URL = "http://127.0.0.1:7860"
 DEFAULTS = {"steps": 20, "cfg_scale": 7.0, "sampler_name": "Euler a"}
 # The catalog's scheduler names (diffusers/Replicate style) as A1111 sampler names.
 SAMPLERS = {"DPMSolverMultistep": "DPM++ 2M", "K_EULER": "Euler", "K_EULER_ANCESTRAL": "Euler a", "DDIM": "DDIM",
-            "PNDMScheduler": "PLMS", "KarrasDPM": "DPM++ 2M Karras", "HeunDiscrete": "Heun"}
+            "PNDM": "PLMS", "KarrasDPM": "DPM++ 2M Karras", "HeunDiscrete": "Heun"}
 ASPECT_SIZES = {"1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344), "3:2": (1216, 832),
                 "2:3": (832, 1216), "4:3": (1152, 896), "3:4": (896, 1152), "21:9": (1536, 640), "9:21": (640, 1536)}
 MAGIC = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
@@ -70,7 +71,7 @@ class A1111Adapter(Adapter):
             body["override_settings_restore_afterwards"] = True
         path = "sdapi/v1/txt2img"
         if params.get("image_url"):
-            body["init_images"] = [self._source_b64(params["image_url"])]
+            body["init_images"] = [self._source_b64(job, params["image_url"])]
             # prompt_strength (1 = ignore the source) is what A1111 calls denoising strength.
             strength = next((params[n] for n in ("prompt_strength", "strength", "denoising_strength")
                              if params.get(n) is not None), 0.75)
@@ -92,8 +93,8 @@ class A1111Adapter(Adapter):
         return int(params.get("width") or 512), int(params.get("height") or 512)
 
     @staticmethod
-    def _source_b64(url: str) -> str:
-        data, _ = http.fetch_source(url)
+    def _source_b64(job: Job, url: str) -> str:
+        data, _ = source_bytes(job, url)
         try:  # A1111 answers a bad init image with a 500, which would look like an outage
             with Image.open(io.BytesIO(data)) as image:
                 image.verify()

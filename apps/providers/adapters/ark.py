@@ -36,6 +36,7 @@ from ..base import (
     PermanentError,
     ProviderError,
     ProviderResult,
+    RouteUnsupported,
 )
 from ..registry import register
 
@@ -47,6 +48,13 @@ MODEL_ID = re.compile(r"^[\w.-]+$")
 POLL_AFTER = 5.0
 # Seedance 1.0 models document the settings as text commands after the prompt.
 TEXT_STYLE_MODELS = re.compile(r"seedance-1-0")
+# Seedance 2.x takes ratio, duration, resolution, seed, generate_audio and watermark as fields (the
+# Seedance2TaskCreationRequest of ComfyUI's BytePlus nodes): no camera_fixed.
+NO_CAMERA_FIXED = re.compile(r"seedance-2-")
+# Seedance 1.0 Lite is two models: text to video, and image to video (start frame, start and end
+# frames, or 1 to 4 reference images); the catalog names the first, images need the second.
+LITE_T2V = "-lite-t2v-"
+LITE_I2V = "-lite-i2v-"
 FILTERED_CODES = ("SensitiveContentDetected", "PolicyViolation", "ContentSecurity")
 
 
@@ -110,9 +118,8 @@ class ArkAdapter(Adapter):
             settings["duration"] = _int(params["duration"], "duration")
         if params.get("seed") not in (None, ""):
             settings["seed"] = _int(params["seed"], "seed")
-        fixed = params.get("fixed_lens", params.get("camera_fixed"))
-        if fixed is not None:
-            settings["camera_fixed"] = bool(fixed)
+        if params.get("fixed_lens", params.get("camera_fixed")):
+            settings["camera_fixed"] = True  # off is every model's default: only sent when asked for
         watermark = params.get("watermark", self.channel.options.get("watermark"))
         if watermark is not None:
             settings["watermark"] = bool(watermark)
@@ -136,12 +143,23 @@ class ArkAdapter(Adapter):
                 items.append({"type": "image_url", "image_url": {"url": url}, "role": "reference_image"})
         return items
 
+    def model_for(self, job: Job, content: list[dict]) -> str:
+        """The model id to send: Seedance 1.0 Lite's image-to-video twin when images come along."""
+        model = job.upstream_model
+        if LITE_T2V in model and any(item["type"] == "image_url" for item in content):
+            return model.replace(LITE_T2V, LITE_I2V)
+        return model
+
     def _body(self, job: Job) -> dict:
         settings = self._settings(job.params)
         style = self.channel.options.get("param_style") or (
             "text" if TEXT_STYLE_MODELS.search(job.upstream_model) else "body")
+        if NO_CAMERA_FIXED.search(job.upstream_model):
+            if settings.pop("camera_fixed", False):
+                raise RouteUnsupported("ark: Seedance 2 takes no camera_fixed (fixed lens)")
         prompt = str(job.params.get("prompt") or "").strip()
-        body: dict = {"model": job.upstream_model}
+        media = self._content(job.params)
+        body: dict = {"model": self.model_for(job, media)}
         if style == "text":
             # Text commands cannot carry audio; the 1.0 models that use them make silent video.
             settings.pop("generate_audio", None)
@@ -150,7 +168,7 @@ class ArkAdapter(Adapter):
             prompt = f"{prompt} {commands}".strip()
         else:
             body.update(settings)
-        content = ([{"type": "text", "text": prompt}] if prompt else []) + self._content(job.params)
+        content = ([{"type": "text", "text": prompt}] if prompt else []) + media
         if not content:
             raise InvalidInput("A prompt or an image is required.")
         body["content"] = content
@@ -161,7 +179,7 @@ class ArkAdapter(Adapter):
     # ---- the interface --------------------------------------------------------------------
     def submit(self, job: Job) -> ProviderResult:
         if not MODEL_ID.match(job.upstream_model or ""):
-            raise InvalidInput(f"{job.upstream_model!r} is not an Ark model or endpoint id")
+            raise RouteUnsupported(f"{job.upstream_model!r} is not an Ark model or endpoint id")
         if job.modality == "image":
             return self._submit_image(job)
         created = self._json(self._send("POST", TASKS, json=self._body(job)))

@@ -71,6 +71,23 @@ def _megapixel_size(width: int, height: int) -> dict:
     return {"width": round(width * scale / 16) * 16, "height": round(height * scale / 16) * 16}
 
 
+def _minimax_speech(flat: dict) -> dict:
+    """MiniMax speech on fal takes the voice under voice_setting (voice_id, speed, vol, pitch,
+    emotion) and the encoding under audio_setting; flat fields are ignored there. The answer is
+    asked for as a URL (audio.url), which is what the parser reads."""
+    voice = {"voice": "voice_id", "speed": "speed", "volume": "vol", "pitch": "pitch", "emotion": "emotion"}
+    audio = {"sample_rate": "sample_rate", "bitrate": "bitrate", "channel": "channel", "audio_format": "format"}
+    payload = {k: v for k, v in flat.items() if k not in voice and k not in audio}
+    voice_setting = {voice[k]: v for k, v in flat.items() if k in voice}
+    audio_setting = {audio[k]: v for k, v in flat.items() if k in audio}
+    if voice_setting:
+        payload["voice_setting"] = voice_setting
+    if audio_setting:
+        payload["audio_setting"] = audio_setting
+    payload["output_format"] = "url"
+    return payload
+
+
 def _mime_of(url: str, declared) -> str:
     if isinstance(declared, str) and "/" in declared:
         return declared.split(";")[0].strip()
@@ -178,7 +195,13 @@ class FalAdapter(Adapter):
                 value = str(value)
             if key == "seed" and isinstance(value, int) and value < 0:
                 continue  # "random" is simply no seed on fal
+            if key == "prompt_strength":
+                if not job.params.get("image_url"):
+                    continue  # only the image-to-image endpoint has a strength
+                key = "strength"
             payload[renames.get(key, key)] = value
+        if model.startswith("fal-ai/minimax/speech"):
+            payload = _minimax_speech(payload)
         return payload
 
     def _endpoint(self, job: Job) -> str:
@@ -198,6 +221,8 @@ class FalAdapter(Adapter):
             if start:
                 return model + "/image-to-video"
             return model + "/reference-to-video" if references and "veo3.1" in model else model
+        if model == "fal-ai/flux/dev" and start:
+            return model + "/image-to-image"
         if model.endswith("/text-to-image") and images:
             return model[: -len("/text-to-image")] + "/edit"
         if model in ("fal-ai/nano-banana", "fal-ai/nano-banana-pro") and images:

@@ -48,6 +48,7 @@ from ..base import (
     ProviderResult,
     RateLimited,
 )
+from ..inputs import inline_sources
 from ..registry import register
 from ..safe_http import FetchRefused, safe_get
 
@@ -171,7 +172,7 @@ class GeminiAdapter(Adapter):
 
     def _body(self, job: Job) -> dict:
         parts = []
-        for index, url in enumerate(source_urls(job.params, "image_url", "image_urls"), start=1):
+        for index, url in enumerate(source_urls(inline_sources(job), "image_url", "image_urls"), start=1):
             data, mime = image_bytes(url, f"Input image {index}")
             parts.append({"inline_data": {"mime_type": mime, "data": base64.b64encode(data).decode()}})
         prompt = str(job.params.get("prompt") or "").strip()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import mimetypes
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -25,16 +26,41 @@ from ..base import (
     PermanentError,
     ProviderResult,
 )
+from ..inputs import source_bytes
 from ..registry import register
 
 # Chat parameters passed through as they are (Atelier uses OpenAI's names).
 CHAT_PASSTHROUGH = ("temperature", "top_p", "stop", "presence_penalty", "frequency_penalty", "seed",
-                    "response_format", "reasoning_effort", "user")
+                    "response_format", "reasoning_effort", "user", "tools", "tool_choice", "parallel_tool_calls")
 IMAGE_MIME = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp"}
 SPEECH_MIME = {"mp3": "audio/mpeg", "wav": "audio/wav", "aac": "audio/aac", "flac": "audio/flac",
                "opus": "audio/ogg", "pcm": "audio/pcm"}
 ASPECT_TO_SIZE = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536", "16:9": "1536x1024",
                   "9:16": "1024x1536", "4:3": "1536x1024", "3:4": "1024x1536"}
+# gpt-image-2 takes any WIDTHxHEIGHT with both sides divisible by 16, an aspect ratio between 1:3
+# and 3:1, up to 3840x2160 (openai-python ImageGenerateParams.size): an aspect ratio and a 1K / 2K
+# / 4K tier become the largest such size of about that many pixels.
+TIER_PIXELS = {"1K": 1024 * 1024, "2K": 2048 * 2048, "4K": 3840 * 2160}
+MAX_EDGE = 3840
+FREE_SIZE_MODELS = ("gpt-image-2",)
+
+
+def free_size(aspect: str, tier: str) -> str:
+    """WIDTHxHEIGHT for an aspect ratio ("16:9", or "auto") at a resolution tier."""
+    if aspect == "auto":
+        return "auto"
+    a, _, b = aspect.partition(":")
+    ratio = float(a) / float(b)
+    pixels = TIER_PIXELS.get(tier.upper(), TIER_PIXELS["1K"])
+    width, height = (pixels * ratio) ** 0.5, (pixels / ratio) ** 0.5
+    scale = min(1.0, MAX_EDGE / max(width, height))
+    width, height = int(width * scale) // 16 * 16, int(height * scale) // 16 * 16
+    # Rounding down can push 3:1 past the limit (1760x576): the short side rounds up instead.
+    if width > 3 * height:
+        height = math.ceil(width / 48) * 16
+    elif height > 3 * width:
+        width = math.ceil(height / 48) * 16
+    return f"{width}x{height}"
 
 
 def usage_from(raw: dict | None) -> dict:
@@ -43,6 +69,11 @@ def usage_from(raw: dict | None) -> dict:
         return {}
     return {"input_tokens": int(raw.get("prompt_tokens", raw.get("input_tokens", 0)) or 0),
             "output_tokens": int(raw.get("completion_tokens", raw.get("output_tokens", 0)) or 0)}
+
+
+def _valid_tool_calls(calls) -> bool:
+    return isinstance(calls, list) and all(
+        isinstance(call, dict) and isinstance(call.get("function"), dict) and call.get("id") for call in calls)
 
 
 def _size_tuple(size: str | None) -> tuple[int | None, int | None]:
@@ -138,7 +169,11 @@ class OpenAIAdapter(Adapter):
         message = choice["message"] or {}
         if message.get("refusal") and not message.get("content"):
             raise ContentFiltered(f"{self.name}: the model refused: {message['refusal']}")
+        calls = message.get("tool_calls") or None
+        if calls is not None and not _valid_tool_calls(calls):
+            raise http.bad_response("the completion has malformed tool_calls", provider=self.name)
         return ProviderResult(status=ProviderResult.SUCCEEDED, text=message.get("content") or "",
+                              tool_calls=calls, finish_reason=choice.get("finish_reason"),
                               usage=usage_from(body.get("usage")), upstream_id=body.get("id"))
 
     def stream_chat(self, job: Job) -> Iterator[ChatChunk]:
@@ -162,17 +197,33 @@ class OpenAIAdapter(Adapter):
                     status = code if isinstance(code, int) else 500
                     raise http.error_for(status, chunk, provider=self.name)
                 for choice in chunk.get("choices") or []:
-                    delta = (choice.get("delta") or {}).get("content") or ""
+                    delta = choice.get("delta") or {}
+                    text = delta.get("content") or ""
+                    calls = delta.get("tool_calls") or None
                     finish = choice.get("finish_reason")
                     if finish == "content_filter":
                         raise ContentFiltered(f"{self.name}: the answer was withheld by the provider's content filter")
                     finished = finished or bool(finish)
-                    if delta or finish:
-                        yield ChatChunk(delta=delta, finish_reason=finish)
+                    if text or finish or calls:
+                        yield ChatChunk(delta=text, finish_reason=finish, tool_calls=calls)
                 if chunk.get("usage"):
                     yield ChatChunk(usage=usage_from(chunk["usage"]))
             if not finished:  # the connection closed mid-answer: what arrived is not the whole reply
                 raise http.bad_response("the stream ended before the answer was finished", provider=self.name)
+
+    # ---- moderation -------------------------------------------------------------------------
+    def moderate(self, texts: list[str], *, model: str) -> list[str]:
+        """POST /moderations: the flagged categories over all results."""
+        body = self.call_json("POST", "moderations", json={"model": model, "input": texts}, read_timeout=30)
+        results = body.get("results")
+        if not isinstance(results, list) or not results:
+            raise http.bad_response("the moderation answer has no results", provider=self.name)
+        flagged = set()
+        for result in results:
+            if isinstance(result, dict) and result.get("flagged"):
+                categories = result.get("categories") or {}
+                flagged |= {name for name, hit in categories.items() if hit} or {"flagged"}
+        return sorted(flagged)
 
     # ---- images -----------------------------------------------------------------------------
     @staticmethod
@@ -181,7 +232,10 @@ class OpenAIAdapter(Adapter):
 
     def image_fields(self, job: Job) -> dict:
         params, model = job.params, job.upstream_model
-        size = params.get("size") or ASPECT_TO_SIZE.get(params.get("aspect_ratio") or "")
+        if model.startswith(FREE_SIZE_MODELS) and params.get("aspect_ratio"):
+            size = free_size(str(params["aspect_ratio"]), str(params.get("resolution") or "1K"))
+        else:
+            size = params.get("size") or ASPECT_TO_SIZE.get(params.get("aspect_ratio") or "")
         fields = {"model": model, "prompt": params.get("prompt") or "", "n": int(params.get("n") or 1)}
         if size:
             fields["size"] = size
@@ -233,12 +287,12 @@ class OpenAIAdapter(Adapter):
         field_name = "image[]" if self.is_gpt_image(job.upstream_model) else "image"
         files = [(name, (None, str(value))) for name, value in fields.items()]
         for index, url in enumerate(sources):
-            data, mime = http.fetch_source(url, field="image_urls" if len(sources) > 1 else "image_url")
+            data, mime = source_bytes(job, url, field="image_urls" if len(sources) > 1 else "image_url")
             mime = mime if mime.startswith("image/") else "image/png"
             extension = (mimetypes.guess_extension(mime) or ".png").lstrip(".")
             files.append((field_name, (f"image-{index}.{extension}", data, mime)))
         if job.params.get("mask_url"):
-            data, mime = http.fetch_source(job.params["mask_url"], field="mask_url")
+            data, mime = source_bytes(job, job.params["mask_url"], field="mask_url")
             files.append(("mask", ("mask.png", data, mime or "image/png")))
         return self.call_json("POST", "images/edits", files=files, read_timeout=300)
 

@@ -17,6 +17,7 @@ from ..base import (
     PermanentError,
     ProviderResult,
 )
+from ..inputs import source_bytes
 from ..registry import register
 from .openai import OpenAIAdapter
 
@@ -46,7 +47,7 @@ class OpenAIVideoAdapter(OpenAIAdapter):
             fields["size"] = size
         files = [(name, (None, value)) for name, value in fields.items()]
         if params.get("image_url"):
-            data, mime = http.fetch_source(params["image_url"])
+            data, mime = source_bytes(job, params["image_url"])
             mime = mime if mime.startswith("image/") else "image/png"
             extension = (mimetypes.guess_extension(mime) or ".png").lstrip(".")
             files.append(("input_reference", (f"reference.{extension}", data, mime)))

@@ -6,7 +6,10 @@
                   whole conversations; options.text_endpoint = "simple" uses GET /text/{prompt}
                   instead (one prompt, no usage: the hold is captured in full).
 options: private (default true: keep users' prompts out of the public feed), nologo (default
-true), safe, enhance, timeout."""
+true), safe, enhance, timeout.
+
+Flags travel as "true" or not at all: the gateway reads them with zod's z.coerce.boolean, to
+which any non-empty string, "false" included, is true."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -24,8 +27,9 @@ ASPECTS = {"1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344), "4:3":
            "3:2": (1216, 832), "2:3": (832, 1216)}
 
 
-def _flag(value) -> str:
-    return "true" if value else "false"
+def _flag(value) -> str | None:
+    """A query flag the gateway reads as its value: "true", or absent (its default, false)."""
+    return "true" if value else None
 
 
 class _PollinationsChat(OpenAICompatAdapter):
@@ -73,7 +77,8 @@ class PollinationsAdapter(Adapter):
     def _speech(self, job: Job) -> ProviderResult:
         params = job.params
         text = params.get("input") or params.get("text") or params.get("prompt") or ""
-        query = {"model": job.upstream_model, "voice": params.get("voice") or "alloy", "private": "true"}
+        query = {"model": job.upstream_model, "voice": params.get("voice") or "alloy",
+                 "private": _flag((self.channel.options or {}).get("private", True))}
         response = self._get("text", text, query, read_timeout=180)
         mime = response.headers.get("content-type", "").split(";")[0].strip()
         if not mime.startswith("audio/") or not response.content:
@@ -94,11 +99,11 @@ class PollinationsAdapter(Adapter):
         if params.get("quality"):
             query["quality"] = params["quality"]
         images = list(params.get("image_urls") or []) + ([params["image_url"]] if params.get("image_url") else [])
-        if images:  # reference images are fetched by pollinations itself
-            query["image"] = ",".join(images)
+        if images:  # reference images are fetched by pollinations itself; "|" cannot occur in a URL's parts
+            query["image"] = "|".join(images)
         if job.modality == "video":
             query.update({"duration": params.get("duration"), "aspectRatio": params.get("aspect_ratio"),
-                          "audio": _flag(params["generate_audio"]) if "generate_audio" in params else None})
+                          "audio": _flag(params.get("generate_audio"))})
         read_timeout = 600 if job.modality == "video" else 180
         response = self._get("image", params.get("prompt") or "", query, read_timeout=read_timeout)
         mime = response.headers.get("content-type", "").split(";")[0].strip()
@@ -126,6 +131,7 @@ class PollinationsAdapter(Adapter):
         if not prompt and params.get("messages"):
             prompt = next((m.get("content") for m in reversed(params["messages"]) if m.get("role") == "user"), "")
         query = {"model": job.upstream_model, "seed": params.get("seed"), "system": params.get("system"),
-                 "temperature": params.get("temperature"), "private": "true"}
+                 "temperature": params.get("temperature"),
+                 "private": _flag((self.channel.options or {}).get("private", True))}
         response = self._get("text", prompt if isinstance(prompt, str) else "", query, read_timeout=120)
         return ProviderResult(status=ProviderResult.SUCCEEDED, text=response.text)

@@ -10,7 +10,11 @@ pieces; streamed, the pieces arrive as server-sent events from the prediction's 
 
 Replicate models each have their own input schema; Atelier's common parameter names are
 renamed to the names most models use, and a channel can rename more per upstream model with
-options["input_map"] = {"owner/name": {"image_url": "start_image"}}."""
+options["input_map"] = {"owner/name": {"image_url": "start_image"}}.
+
+OpenAI's models on Replicate run on the caller's own OpenAI account: they need the input
+openai_api_key, taken from the (encrypted) key of the Atelier channel named in
+options["openai_key_channel"], and take an aspect_ratio (1:1, 3:2, 2:3) instead of a size."""
 from __future__ import annotations
 
 import base64
@@ -33,6 +37,7 @@ from ..base import (
     OutputFile,
     PermanentError,
     ProviderResult,
+    RouteUnsupported,
 )
 from ..registry import register
 from ..safe_http import FetchRefused, check_url
@@ -57,12 +62,18 @@ FAMILY_RENAMES = [
     ("bytedance/seedance", {"end_image_url": "last_frame_image"}),
     ("google/veo", {"end_image_url": "last_frame"}),
     ("openai/gpt-image", {"n": "number_of_images", "image_urls": "input_images"}),
+    ("black-forest-labs/flux-2", {"image_urls": "input_images"}),
+    ("minimax/speech", {"voice": "voice_id"}),
     ("minimax/", {"image_url": "first_frame_image", "end_image_url": "last_frame_image"}),
 ]
+# GPT Image sizes as the aspect ratios its Replicate models take (there is no "auto" there).
+OPENAI_ASPECTS = {"1024x1024": "1:1", "1536x1024": "3:2", "1024x1536": "2:3"}
 # What language models take besides the prompt.
 TEXT_FIELDS = ("max_tokens", "temperature", "top_p", "presence_penalty", "frequency_penalty")
-# Atelier-only fields no Replicate model takes (the price and the form use them).
+# Atelier-only fields no Replicate model takes (the price and the form use them)...
 DROPPED = {"mode", "fps"}
+# ...except where a model's own input has that name: these Klings' mode is standard (720p) or pro (1080p).
+KEPT = {"kwaivgi/kling-v2.1": {"mode"}, "kwaivgi/kling-v3-video": {"mode"}}
 
 # How long a prediction usually takes to be worth asking again, by modality (seconds).
 POLL_AFTER = {"image": 1.0, "video": 5.0, "music": 3.0, "speech": 1.0, "text": 1.0}
@@ -78,9 +89,9 @@ def _split_model(upstream_model: str) -> tuple[str | None, str | None]:
     if VERSION_ID.match(name) and not version:
         return None, name
     if not MODEL_NAME.match(name):
-        raise InvalidInput(f"{upstream_model!r} is not a Replicate model (owner/name[:version])")
+        raise RouteUnsupported(f"{upstream_model!r} is not a Replicate model (owner/name[:version])")
     if version and not VERSION_ID.match(version):
-        raise InvalidInput(f"{version!r} is not a Replicate version id")
+        raise RouteUnsupported(f"{version!r} is not a Replicate version id")
     return name, version or None
 
 
@@ -142,9 +153,16 @@ class ReplicateAdapter(Adapter):
         if job.modality == "speech":
             renames["input"] = "text"  # Replicate's speech models read "text"
         renames.update((self.channel.options.get("input_map") or {}).get(model_name or "", {}))
-        payload = {}
+        byok = (model_name or "").startswith("openai/")
+        payload = {"openai_api_key": self._openai_key()} if byok else {}
+        dropped = DROPPED - KEPT.get(model_name or "", set())
         for key, value in job.params.items():
-            if value is None or value == "" or value == [] or key in DROPPED:
+            if value is None or value == "" or value == [] or key in dropped:
+                continue
+            if key == "size" and byok:
+                if value not in OPENAI_ASPECTS:
+                    raise RouteUnsupported(f"replicate: {model_name} takes 1:1, 3:2 or 2:3, not size {value!r}")
+                payload["aspect_ratio"] = OPENAI_ASPECTS[value]
                 continue
             if key == "size":
                 # "1024x768" is width and height to Replicate models; "2K" is a size tier they take as is.
@@ -154,6 +172,17 @@ class ReplicateAdapter(Adapter):
                     continue
             payload[renames.get(key, key)] = value
         return payload
+
+    def _openai_key(self) -> str:
+        """The OpenAI key an openai/* model on Replicate bills: the named Atelier channel's."""
+        from ..router import channel_config
+
+        name = self.channel.options.get("openai_key_channel")
+        other = channel_config(name) if name else None
+        if other is None or not other.api_key:
+            raise PermanentError("replicate: OpenAI's models on Replicate need your OpenAI key: set the channel "
+                                 "option openai_key_channel to a channel that holds it", code="channel_misconfigured")
+        return other.api_key
 
     def _text_input(self, job: Job) -> dict:
         """Replicate's language models take a prompt and a system_prompt, not a chat: a

@@ -17,11 +17,13 @@ from typing import Iterator
 from PIL import Image, ImageOps
 
 from ..base import Adapter, ChatChunk, InvalidInput, Job, NotFound, OutputFile, ProviderResult
+from ..inputs import inline_sources, stable_params
 from ..registry import register
 from ..sandbox import text as text_engine
+from ..sandbox.compose import compose_png
 from ..sandbox.image import render_image, render_png
 from ..sandbox.music import render_song
-from ..sandbox.sources import load_image
+from ..sandbox.sources import MAX_SOURCE_BYTES, load_image
 from ..sandbox.speech import synthesize_speech
 from ..sandbox.video import render_video, spec_from_params
 
@@ -88,7 +90,7 @@ def _image_count(params: dict) -> int:
 
 
 def _digest(job: Job, engine: str) -> str:
-    body = json.dumps([job.id, engine, job.params], sort_keys=True, default=str)
+    body = json.dumps([job.id, engine, stable_params(job)], sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 
@@ -151,13 +153,19 @@ class SandboxAdapter(Adapter):
         width, height = _image_size(job.params)
         seed = int(job.params.get("seed") or 0)
         prompt = str(job.params.get("prompt") or "")
-        source_url = _source_image(job.params)
+        source_url = _source_image(inline_sources(job, max_bytes=MAX_SOURCE_BYTES))
         source = load_image(source_url, label="Source image") if source_url else None
         if source is not None and job.params.get("aspect_ratio") == "match_input_image":
             width, height = _image_size({**job.params, "aspect_ratio": f"{source.width}:{source.height}"})
         strength = float(job.params.get("prompt_strength") or DEFAULT_PROMPT_STRENGTH)
+        urls = job.params.get("image_urls")
+        # Several input images: fuse them (the first is the layout, the others go into it).
+        inserts = [load_image(url, label=f"Input image {n + 2}") for n, url in enumerate(urls[1:])] \
+            if source is not None and isinstance(urls, list) and len(urls) > 1 else []
 
         def draw(index: int) -> bytes:
+            if inserts:
+                return compose_png(source, inserts, prompt, seed=seed + index, width=width, height=height)
             if source is not None:
                 return _edited_png(source, prompt, seed=seed + index, width=width, height=height, strength=strength)
             return render_png(prompt, seed=seed + index, width=width, height=height)
@@ -167,7 +175,7 @@ class SandboxAdapter(Adapter):
         return ProviderResult(status=ProviderResult.SUCCEEDED, outputs=outputs)
 
     def _render_video(self, job: Job) -> ProviderResult:
-        data, spec = render_video(job.params)
+        data, spec = render_video(inline_sources(job, max_bytes=MAX_SOURCE_BYTES))
         output = OutputFile(mime="video/mp4", data=data, width=spec.width, height=spec.height,
                             duration=float(spec.duration),
                             meta={"fps": spec.fps, "has_audio": bool(job.params.get("generate_audio"))})
@@ -189,4 +197,5 @@ class SandboxAdapter(Adapter):
 
     def _render_text(self, job: Job) -> ProviderResult:
         result = text_engine.answer(job.params)
-        return ProviderResult(status=ProviderResult.SUCCEEDED, text=result.text, usage=result.usage)
+        return ProviderResult(status=ProviderResult.SUCCEEDED, text=result.text, usage=result.usage,
+                              tool_calls=result.tool_calls, finish_reason=result.finish_reason)

@@ -30,8 +30,10 @@ from ..base import (
     OutputFile,
     PermanentError,
     ProviderResult,
+    RouteUnsupported,
     TransientError,
 )
+from ..inputs import inline_sources
 from ..registry import register
 from ..safe_http import FetchRefused, safe_get
 from .gemini import MODEL_ID, google_base, google_send, image_bytes, source_urls
@@ -40,11 +42,13 @@ OPERATION = re.compile(r"^models/[\w.-]+/operations/[\w-]+$")
 MAX_VIDEO_BYTES = 512 * 1024 * 1024
 MAX_REDIRECTS = 5
 POLL_AFTER = 10.0  # Veo takes from about 30 seconds to a few minutes
-# Atelier's names -> Veo's parameters.
+# Atelier's names -> the parameters the Gemini API takes for Veo (google-genai's
+# _GenerateVideosConfig_to_mldev): seed, fps, generate_audio and compression are Vertex-only
+# there, and the Gemini API's Veo always makes audio, so none of those is sent.
 PARAMETERS = {"aspect_ratio": "aspectRatio", "negative_prompt": "negativePrompt", "resolution": "resolution",
-              "person_generation": "personGeneration", "seed": "seed", "duration": "durationSeconds",
-              "n": "sampleCount"}
-INTEGER_PARAMETERS = {"durationSeconds", "seed", "sampleCount"}
+              "person_generation": "personGeneration", "duration": "durationSeconds", "n": "sampleCount",
+              "enhance_prompt": "enhancePrompt"}
+INTEGER_PARAMETERS = {"durationSeconds", "sampleCount"}
 # google.rpc.Code numbers in an operation's error.
 RPC_INVALID_ARGUMENT, RPC_PERMISSION_DENIED, RPC_UNAUTHENTICATED = 3, 7, 16
 SAFETY_WORDS = ("safety", "responsible ai", "filtered", "prohibited", "sensitive", "celebrity")
@@ -60,15 +64,22 @@ class VeoAdapter(Adapter):
     name = "veo"
 
     def _body(self, job: Job) -> dict:
+        # The catalog's routes refuse these before a job gets here; a direct caller learns why
+        # instead of getting a video that silently ignored them.
+        if job.params.get("seed") not in (None, ""):
+            raise RouteUnsupported("veo: the Gemini API takes no seed for Veo (Vertex AI does)")
+        if job.params.get("generate_audio") is False:
+            raise RouteUnsupported("veo: the Gemini API's Veo always generates audio")
         prompt = str(job.params.get("prompt") or "").strip()
         instance: dict = {"prompt": prompt} if prompt else {}
-        firsts = source_urls(job.params, "image_url")
+        params = inline_sources(job)  # own media as data: URIs, read from storage
+        firsts = source_urls(params, "image_url")
         if firsts:
             instance["image"] = _inline(firsts[0], "Start image")
-        lasts = source_urls(job.params, "end_image_url")
+        lasts = source_urls(params, "end_image_url")
         if lasts:
             instance["lastFrame"] = _inline(lasts[0], "End image")
-        references = source_urls(job.params, "media_urls", "reference_image_urls")
+        references = source_urls(params, "media_urls", "reference_image_urls")
         if references:
             instance["referenceImages"] = [{"image": _inline(url, f"Reference image {i}"), "referenceType": "asset"}
                                            for i, url in enumerate(references, start=1)]

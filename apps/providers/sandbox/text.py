@@ -95,6 +95,9 @@ def _keywords(text: str) -> list[str]:
 
 
 def compose_answer(messages: list[dict], *, seed: int = 0, temperature: float = 1.0) -> str:
+    if messages and messages[-1]["role"] == "tool":
+        result = " ".join(messages[-1]["content"].split())[:300]
+        return f"The tool answered: {result} {CLOSING}"
     user_texts = [m["content"] for m in messages if m["role"] == "user"]
     last = user_texts[-1] if user_texts else (messages[-1]["content"] if messages else "")
     digest = hashlib.sha256(json.dumps([messages, seed, temperature], sort_keys=True).encode()).digest()
@@ -124,11 +127,73 @@ def compose_answer(messages: list[dict], *, seed: int = 0, temperature: float = 
     return " ".join(sentences)
 
 
+# ---- tools ------------------------------------------------------------------------------------
+def _functions(params: dict) -> list[dict]:
+    return [tool["function"] for tool in params.get("tools") or []
+            if isinstance(tool, dict) and tool.get("type") == "function" and isinstance(tool.get("function"), dict)
+            and tool["function"].get("name")]
+
+
+def _sample(schema, words: list[str]):
+    """A value that fits a JSON Schema, made from the conversation's words where text is wanted."""
+    schema = schema if isinstance(schema, dict) else {}
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), "string") if isinstance(kind, list) else kind
+    if kind == "object" or "properties" in schema:
+        properties = schema.get("properties") or {}
+        wanted = schema.get("required") or list(properties)
+        return {name: _sample(properties.get(name), words[index:] or words) for index, name in enumerate(wanted)}
+    if kind == "array":
+        return [_sample(schema.get("items"), words)]
+    if kind == "integer":
+        return 1
+    if kind == "number":
+        return 1.0
+    if kind == "boolean":
+        return True
+    return words[0] if words else "sample"
+
+
+def tool_call(params: dict, messages: list[dict]) -> dict | None:
+    """The call a tool-using model would make now, or None to answer in text.
+
+    tool_choice "none" never calls; a named function or "required" always calls; "auto" calls a
+    function whose name shares a word with the last user message. After a tool result, the
+    model answers in text."""
+    functions = _functions(params)
+    choice = params.get("tool_choice") or "auto"
+    if not functions or choice == "none" or (messages and messages[-1]["role"] == "tool"):
+        return None
+    last = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    words = _keywords(last)
+    lowered = {w.lower() for w in re.findall(r"[a-z]+", last.lower())}
+    picked = None
+    if isinstance(choice, dict):
+        wanted = (choice.get("function") or {}).get("name")
+        picked = next((f for f in functions if f["name"] == wanted), None)
+        if picked is None:
+            raise InvalidInput(f"tool_choice names {wanted!r}, which is not among the tools.")
+    else:
+        picked = next((f for f in functions if set(re.findall(r"[a-z]+", f["name"].lower())) & lowered), None)
+        if picked is None and choice == "required":
+            picked = functions[0]
+    if picked is None:
+        return None
+    named = set(re.findall(r"[a-z]+", picked["name"].lower()))
+    values = [word for word in words if word.lower() not in named] or words  # "weather in Lisbon" -> Lisbon
+    arguments = json.dumps(_sample(picked.get("parameters") or {"type": "object"}, values))
+    digest = hashlib.sha256(json.dumps([messages, picked["name"]], sort_keys=True).encode()).hexdigest()[:24]
+    return {"id": f"call_{digest}", "type": "function", "function": {"name": picked["name"], "arguments": arguments}}
+
+
 @dataclass
 class ChatAnswer:
     tokens: list[str]
-    finish_reason: str  # "stop" | "length"
+    finish_reason: str  # "stop" | "length" | "tool_calls"
     input_tokens: int
+    tool_calls: list | None = None
 
     @property
     def text(self) -> str:
@@ -136,12 +201,16 @@ class ChatAnswer:
 
     @property
     def usage(self) -> dict:
-        return {"input_tokens": self.input_tokens, "output_tokens": len(self.tokens)}
+        calls = sum(count_tokens(call["function"]["arguments"]) + 1 for call in self.tool_calls or [])
+        return {"input_tokens": self.input_tokens, "output_tokens": len(self.tokens) + calls}
 
 
 def answer(params: dict) -> ChatAnswer:
     messages = conversation(params)
     input_tokens = sum(count_tokens(m["content"]) for m in messages)
+    call = tool_call(params, messages)
+    if call is not None:
+        return ChatAnswer([], "tool_calls", input_tokens, tool_calls=[call])
     temperature = params.get("temperature")
     text = compose_answer(messages, seed=int(params.get("seed") or 0),
                           temperature=float(1.0 if temperature is None else temperature))
@@ -162,6 +231,12 @@ def answer(params: dict) -> ChatAnswer:
 def stream(params: dict) -> Iterator[ChatChunk]:
     """One chunk per token, then an empty chunk carrying finish_reason and usage."""
     result = answer(params)
+    for index, call in enumerate(result.tool_calls or []):
+        # Like OpenAI: the call's id and name first, then its arguments in pieces.
+        yield ChatChunk(tool_calls=[{"index": index, "id": call["id"], "type": "function",
+                                     "function": {"name": call["function"]["name"], "arguments": ""}}])
+        for piece in tokenize(call["function"]["arguments"]):
+            yield ChatChunk(tool_calls=[{"index": index, "function": {"arguments": piece}}])
     for token in result.tokens:
         yield ChatChunk(delta=token)
     yield ChatChunk(delta="", finish_reason=result.finish_reason, usage=result.usage)

@@ -46,3 +46,9 @@ def can_set_low_balance_alert(workspace, user):
     from ..services import can_set_alert
 
     return bool(workspace and user.is_authenticated and can_set_alert(workspace=workspace, user=user))
+@register.filter(name="media_url")
+def media_url_filter(file):
+    """A stored file's signed, expiring URL: {{ output.thumbnail|media_url }}."""
+    from apps.generations.storage import media_url
+
+    return media_url(file, absolute=False)

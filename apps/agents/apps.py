@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AgentsConfig(AppConfig):
+    name = "apps.agents"
+    label = "agents"
+    verbose_name = "Agents (MCP)"

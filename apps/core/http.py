@@ -1,0 +1,28 @@
+"""The HTTP status of each domain error kind: the one mapping the web edges share.
+
+Surfaces with their own conventions (reference 003's table, pollinations' envelope) start from
+this and rename codes; none of them decides a status anywhere else."""
+from __future__ import annotations
+
+from .errors import ApplicationError, Kind
+
+STATUS_FOR_KIND = {
+    Kind.INVALID: 400,
+    Kind.UNAUTHENTICATED: 401,
+    Kind.PAYMENT: 402,
+    Kind.FORBIDDEN: 403,
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.GONE: 410,
+    Kind.TOO_LARGE: 413,
+    Kind.UNSUPPORTED_MEDIA: 415,
+    Kind.RATE_LIMITED: 429,
+    Kind.INTERNAL: 500,
+    Kind.UPSTREAM: 502,
+    Kind.UNAVAILABLE: 503,
+    Kind.TIMEOUT: 504,
+}
+
+
+def status_for(error: ApplicationError) -> int:
+    return STATUS_FOR_KIND.get(error.kind, 400)
