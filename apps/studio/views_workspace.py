@@ -10,6 +10,7 @@ from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.core.http import status_for
 from apps.generations.errors import UploadError
 from apps.generations.selectors import recent_media
 from apps.generations.storage import media_url

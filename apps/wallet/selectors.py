@@ -118,13 +118,10 @@ def ledger_csv_rows(entries):
 
 def member_cap_remaining(*, workspace, member) -> int | None:
     """Millicredits the member may still commit from the workspace's pool this month under
-    their cap (Membership.monthly_cap), or None when they have no cap."""
-    from apps.accounts.models import Membership
-
-    from .models import MemberSpend
+    their cap (MemberCap), or None when they have no cap."""
     from .services import month_start
 
-    cap = Membership.objects.filter(workspace=workspace, user=member).values_list("monthly_cap", flat=True).first()
+    cap = member_cap(workspace=workspace, user=member)
     if cap is None:
         return None
     spent = (MemberSpend.objects.filter(wallet__workspace=workspace, member=member, month=month_start())

@@ -1,6 +1,5 @@
 """Uploads (checked by content, stored like outputs) and Atelier's own files used as inputs:
 recognised, owned by the workspace, read from storage and never fetched over HTTP."""
-import base64
 import io
 
 import pytest
@@ -12,12 +11,9 @@ from apps.generations.errors import SubmitError, UploadError
 from apps.generations.formats import outputs_in_requested_format
 from apps.generations.models import Generation
 from apps.generations.services import generation_run, generation_submit
-from apps.generations.sources import (
-    SourceRefused,
-    atelier_url,
-    sources_inline,
-    storage_name_for_url,
-)
+from apps.core.http import status_for
+from apps.generations.inputs import job_inputs
+from apps.generations.storage import media_name_for_url, media_url
 from apps.generations.uploads import upload_create, upload_url
 from apps.providers.base import OutputFile
 from apps.wallet.audit import wallet_audit
@@ -60,8 +56,8 @@ def test_an_image_upload_is_typed_by_content_and_stored_with_a_thumbnail(owner, 
     assert item.thumbnail.read()[8:12] == b"WEBP"
     assert item.original_name == "evil.exe"  # display only; the stored name is ours
     url = upload_url(item)
-    assert url.startswith("https://atelier.example.com/media/uploads/")
-    assert storage_name_for_url(url) == item.file.name
+    assert url.startswith("https://atelier.example.com/files/uploads/")
+    assert media_name_for_url(url) == (item.file.name, True)  # a signed link, still valid
 
 
 def test_a_video_upload_is_probed(owner):
@@ -82,7 +78,7 @@ def test_bad_uploads_get_a_stable_code_and_store_nothing(owner, data, code, stat
 
     with pytest.raises(UploadError) as info:
         upload(owner, data)
-    assert (info.value.code, info.value.status) == (code, status)
+    assert (info.value.code, status_for(info.value)) == (code, status)
     assert Upload.objects.count() == 0
 
 
@@ -90,21 +86,19 @@ def test_uploads_over_the_size_limit_are_refused(owner, settings):
     settings.UPLOAD_MAX_MB = 1
     with pytest.raises(UploadError) as info:
         upload(owner, png_bytes() + b"\x00" * (1024 * 1024))
-    assert (info.value.code, info.value.status) == ("upload_too_large", 413)
+    assert (info.value.code, status_for(info.value)) == ("upload_too_large", 413)
 
 
 @pytest.mark.parametrize("url, expected", [
-    ("http://127.0.0.1:8000/media/uploads/1/2026/01/x/original.png", "uploads/1/2026/01/x/original.png"),
-    ("http://localhost/media/outputs/2026/01/abc/0.png?expires=1&signature=zz", "outputs/2026/01/abc/0.png"),
-    ("https://example.com/media/uploads/1/a.png", None),  # somebody else's host
+    ("http://127.0.0.1:8000/files/uploads/1/2026/01/x/original.png", ("uploads/1/2026/01/x/original.png", False)),
+    ("/files/outputs/2026/01/abc/0.png?e=1&s=zz", ("outputs/2026/01/abc/0.png", False)),  # a bad signature
+    ("https://example.com/files/uploads/1/a.png", None),  # somebody else's host, unsigned
     ("http://127.0.0.1:8000/admin/", None),
-    ("http://127.0.0.1:8000/media/../settings.py", None),
-    ("http://127.0.0.1:8000/media/uploads/%2e%2e/x", None),
     ("data:image/png;base64,AAAA", None),
 ])
 def test_the_recogniser_knows_atelier_media_urls_signed_or_not(url, expected, settings):
     settings.SITE_URL = "http://127.0.0.1:8000"
-    assert storage_name_for_url(url) == expected
+    assert media_name_for_url(url) == expected
 
 
 def test_an_upload_animates_into_a_video_read_from_storage(owner, catalog, no_enqueue, no_http, monkeypatch):
@@ -132,27 +126,30 @@ def test_an_output_of_the_workspace_is_accepted_as_input_and_others_are_not(owne
     first, _ = generation_submit(user=owner, workspace=owner.current_workspace, model=image_model,
                                  raw_params={"prompt": "a red fox", "size": "512x512"})
     generation_run(generation_id=first.pk)
-    output_url = atelier_url(first.outputs.get().file)
+    stored = first.outputs.get().file
+    unsigned = media_url(stored).split("?", 1)[0]  # an expired or bare link: only ownership lets it in
     video = AIModel.objects.get(slug="sandbox-video")
-    params = {"prompt": "the fox runs", "image_url": output_url, "duration": 1, "resolution": "480p"}
+    params = {"prompt": "the fox runs", "image_url": unsigned, "duration": 1, "resolution": "480p"}
     mine, _ = generation_submit(user=owner, workspace=owner.current_workspace, model=video, raw_params=params)
-    inlined = sources_inline(schema=video.schema, params=mine.params, workspace_id=mine.workspace_id)
-    assert inlined["image_url"].startswith("data:image/png;base64,")
-    assert base64.b64decode(inlined["image_url"].split(",", 1)[1]) == first.outputs.get().file.open("rb").read()
+    resolved, sources = job_inputs(generation=mine)
+    assert resolved["image_url"] != unsigned and sources == {resolved["image_url"]: stored.name}  # read from storage
     with pytest.raises(SubmitError) as info:
         generation_submit(user=outsider, workspace=outsider.current_workspace, model=video, raw_params=params)
     assert "not in your workspace" in info.value.fields["image_url"][0]
-    # A deleted job's files stop being usable, even by its own workspace.
+    # Whoever holds a valid signed link may read the file anyway, so such a link is let through.
+    theirs, _ = generation_submit(user=outsider, workspace=outsider.current_workspace, model=video,
+                                  raw_params={**params, "image_url": media_url(stored)})
+    assert job_inputs(generation=theirs)[1]
+    # A deleted job's files stop being usable through bare links, even by its own workspace.
     Generation.objects.filter(pk=first.pk).update(deleted_at=first.created_at)
-    with pytest.raises(SourceRefused):
-        sources_inline(schema=video.schema, params=mine.params, workspace_id=mine.workspace_id)
+    assert job_inputs(generation=mine) == (mine.params, {})
 
 
-def test_an_atelier_url_that_names_no_file_is_refused_at_submit(owner, catalog, no_enqueue):
+def test_an_atelier_url_that_names_no_file_is_refused_at_submit(owner, catalog, no_enqueue, settings):
     video = AIModel.objects.get(slug="sandbox-video")
     with pytest.raises(SubmitError) as info:
         generation_submit(user=owner, workspace=owner.current_workspace, model=video, raw_params={
-            "prompt": "x", "image_url": f"http://127.0.0.1:8000/media/uploads/{owner.current_workspace.pk}/2026/01/"
+            "prompt": "x", "image_url": f"{settings.SITE_URL}/files/uploads/{owner.current_workspace.pk}/2026/01/"
                                         "0123456789abcdef0123456789abcdef/original.png"})
     assert "image_url" in info.value.fields and Generation.objects.count() == 0
 

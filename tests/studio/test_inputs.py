@@ -1,5 +1,6 @@
 """Inputs in the studio: the upload endpoint, uploads posted with the form (no JavaScript),
 the picker of the workspace's results, and "use as input" from a result."""
+import html
 import io
 import re
 
@@ -8,11 +9,22 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from apps.generations.models import Generation, Upload
-from apps.generations.sources import atelier_url
+from apps.generations.storage import media_name_for_url
 
 from .conftest import HX, make_job
 
 pytestmark = pytest.mark.django_db
+
+
+def stored_name(url: str) -> str | None:
+    """The storage name behind one of Atelier's signed media URLs (they change with the clock)."""
+    found = media_name_for_url(html.unescape(url))
+    return found[0] if found else None
+
+
+def names_in(page: str, attribute: str = "value") -> set:
+    """Storage names of the media URLs in the page's `attribute` attributes."""
+    return {stored_name(url) for url in re.findall(rf'{attribute}="([^"]*/files/[^"]*)"', page)}
 
 
 def png(size=(80, 60)) -> bytes:
@@ -26,7 +38,7 @@ def test_upload_endpoint_answers_the_atelier_url(logged_in, owner):
     assert response.status_code == 201
     data = response.json()
     upload = Upload.objects.get()
-    assert data["url"] == atelier_url(upload.file) and data["kind"] == "image" and data["thumbnail"]
+    assert stored_name(data["url"]) == upload.file.name and data["kind"] == "image" and data["thumbnail"]
     assert upload.workspace == owner.current_workspace and upload.user == owner
 
 
@@ -49,7 +61,7 @@ def test_a_file_posted_with_the_form_becomes_the_start_frame(logged_in, owner, n
     })
     assert response.status_code == 302
     generation = Generation.objects.get()
-    assert generation.params["image_url"] == atelier_url(Upload.objects.get().file)
+    assert stored_name(generation.params["image_url"]) == Upload.objects.get().file.name
 
 
 def test_a_bad_file_posted_with_the_form_is_a_field_error(logged_in, no_enqueue):
@@ -74,14 +86,14 @@ def test_use_as_input_lists_models_that_take_the_result_and_fills_the_field(logg
     assert 'data-testid="use-banner"' in gallery and "Sandbox Video" in gallery and "Sandbox Music" not in gallery
     assert f'href="/models/sandbox-video/?use=o-{output.pk}"' in gallery
     studio = logged_in.get(f"/models/sandbox-video/?use=o-{output.pk}").content.decode()
-    assert f'value="{atelier_url(output.file)}"' in studio
+    assert output.file.name in names_in(studio)
 
 
 def test_use_as_input_ignores_someone_elses_result(owner, outsider, client, catalog, no_enqueue):
     output = make_job(owner).outputs.get()
     client.force_login(outsider)
     studio = client.get(f"/models/sandbox-video/?use=o-{output.pk}").content.decode()
-    assert atelier_url(output.file) not in studio
+    assert output.file.name not in names_in(studio) and output.file.name not in studio
     assert 'data-testid="use-banner"' not in client.get(f"/?use=o-{output.pk}").content.decode()
 
 
@@ -90,6 +102,7 @@ def test_the_picker_offers_the_workspace_results_and_uploads_of_a_kind(logged_in
     theirs = make_job(outsider).outputs.get()
     logged_in.post("/uploads", {"file": SimpleUploadedFile("mine.png", png(), content_type="image/png")})
     body = logged_in.get("/uploads/picker?kind=image&field=id_image_url", **HX).content.decode()
-    assert f'data-pick="{atelier_url(mine.file)}"' in body and atelier_url(theirs.file) not in body
+    picked = names_in(body, "data-pick")
+    assert mine.file.name in picked and theirs.file.name not in picked
     assert body.count("data-pick=") == 2 and 'data-field="id_image_url"' in body
     assert "data-pick=" not in logged_in.get("/uploads/picker?kind=audio", **HX).content.decode()
