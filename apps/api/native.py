@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field
 from apps.catalog.models import Modality
 from apps.core.errors import ApplicationError, Kind
 from apps.generations.selectors import generation_for_workspace, generations_of_workspace
+from apps.generations.uploads import upload_create, upload_url
 from apps.generations.services import generation_cancel, generation_quote, generation_submit
 from apps.providers.safe_http import FetchRefused, check_url
 from apps.wallet.selectors import wallet_summary
@@ -198,6 +199,30 @@ def _balance_fields(workspace) -> dict:
 
 def _workspace(workspace) -> dict:
     return {"id": workspace.pk, "name": workspace.name, "kind": workspace.kind}
+
+
+UPLOAD_FORM = {"requestBody": {"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary",
+                            "description": "An image (PNG, JPEG, WebP, GIF), a video (MP4, MOV, WebM) or audio "
+                                           "(MP3, WAV, OGG, FLAC, M4A); typed by its content, not its name."}}}}}}}
+
+
+@router.post("/uploads", summary="Upload an input file; any image, video or audio field takes its url",
+             response={201: dict}, openapi_extra=UPLOAD_FORM)
+def uploads_create(request):
+    """The studio's upload, for programs: stored in the key's workspace, answered with an Atelier
+    URL that every input field takes (read from storage when a job runs, never fetched)."""
+    file = request.FILES.get("file") if (request.content_type or "").startswith("multipart/form-data") else None
+    if file is None:
+        raise invalid("Send the file as multipart/form-data in a field named file.", param="file")
+    principal = request.auth
+    item = upload_create(user=principal.user, workspace=principal.workspace, file=file)
+    return JsonResponse({
+        "id": str(item.pk), "object": "upload", "url": upload_url(item), "kind": item.kind, "mime": item.mime,
+        "filename": item.original_name, "bytes": item.size_bytes, "width": item.width, "height": item.height,
+        "duration": item.duration, "created_at": int(item.created_at.timestamp()),
+    }, status=201)
 
 
 @router.get("/balance", summary="Balance of the key's workspace", auth=account_auth("account:balance"))

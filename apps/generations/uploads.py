@@ -1,6 +1,6 @@
 """Uploads: members' own images, clips and tracks, stored like outputs and owned by the workspace.
 
-The studio's drop zones call `upload_create`, and so will the API's `POST /v1/uploads`. The
+The studio's drop zones and the API's `POST /v1/uploads` call `upload_create`. The
 file's type is decided by its content (magic bytes, then a full decode with the same
 defensive decoders as provider outputs), never by its name or the client's Content-Type.
 The answer's URL (`storage.media_url`) is accepted by every input field: the input resolver in
