@@ -330,7 +330,8 @@ def generate_music(principal: Principal, args: MusicArgs) -> dict:
         submission = music_submit(user=principal.user, workspace=principal.workspace, prompt=args.prompt,
                                   style=args.style, lyrics=args.lyrics, instrumental=args.instrumental,
                                   title=args.title, duration=args.duration, model=model, source="agent",
-                                  idempotency_key=_idempotency(args.idempotency_key), api_key_id=principal.key_id)
+                                  idempotency_key=_idempotency(args.idempotency_key), api_key_id=principal.key_id,
+                                  budget_id=principal.budget_id)
     except ApplicationError as exc:
         raise _renamed(exc, lambda name: name if name in MusicArgs.model_fields else f"options.{name}") from None
     generation = submission.generation
@@ -356,7 +357,8 @@ def create_ad_copy(principal: Principal, args: AdArgs) -> dict:
                           reference_image_url=args.reference_image_url, product_image_url=args.product_image_url,
                           product_text=args.product_text, variants=args.variants, aspect_ratio=args.aspect_ratio,
                           language=args.language, tone=args.tone, source="agent",
-                          idempotency_key=_idempotency(args.idempotency_key), api_key_id=principal.key_id)
+                          idempotency_key=_idempotency(args.idempotency_key), api_key_id=principal.key_id,
+                          budget_id=principal.budget_id)
     return {
         "generation_ids": campaign.generation_ids,
         "variants": [{"generation_id": str(variant.generation.pk), "angle": variant.angle,

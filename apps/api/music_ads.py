@@ -66,7 +66,8 @@ def _music(request, body: MusicBody):
     submitted = music_submit(user=principal.user, workspace=principal.workspace, prompt=body.prompt,
                              style=body.style, lyrics=body.lyrics, instrumental=body.instrumental, title=body.title,
                              duration=body.duration, model=resolve_model(body.model, request), source="api",
-                             idempotency_key=_scoped_key(request), api_key_id=principal.key_id)
+                             idempotency_key=_scoped_key(request), api_key_id=principal.key_id,
+                             budget_id=principal.budget_id)
     generation = submitted.generation
     answer = {**generation_json(generation, fresh=submitted.created), "generation_id": str(generation.pk),
               "ignored_params": submitted.ignored}
@@ -88,7 +89,8 @@ def _ads(request, body: AdsBody):
         product_image_url=body.product_image_url, product_text=body.product_text, variants=body.variants,
         aspect_ratio=body.aspect_ratio, language=body.language, tone=body.tone,
         copy_model=resolve_model(body.copy_model, request), image_model=resolve_model(body.image_model, request),
-        source="api", idempotency_key=_scoped_key(request), api_key_id=principal.key_id)
+        source="api", idempotency_key=_scoped_key(request), api_key_id=principal.key_id,
+        budget_id=principal.budget_id)
     variants = [{
         "index": variant.index, "generation_id": str(variant.generation.pk), "status": variant.generation.status,
         "angle": variant.angle, "headline": variant.copy.headline, "body": variant.copy.body,

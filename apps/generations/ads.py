@@ -372,10 +372,11 @@ def _replay(*, workspace, idempotency_key: str, request: AdRequest, copy_model: 
 
 
 def _write_copy(*, user, workspace, wallet, model: AIModel, request: AdRequest, index: int, source: str,
-                copy_key: str | None, api_key_id: int | None) -> tuple[AdCopy, Generation]:
+                copy_key: str | None, api_key_id: int | None, budget_id: int | None) -> tuple[AdCopy, Generation]:
     messages = copy_messages(request, index, vision="vision" in model.capabilities)
     turn = chat_open(user=user, workspace=workspace, wallet=wallet, model=model,
-                     raw_params=copy_params(model, messages), source=source, api_key_id=api_key_id)
+                     raw_params=copy_params(model, messages), source=source, api_key_id=api_key_id,
+                     budget_id=budget_id)
     result = chat_complete(turn=turn)
     if copy_key:
         try:
@@ -389,7 +390,8 @@ def ads_create(*, user, workspace, reference_image_url: str, product_image_url: 
                product_text: str | None = None, variants: int = 3, aspect_ratio: str = "1:1",
                language: str = "English", tone: str = "confident", copy_model: AIModel | str | None = None,
                image_model: AIModel | str | None = None, source: str = "api",
-               idempotency_key: str | None = None, api_key_id: int | None = None) -> AdCampaign:
+               idempotency_key: str | None = None, api_key_id: int | None = None,
+               budget_id: int | None = None) -> AdCampaign:
     """Write the copy and submit one image generation per variant; raises SubmitError.
 
     Holds: one chat turn per variant (captured at once) and one image hold per variant. Options,
@@ -420,11 +422,13 @@ def ads_create(*, user, workspace, reference_image_url: str, product_image_url: 
     for index in range(request.variants):
         image_key, copy_key = _keys(idempotency_key, index)
         copy, turn = _write_copy(user=user, workspace=workspace, wallet=wallet, model=text_model, request=request,
-                                 index=index, source=source, copy_key=copy_key, api_key_id=api_key_id)
+                                 index=index, source=source, copy_key=copy_key, api_key_id=api_key_id,
+                                 budget_id=budget_id)
         params = image_params(picture_model, request, prompt=image_prompt(request, copy, index), product=product,
                               index=index)
         generation, _ = generation_submit(user=user, workspace=workspace, model=picture_model, raw_params=params,
-                                          source=source, idempotency_key=image_key, api_key_id=api_key_id)
+                                          source=source, idempotency_key=image_key, api_key_id=api_key_id,
+                                          budget_id=budget_id)
         made.append(AdVariant(index=index, angle=ANGLES[index % len(ANGLES)][0].title(), copy=copy,
                               generation=generation, copy_generation_id=str(turn.pk)))
     return AdCampaign(variants=made, copy_model=text_model, image_model=picture_model, created=True)

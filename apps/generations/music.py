@@ -125,12 +125,12 @@ def music_params(model: AIModel, *, prompt: str = "", style: str = "", lyrics: s
 def music_submit(*, user, workspace, prompt: str = "", style: str = "", lyrics: str = "", instrumental: bool = False,
                  title: str = "", duration: int | None = None, model: AIModel | str | None = None,
                  source: str = "api", idempotency_key: str | None = None,
-                 api_key_id: int | None = None) -> MusicSubmission:
+                 api_key_id: int | None = None, budget_id: int | None = None) -> MusicSubmission:
     """Validate, price, hold and enqueue one song; raises SubmitError (or the model's field errors)."""
     chosen = music_model(model)
     params, ignored = music_params(chosen, prompt=prompt, style=style, lyrics=lyrics, instrumental=instrumental,
                                    title=title, duration=duration)
     generation, created = generation_submit(user=user, workspace=workspace, model=chosen, raw_params=params,
                                             source=source, idempotency_key=idempotency_key,
-                                            api_key_id=api_key_id)
+                                            api_key_id=api_key_id, budget_id=budget_id)
     return MusicSubmission(generation=generation, created=created, ignored=ignored)

@@ -70,3 +70,25 @@ def test_ads_answer_one_generation_per_variant(client, auth, member, quiet):
     assert [v["generation_id"] for v in body["variants"]] == body["generation_ids"]
     assert all(v["headline"] and v["status"] == "queued" for v in body["variants"])
     assert Generation.objects.filter(model__slug="nano-banana-pro").count() == 2
+
+
+def test_music_and_ads_spend_the_keys_credit_limit(client, member, quiet):
+    """A key's credit limit is taken with every hold of the workflow (the song, each ad's copy
+    turn and image), so a capped key cannot spend past it through these endpoints either."""
+    from apps.wallet.audit import wallet_audit
+    from apps.wallet.models import Budget
+
+    capped = api_key_create(user=member, workspace=member.current_workspace, name="capped", credit_limit=1)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {capped.secret}"}
+    song = post(client, auth, "/v1/music", {"prompt": "rain on a tin roof"})
+    assert song.status_code == 402 and song.json()["error"]["code"] == "api_key_credit_limit_exceeded"
+    ads = post(client, auth, "/v1/ads", {"reference_image_url": data_uri(reference_ad(64)), "product_text": "Lumen",
+                                         "variants": 1})
+    assert ads.status_code == 402 and ads.json()["error"]["code"] == "api_key_credit_limit_exceeded"
+    assert Generation.objects.filter(status__in=Generation.PENDING).count() == 0
+    roomy = api_key_create(user=member, workspace=member.current_workspace, name="roomy", credit_limit=50_000)
+    accepted = post(client, {"HTTP_AUTHORIZATION": f"Bearer {roomy.secret}"}, "/v1/music", {"prompt": "rain"})
+    assert accepted.status_code == 202, accepted.content
+    budget = Budget.objects.get(api_key__pk=roomy.key.pk)
+    assert budget.spent == Generation.objects.get(pk=accepted.json()["id"]).price > 0
+    assert wallet_audit() == []
