@@ -26,3 +26,22 @@ STATUS_FOR_KIND = {
 
 def status_for(error: ApplicationError) -> int:
     return STATUS_FOR_KIND.get(error.kind, 400)
+
+
+class _Echo:
+    """A file-like that hands back what csv.writer writes, so rows stream one at a time."""
+
+    def write(self, value):
+        return value
+
+
+def csv_download(rows, filename: str):
+    """A streamed CSV attachment of `rows` (an iterable of lists): nothing is built in memory."""
+    import csv
+
+    from django.http import StreamingHttpResponse
+
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -2,15 +2,14 @@
 per day by model, CSV) and the low-balance alert."""
 from __future__ import annotations
 
-import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.core.http import status_for
+from apps.core.http import csv_download, status_for
 from apps.generations.errors import UploadError
 from apps.generations.selectors import recent_media
 from apps.generations.storage import media_url
@@ -69,19 +68,11 @@ def usage(request):
     return render(request, "studio/usage.html", {"usage": report, "ranges": RANGES})
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @login_required
 def usage_csv(request):
     workspace = current_workspace(request)
     report = workspace_usage(workspace=workspace, days=_days(request))
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in usage_csv_rows(report)), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="atelier-usage-{report.since}-{report.until}.csv"'
-    return response
+    return csv_download(usage_csv_rows(report), f"atelier-usage-{report.since}-{report.until}.csv")
 
 
 @login_required

@@ -1,17 +1,17 @@
 """The wallet page of the current workspace: balance, held, available, the ledger with
 filters and CSV export, and the redeem form. Thin views over selectors and services."""
-import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts.services import workspace_for_user
 from apps.catalog.models import AIModel
 from apps.catalog.money import format_credits
+from apps.core.http import csv_download
 
 from .errors import RedemptionError
 from .models import LedgerEntry, Wallet
@@ -48,19 +48,11 @@ def wallet_page(request):
     return render(request, template, context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @login_required
 def ledger_csv(request):
     workspace = _workspace_or_404(request)
     entries = ledger_entries(workspace=workspace, filters=ledger_filters_from(request.GET))
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in ledger_csv_rows(entries)), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="atelier-ledger-{workspace.pk}.csv"'
-    return response
+    return csv_download(ledger_csv_rows(entries), f"atelier-ledger-{workspace.pk}.csv")
 
 
 @login_required
