@@ -82,7 +82,8 @@ class ImageQuery(Schema):
     negative_prompt: str | None = Field(None, max_length=4000)
     safe: bool = False
     quality: Literal["low", "medium", "high", "hd"] | None = None
-    image: str | None = Field(None, max_length=40_000, description="Reference image URLs, | or , separated")
+    # A request line may be at most 64 KB (the HTTP server answers 414 past it): query values stay well inside.
+    image: str | None = Field(None, max_length=8000, description="Reference image URLs, | or , separated")
     transparent: bool = False
     guidance_scale: float | None = Field(None, ge=0, le=100)
     duration: int | None = Field(None, ge=1, le=120)
@@ -99,7 +100,8 @@ class TextQuery(Schema):
     model_config = ConfigDict(populate_by_name=True)
 
     model: str = Field(DEFAULT_TEXT_MODEL, max_length=200)
-    system: str | None = Field(None, max_length=100_000)
+    system: str | None = Field(None, max_length=8000, description="A system prompt (it travels in the URL; "
+                               "POST /v1/chat/completions takes longer ones)")
     seed: int | None = None
     temperature: float | None = Field(None, ge=0, le=3)
     top_p: float | None = Field(None, ge=0, le=1)
