@@ -72,6 +72,8 @@
         finished = true;
         turn = replaceWith(turn, data.html);
         prompt.value = "";
+        var label = form.querySelector("label[for=chat-prompt]");
+        if (label) label.textContent = "Your follow-up";
         status.textContent = "Answered. Each turn is charged for the tokens it uses.";
       } else if (kind === "error") {
         finished = true;
