@@ -177,8 +177,7 @@ STUDIO_TEMPLATES: dict[str, str] = {}
 def model_page(request, slug):
     model = _model_or_404(slug)
     if model.modality == Modality.TEXT:
-        reference = model_reference(model=model, site_url=request.build_absolute_uri("/"))
-        return model_chat(request, model, reference=reference)
+        return model_chat(request, model)
     values = _reuse_values(request, model)
     form = GenerationForm(model=model, values=values)
     defaults = {spec["name"]: spec["default"] for spec in model.schema.get("fields", []) if spec.get("default") is not None}

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.catalog.models import AIModel, Modality
+from apps.catalog.presentation import model_reference
 from apps.core.http import status_for
 from apps.generations.chat import StreamInterrupted
 
@@ -49,13 +50,16 @@ def _thread_or_404(request, pk) -> ChatThread:
 
 
 def _page(request, *, model: AIModel, thread: ChatThread | None, form: ChatTurnForm | None = None,
-          status: int = 200, extra: dict | None = None):
+          status: int = 200):
     turns = thread_turns(thread=thread) if thread else []
     if form is None:
         # After a failed turn the question is offered again, so trying once more is one click.
         draft = turns[-1].prompt if turns and turns[-1].error and turns[-1].generation_id is None else ""
         form = ChatTurnForm(model=model, initial={"prompt": draft})
-    context = {"model": model, "thread": thread, "turns": turns, "form": form, **(extra or {})}
+    context = {"model": model, "thread": thread, "turns": turns, "form": form,
+               # Where the answers come from (sandbox or a real channel); the full reference is
+               # drawn below a new chat only.
+               "reference": model_reference(model=model, site_url=request.build_absolute_uri("/"))}
     if request.user.is_authenticated:
         context["threads"] = thread_list(workspace=current_workspace(request), model=model)[:50]
     if thread:
@@ -67,9 +71,9 @@ def _page(request, *, model: AIModel, thread: ChatThread | None, form: ChatTurnF
     return render(request, "studio/chat.html", context, status=status)
 
 
-def model_chat(request, model: AIModel, *, reference: dict | None = None):
+def model_chat(request, model: AIModel):
     """A text model's studio page: a new chat (models/<slug>/ renders this for text models)."""
-    return _page(request, model=model, thread=None, extra={"reference": reference})
+    return _page(request, model=model, thread=None)
 
 
 @login_required

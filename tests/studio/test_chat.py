@@ -41,6 +41,7 @@ def test_a_text_models_page_is_the_chat(logged_in):
     assert f'data-stream-url="/models/{SLUG}/chat/stream"' in page
     assert '<label for="chat-prompt">Your message</label>' in page and 'aria-live="polite"' in page
     assert "js/chat.js" in page and 'id="reference"' in page  # the model's API reference stays below
+    assert "Runs on this server's built-in sandbox engine" in page  # where the answers come from
     assert "updates by itself" not in page
 
 
@@ -60,6 +61,7 @@ def test_start_a_thread_answers_and_shows_the_charge(logged_in, owner):
                                    {"role": "user", "content": "Tell me about lighthouses"}]
     assert thread.title == "Tell me about lighthouses" and thread.user_id == owner.pk
     page = logged_in.get(f"/chat/{thread.pk}/").content.decode()
+    assert 'data-testid="routing-note"' in page and 'id="reference"' not in page
     charged = f"{generation.charged / 1000:g}"
     assert generation.charged > 0 and f"Charged <strong>{charged}</strong> credits" in page
     assert generation.result_text.split()[0] in page
