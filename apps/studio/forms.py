@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
+from django.core.validators import MaxValueValidator
 
 from apps.catalog.models import AIModel, Modality
 from apps.generations.models import Generation
@@ -267,3 +268,28 @@ class LowBalanceForm(forms.Form):
     def milli(self) -> int | None:
         value = self.cleaned_data.get("threshold")
         return credits_to_milli(value) if value else None
+
+
+class ChatTurnForm(forms.Form):
+    """One question of a chat thread. Lengths and the max_tokens range are the model schema's to
+    judge (chat_open validates the messages); the form only parses."""
+
+    prompt = forms.CharField(label="Your message", max_length=100_000,
+                             widget=forms.Textarea(attrs={"rows": 3, "id": "chat-prompt"}),
+                             error_messages={"required": "Write a message first."})
+    system = forms.CharField(label="System prompt (optional)", required=False, max_length=100_000,
+                             widget=forms.Textarea(attrs={"rows": 2, "id": "chat-system"}))
+    max_tokens = forms.IntegerField(label="Max output tokens", required=False, min_value=1,
+                                    widget=forms.NumberInput(attrs={"id": "chat-max-tokens"}))
+
+    def __init__(self, *args, model: AIModel, **kwargs):
+        super().__init__(*args, **kwargs)
+        spec = next((spec for spec in model.schema.get("fields", []) if spec["name"] == "max_tokens"), None)
+        if spec is not None:
+            field = self.fields["max_tokens"]
+            field.initial = spec.get("default")
+            if spec.get("max"):
+                field.validators.append(MaxValueValidator(int(spec["max"])))
+                field.widget.attrs["max"] = int(spec["max"])
+            field.help_text = (f"Up to {int(spec['max']):,}. " if spec.get("max") else "") + \
+                "The hold covers this many output tokens; you pay for what the answer uses."

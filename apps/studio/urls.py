@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views, views_history, views_workspace
+from . import views, views_chat, views_history, views_workspace
 
 
 class ModelIdConverter:
@@ -25,6 +25,12 @@ urlpatterns = [
     path("models/<model_id:slug>/", views.model_page, name="model"),
     path("models/<model_id:slug>/price", views.model_price, name="price"),
     path("models/<model_id:slug>/generate", views.generate, name="generate"),
+    path("models/<model_id:slug>/chat", views_chat.chat_start, name="chat_start"),
+    path("models/<model_id:slug>/chat/stream", views_chat.chat_start_stream, name="chat_start_stream"),
+    path("chat/", views_chat.chats, name="chats"),
+    path("chat/<uuid:pk>/", views_chat.thread_page, name="chat_thread"),
+    path("chat/<uuid:pk>/send", views_chat.chat_send, name="chat_send"),
+    path("chat/<uuid:pk>/stream", views_chat.chat_stream, name="chat_stream"),
     path("history/", views_history.history, name="history"),
     path("history/more", views_history.history_more, name="history_more"),
     path("history/updates", views_history.history_updates, name="history_updates"),

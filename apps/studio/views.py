@@ -35,6 +35,7 @@ from apps.wallet.selectors import member_cap_remaining, wallet_summary
 from .common import current_workspace
 from .forms import GenerationForm, HistoryFilterForm, accepts
 from .models import ModelShowcase
+from .views_chat import model_chat
 from .views_history import feed_context
 
 SORTS = [("featured", "Featured"), ("popular", "Popular"), ("newest", "Newest"), ("price", "Price: low to high")]
@@ -169,12 +170,14 @@ def _studio_context(request, model, form: GenerationForm, price_state: dict) -> 
     return context
 
 
-# Where a modality's studio is drawn. A chat page for text models slots in here.
-STUDIO_TEMPLATES = {}
+# Where a modality's studio is drawn; text models have the chat page instead (views_chat.py).
+STUDIO_TEMPLATES: dict[str, str] = {}
 
 
 def model_page(request, slug):
     model = _model_or_404(slug)
+    if model.modality == Modality.TEXT:
+        return model_chat(request, model)
     values = _reuse_values(request, model)
     form = GenerationForm(model=model, values=values)
     defaults = {spec["name"]: spec["default"] for spec in model.schema.get("fields", []) if spec.get("default") is not None}

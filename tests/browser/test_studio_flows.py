@@ -133,7 +133,7 @@ def test_a_logged_out_invitee_signs_up_and_joins_the_team(live_server, catalog, 
 
 MAIN_PAGES = [("gallery", "/"), ("studio", "/models/sandbox-image/"), ("team", "/teams/{team}/"),
               ("history", "/history/"), ("usage", "/usage/"), ("wallet", "/wallet/"), ("pricing", "/pricing/"),
-              ("generation", "/generations/{job}/")]
+              ("generation", "/generations/{job}/"), ("chats", "/chat/"), ("chat-new", "/models/sandbox-text/")]
 
 
 def test_main_pages_on_desktop_and_phone_no_sideways_scroll_and_accessible(live_server, catalog, chromium, team, owner,
