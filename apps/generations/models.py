@@ -94,7 +94,19 @@ class Generation(models.Model):
 
     @property
     def prompt(self) -> str:
-        return str(self.params.get("prompt") or self.params.get("input") or "")
+        """What the job was asked: the prompt, or for a chat turn its last user message."""
+        asked = self.params.get("prompt") or self.params.get("input")
+        if asked:
+            return str(asked)
+        messages = self.params.get("messages")
+        for message in reversed(messages if isinstance(messages, list) else []):
+            if isinstance(message, dict) and message.get("role") == "user":
+                content = message.get("content")
+                if isinstance(content, list):  # content parts: the text ones
+                    content = " ".join(str(part.get("text", "")) for part in content
+                                       if isinstance(part, dict) and part.get("type") == "text")
+                return str(content or "")
+        return ""
 
 
 class Attempt(models.Model):

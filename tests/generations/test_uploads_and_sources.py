@@ -162,3 +162,4 @@ def test_the_requested_image_format_is_honoured():
     jpeg = outputs_in_requested_format(files, {"output_format": "jpeg"})[0]
     assert jpeg.mime == "image/jpeg" and jpeg.data[:3] == b"\xff\xd8\xff"
     assert outputs_in_requested_format(files, {}) is files
+
