@@ -156,6 +156,7 @@ def image_get_params(model: AIModel, prompt: str, query: ImageQuery) -> tuple[di
         if query.transparent:
             mapper.put("background", "transparent", param="transparent", hint=True)
         mapper.set_images(urls, param="image")
+        _documented_format(mapper, transparent=bool(query.transparent))
     if query.seed is not None and query.seed != -1:
         mapper.put("seed", query.seed, hint=True)
     mapper.put("negative_prompt", query.negative_prompt, hint=True)
@@ -167,6 +168,16 @@ def image_get_params(model: AIModel, prompt: str, query: ImageQuery) -> tuple[di
     if query.safe:
         _strict_safety(mapper)
     return mapper.params, mapper.ignored
+
+
+def _documented_format(mapper: ParamMapper, *, transparent: bool) -> None:
+    """pollinations answers image/jpeg or image/png (reference 002), JPEG for its flux: where the
+    model lets the caller pick a format, ask for one of those (PNG to keep a transparent background)."""
+    choices = [str(choice) for choice in mapper.choices("output_format")]
+    for wanted in ("png",) if transparent else ("jpeg", "jpg", "png"):
+        if wanted in choices:
+            mapper.params["output_format"] = wanted
+            return
 
 
 def _strict_safety(mapper: ParamMapper):

@@ -21,10 +21,10 @@ def balance(member):
 def test_image_bytes_then_the_stored_result_without_a_new_charge(client, auth, member, eager):
     first = client.get("/image/a%20cat?model=flux&width=512&height=512&seed=7", **auth)
     assert first.status_code == 200, first.content
-    # flux (FLUX.1 [schnell]) answers its default output_format, webp, as the studio does
-    assert first["Content-Type"] == "image/webp" and first["X-Atelier-Replayed"] == "false"
+    # JPEG, as pollinations' flux answers (reference 002 documents image/jpeg and image/png only)
+    assert first["Content-Type"] == "image/jpeg" and first["X-Atelier-Replayed"] == "false"
     picture = Image.open(io.BytesIO(b"".join(first.streaming_content)))
-    assert picture.format == "WEBP" and picture.size[0] / picture.size[1] == 1
+    assert picture.format == "JPEG" and picture.size[0] / picture.size[1] == 1
     after_first = balance(member)
     again = client.get("/image/a%20cat?model=flux&width=512&height=512&seed=7", **auth)
     assert again.status_code == 200 and again["X-Atelier-Replayed"] == "true"
@@ -47,11 +47,12 @@ def test_query_key_and_hints_the_model_ignores(client, api_key, member, eager):
 def test_query_parameters_map_onto_the_models_names(member):
     flux = AIModel.objects.get(slug="flux-schnell")
     params, ignored = image_get_params(flux, "a fox", ImageQuery(width=1920, height=1080, seed=3, quality="hd"))
-    assert params == {"prompt": "a fox", "aspect_ratio": "16:9", "seed": 3} and ignored == ["quality"]
+    assert params == {"prompt": "a fox", "aspect_ratio": "16:9", "seed": 3, "output_format": "jpg"}
+    assert ignored == ["quality"]
     gpt = AIModel.objects.get(slug="gpt-image-2")
     params, _ = image_get_params(gpt, "a logo", ImageQuery(quality="hd", transparent=True, width=1536, height=1024))
     assert params == {"prompt": "a logo", "aspect_ratio": "3:2", "resolution": "2K", "quality": "high",
-                      "background": "transparent"}
+                      "background": "transparent", "output_format": "png"}  # PNG keeps the transparency
     seedance = AIModel.objects.get(slug="seedance-2")
     params, _ = image_get_params(seedance, "waves", ImageQuery(
         width=1920, height=1080, duration=6, audio=False, image="https://a.example/1.png|https://a.example/2.png"))

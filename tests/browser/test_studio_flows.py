@@ -33,7 +33,7 @@ def test_upload_an_image_animate_it_watch_progress_and_play(live_server, catalog
     log_in(browser_context, live_server, owner)
     page.goto(f"{live_server.url}/models/sandbox-video/")
     page.set_input_files("input[name=image_url__file]", str(png_file(tmp_path)))
-    page.wait_for_function("document.querySelector('#id_image_url').value.includes('/media/uploads/')")
+    page.wait_for_function("document.querySelector('#id_image_url').value.includes('/files/uploads/')")
     assert page.locator(".dropzone-preview img").count() == 1  # the upload's thumbnail
     page.fill("textarea[name=prompt]", "grass moving in the wind")
     page.fill("input[name=duration]", "2")
