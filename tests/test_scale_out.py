@@ -20,6 +20,7 @@ import httpx
 import pytest
 from django.db import connection
 
+from apps.accounts.models import Plan
 from apps.accounts.services import user_onboard
 from apps.api.services import api_key_create
 from apps.generations.models import Generation, Output
@@ -104,6 +105,11 @@ def test_500_jobs_across_two_web_and_two_worker_processes_with_a_worker_killed(s
     webs, workers, s3 = stack["webs"], stack["workers"], stack["s3"]
     user = make_user("scale@example.com")
     workspace = user_onboard(user=user)
+    # The plan's rate windows out of the way: this test is about scale-out, and 500 jobs polled
+    # to the end are far more than a default key's 60 requests a minute.
+    workspace.plan = Plan.objects.create(name="scale-out", requests_per_minute=100_000, polls_per_minute=100_000,
+                                         concurrent_video_jobs=None)
+    workspace.save(update_fields=["plan"])
     wallet = Wallet.objects.get(workspace=workspace)
     wallet_grant(wallet=wallet, amount=JOBS * PRICE, reason="scale-out test")
     start_balance = Wallet.objects.get(pk=wallet.pk).balance
