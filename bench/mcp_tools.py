@@ -11,7 +11,7 @@ Figures (median over rounds of each round's median latency, and the ratio to the
  2. POST /mcp tools/call get_balance as one raw JSON-RPC request (what the bridge adds);
  3. POST /mcp tools/list (the catalog-derived schemas, cached).
 
-Run: .venv/bin/python bench/mcp.py [--rounds 7] [--requests 100]"""
+Run: .venv/bin/python bench/mcp_tools.py [--rounds 7] [--requests 100]"""
 from __future__ import annotations
 
 import argparse
