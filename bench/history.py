@@ -43,6 +43,7 @@ def _django(database_url: str | None):
         os.environ.pop("DATABASE_URL", None)
         os.environ["SQLITE_PATH"] = str(Path(var) / "bench.sqlite3")
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "k" * 40)  # a throwaway var folder has no key file
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ.setdefault("DB_CONN_MAX_AGE", "600")
     import django
