@@ -4,6 +4,10 @@ Surfaces with their own conventions (reference 003's table, pollinations' envelo
 this and rename codes; none of them decides a status anywhere else."""
 from __future__ import annotations
 
+import csv
+
+from django.http import StreamingHttpResponse
+
 from .errors import ApplicationError, Kind
 
 STATUS_FOR_KIND = {
@@ -37,10 +41,6 @@ class _Echo:
 
 def csv_download(rows, filename: str):
     """A streamed CSV attachment of `rows` (an iterable of lists): nothing is built in memory."""
-    import csv
-
-    from django.http import StreamingHttpResponse
-
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

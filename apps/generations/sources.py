@@ -10,7 +10,6 @@ adapter a fresh link and the storage name.
 `storage.media_name_for_url` is the single place that knows what Atelier's media URLs look like."""
 from __future__ import annotations
 
-import copy
 import re
 import uuid
 from dataclasses import dataclass
@@ -62,48 +61,36 @@ def _uuid(text: str):
 
 
 # ---- walking a model's input fields --------------------------------------------------------
-def _map_urls(schema: dict, params: dict, change, *, in_place: bool = False) -> tuple[dict, dict[str, list[str]]]:
-    """Apply `change(url) -> url` to every URL in the params' url, url_list and messages
-    fields. Returns (new params, {field: [messages]}) with SourceRefused collected per field."""
-    out = params if in_place else copy.deepcopy(params)
-    errors: dict[str, list[str]] = {}
-
-    def apply(field_name, url):
-        try:
-            return change(url)
-        except SourceRefused as exc:
-            errors.setdefault(field_name, []).append(str(exc))
-            return url
-
+def _urls(schema: dict, params: dict):
+    """(field name, URL) for every URL in the params' url, url_list and messages fields."""
     for spec in schema.get("fields", []):
         name, kind = spec["name"], spec["type"]
-        value = out.get(name)
-        if value in (None, "", []):
-            continue
+        value = params.get(name)
         if kind == "url" and isinstance(value, str):
-            out[name] = apply(name, value)
+            yield name, value
         elif kind == "url_list" and isinstance(value, list):
-            out[name] = [apply(name, item) if isinstance(item, str) else item for item in value]
+            yield from ((name, item) for item in value if isinstance(item, str))
         elif kind == "messages" and isinstance(value, list):
             for message in value:
                 parts = message.get("content") if isinstance(message, dict) else None
                 for part in parts if isinstance(parts, list) else []:
                     if isinstance(part, dict) and part.get("type") == "image_url":
                         image = part.get("image_url")
-                        if isinstance(image, dict) and isinstance(image.get("url"), str):
-                            image["url"] = apply(name, image["url"])
-                        elif isinstance(image, str):
-                            part["image_url"] = apply(name, image)
-    return out, errors
+                        url = image.get("url") if isinstance(image, dict) else image
+                        if isinstance(url, str):
+                            yield name, url
 
 
 def sources_check(*, schema: dict, params: dict, workspace_id: int) -> dict[str, list[str]]:
     """Per-field errors for Atelier URLs in `params` that are not files of this workspace
     (a still-valid signed link is let through: its holder may read the file anyway)."""
-    def check(url):
+    errors: dict[str, list[str]] = {}
+    for name, url in _urls(schema, params):
         found = media_name_for_url(url)
-        if found is not None and not found[1]:
+        if found is None or found[1]:
+            continue
+        try:
             owned_file(name=found[0], workspace_id=workspace_id)
-        return url
-
-    return _map_urls(schema, params, check, in_place=True)[1]  # `check` changes nothing
+        except SourceRefused as exc:
+            errors.setdefault(name, []).append(str(exc))
+    return errors
