@@ -135,7 +135,11 @@ if DB_POOL_MIN_SIZE > DB_POOL_MAX_SIZE:
     raise ImproperlyConfigured(f"DB_POOL_MIN_SIZE={DB_POOL_MIN_SIZE} is above DB_POOL_MAX_SIZE={DB_POOL_MAX_SIZE}.")
 if DATABASE_URL:
     if DB_POOL:
-        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
+        # No health check per checkout: it is a round trip on every request (two on a chat turn,
+        # which gives its connection back while the upstream answers). The pool replaces a
+        # connection that broke (psycopg_pool drops it when it is returned in a bad state) and
+        # any connection older than max_lifetime.
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=False)}
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": DB_POOL_MIN_SIZE,
             "max_size": DB_POOL_MAX_SIZE,
