@@ -127,18 +127,19 @@ def chat_open(*, user, workspace, wallet: Wallet, model: AIModel, raw_params: di
         raise SubmitError("model_unavailable", "No channel can serve this model now.", kind=Kind.UNAVAILABLE)
     now = timezone.now()
     try:
+        generation = Generation(
+            workspace_id=workspace.pk, user=user, model=model, params=params, source=source, price=price,
+            api_key_id=api_key_id,
+            status=Generation.Status.RUNNING, started_at=now,
+            deadline_at=now + timedelta(seconds=model.deadline_seconds),
+            # No worker ever picks a chat turn up: only the deadline sweep looks at it, to release
+            # the hold of a turn whose web process died mid-answer.
+            next_check_at=now + timedelta(seconds=model.deadline_seconds),
+        )
         with transaction.atomic():
-            generation = Generation.objects.create(
-                workspace_id=workspace.pk, user=user, model=model, params=params, source=source, price=price,
-                api_key_id=api_key_id,
-                status=Generation.Status.RUNNING, started_at=now,
-                deadline_at=now + timedelta(seconds=model.deadline_seconds),
-                # No worker ever picks a chat turn up: only the deadline sweep looks at it, to release
-                # the hold of a turn whose web process died mid-answer.
-                next_check_at=now + timedelta(seconds=model.deadline_seconds),
-            )
+            # The turn's row goes in with its hold: one statement on PostgreSQL.
             hold = hold_place(wallet=wallet, amount=price, generation=generation, member=user, budget_id=budget_id,
-                              savepoint=False)
+                              savepoint=False, insert_generation=True)
     except WalletError as exc:
         raise SubmitError(exc.code, exc.message, kind=exc.kind) from None
     generation.model = model
@@ -210,7 +211,8 @@ def _record_success(turn: ChatTurn, *, choice: RouteChoice, text: str, tool_call
         if not flipped:  # the deadline sweep released it first: nothing is charged
             return
         Attempt.objects.bulk_create(turn.attempts)
-        generation_finished.send(sender=Generation, generation=turn.generation, status=Generation.Status.SUCCEEDED)
+        generation_finished.send(sender=Generation, generation=turn.generation, status=Generation.Status.SUCCEEDED,
+                                  request_hook=False)
         hold_capture(hold=turn.hold, amount=charged)
     turn.generation.status, turn.generation.charged = Generation.Status.SUCCEEDED, charged
 

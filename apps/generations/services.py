@@ -107,7 +107,7 @@ def generation_submit(
     try:
         with transaction.atomic():
             pending_slot_take(workspace=workspace, model=model)
-            generation = Generation.objects.create(
+            generation = Generation(
                 workspace=workspace, user=user, model=model, params=quoted.params, source=source,
                 api_key_id=api_key_id,
                 idempotency_key=idempotency_key or None, request_hash=request_hash, price=quoted.price,
@@ -115,8 +115,10 @@ def generation_submit(
                 next_check_at=now + timedelta(seconds=LEASE_SECONDS),
             )
             wallet = Wallet.objects.get(workspace=workspace)
+            # The row goes in with its hold (one statement on PostgreSQL); a concurrent request
+            # with the same idempotency key makes that statement fail (IntegrityError below).
             hold_place(wallet=wallet, amount=quoted.price, generation=generation, member=user, budget_id=budget_id,
-                       savepoint=False)
+                       savepoint=False, insert_generation=True)
             transaction.on_commit(lambda: _enqueue_run(generation))
     except WalletError as exc:
         raise SubmitError(exc.code, exc.message, kind=exc.kind) from None

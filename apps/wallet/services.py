@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.catalog.money import format_credits
+from apps.core.db import insert_statement
 
 from .errors import (
     BudgetExceeded,
@@ -30,7 +31,7 @@ from .errors import (
     code_expired,
     code_invalid,
 )
-from .fastpath import budget_give_back, budget_take, member_spend_take, wallet_move
+from .fastpath import budget_give_back, budget_take, hold_close, hold_open, member_spend_take, wallet_move
 from .metrics import hold_event
 from .models import Budget, Hold, LedgerEntry, MemberCap, MemberSpend, Redemption, RedemptionBatch, RedemptionCode, Wallet
 
@@ -73,18 +74,6 @@ def month_start(moment: datetime | None = None) -> date:
     """The spend month a moment belongs to (calendar month, UTC)."""
     moment = moment or timezone.now()
     return moment.astimezone(dt_timezone.utc).date().replace(day=1)
-
-
-def _spend_take(*, wallet: Wallet, member, amount: int) -> date:
-    """Count `amount` against the member's spend on this wallet this month, refusing it with
-    MemberCapExceeded if it would pass their cap (MemberCap; only team admins set one, so in
-    practice caps apply to team pools). One statement reads the cap, checks and takes, in the
-    caller's transaction with the wallet UPDATE; every hold pays that one round trip, whatever
-    the workspace. Returns the month charged."""
-    month = month_start()
-    if member_spend_take(wallet_id=wallet.pk, member_id=member.pk, month=month, amount=amount):
-        return month
-    raise MemberCapExceeded("This would take you over your monthly spending cap on this team's credits.")
 
 
 def member_cap_set(*, workspace, actor, user_id: int, cap: int | None):
@@ -131,47 +120,79 @@ def budget_set_limits(*, budget_id: int, lifetime_limit: int | None, monthly_lim
 
 # ---- holds --------------------------------------------------------------------------------
 def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None, budget_id: int | None = None,
-               savepoint: bool = True) -> Hold:
+               savepoint: bool = True, insert_generation: bool = False) -> Hold:
     """Reserve `amount` if the available credits cover it, else raise InsufficientCredits.
 
     With a member, their monthly spend is checked against their cap (if any) and taken in the
     same transaction (MemberCapExceeded); with a budget (an API key's credit limit), its lifetime
     and monthly limits likewise (BudgetExceeded). Whichever refuses, the transaction rolls back
-    and nothing remains. Returns the hold, built from the written values (no re-read)."""
+    and nothing remains. Returns the hold, built from the written values (no re-read).
+
+    insert_generation: `generation` is not saved yet; it is inserted with the hold (on
+    PostgreSQL in the hold's own statement: chat turns and submits pay one round trip for both)."""
     if amount <= 0:
         raise ValueError("A hold must be positive.")
     # savepoint=False is for callers whose transaction ends with the hold (generation_submit,
     # chat_open): a refusal ends that transaction anyway, and SAVEPOINT plus RELEASE would be two
     # more round trips on every submit. Callers that catch a refusal and go on keep the default.
     with transaction.atomic(savepoint=savepoint):
-        return _hold_place(wallet=wallet, amount=amount, generation=generation, member=member, budget_id=budget_id)
+        return _hold_place(wallet=wallet, amount=amount, generation=generation, member=member, budget_id=budget_id,
+                           insert_generation=insert_generation)
 
 
-def _hold_place(*, wallet: Wallet, amount: int, generation, member, budget_id: int | None) -> Hold:
-    spend_month = _spend_take(wallet=wallet, member=member, amount=amount) if member is not None else None
-    budget_month = month_start() if budget_id is not None else None
-    if budget_id is not None and budget_month is not None and not budget_take(budget_id=budget_id,
-                                                                              month=budget_month, amount=amount):
-        raise BudgetExceeded("This API key's credit limit would be passed; raise it on the API keys page.")
+REFUSALS = {
+    "member_cap": lambda: MemberCapExceeded("This would take you over your monthly spending cap on this team's credits."),
+    "budget": lambda: BudgetExceeded("This API key's credit limit would be passed; raise it on the API keys page."),
+    "credits": lambda: InsufficientCredits("Not enough credits for this generation."),
+}
+
+
+def _hold_place(*, wallet: Wallet, amount: int, generation, member, budget_id: int | None,
+                insert_generation: bool) -> Hold:
+    month = month_start() if member is not None or budget_id is not None else None
     values: dict[str, Any] = {
         "wallet": wallet.pk, "generation": generation.pk if generation is not None else None,
         "member": member.pk if member is not None else None, "amount": amount, "state": Hold.State.OPEN,
-        "created_at": timezone.now(), "spend_month": spend_month, "budget": budget_id, "budget_month": budget_month,
+        "created_at": timezone.now(), "spend_month": month if member is not None else None, "budget": budget_id,
+        "budget_month": month if budget_id is not None else None,
     }
-    moved = wallet_move(
-        wallet_id=wallet.pk, kind=LedgerEntry.Kind.HOLD, held_delta=amount, generation_id=values["generation"],
-        actor_id=values["member"], reason="Hold for generation", new_hold=values,
-    )
-    if moved is None:
-        raise InsufficientCredits("Not enough credits for this generation.")
+    if connection.vendor == "postgresql":
+        placed = hold_open(hold=values, before=insert_statement(generation) if insert_generation else None)
+        if placed.refused:
+            raise REFUSALS[placed.refused]()
+        hold_id = placed.hold_id
+    else:
+        hold_id = _hold_place_in_steps(values, generation=generation, insert_generation=insert_generation)
     hold = Hold(
-        pk=moved.hold_id, wallet_id=wallet.pk, generation=generation, member=member, amount=amount,
-        state=Hold.State.OPEN, created_at=values["created_at"], spend_month=spend_month, budget_id=budget_id,
-        budget_month=budget_month,
+        pk=hold_id, wallet_id=wallet.pk, generation=generation, member=member, amount=amount,
+        state=Hold.State.OPEN, created_at=values["created_at"], spend_month=values["spend_month"],
+        budget_id=budget_id, budget_month=values["budget_month"],
     )
     hold._state.adding, hold._state.db = False, connection.alias
     transaction.on_commit(lambda: hold_event("placed", amount))  # counted only if it sticks
     return hold
+
+
+def _hold_place_in_steps(values: dict, *, generation, insert_generation: bool) -> int:
+    """SQLite: the same guards as hold_open, statement by statement (its IMMEDIATE transaction
+    already serialises writers, and a statement costs no network round trip)."""
+    if insert_generation:
+        generation.save(force_insert=True)
+    if values["member"] is not None and not member_spend_take(
+            wallet_id=values["wallet"], member_id=values["member"], month=values["spend_month"],
+            amount=values["amount"]):
+        raise REFUSALS["member_cap"]()
+    if values["budget"] is not None and not budget_take(budget_id=values["budget"], month=values["budget_month"],
+                                                        amount=values["amount"]):
+        raise REFUSALS["budget"]()
+    moved = wallet_move(
+        wallet_id=values["wallet"], kind=LedgerEntry.Kind.HOLD, held_delta=values["amount"],
+        generation_id=values["generation"], actor_id=values["member"], reason="Hold for generation",
+        new_hold=values,
+    )
+    if moved is None:
+        raise REFUSALS["credits"]()
+    return cast(int, moved.hold_id)  # wallet_move inserted the hold: it has an id
 
 
 def _settle(*, hold: Hold, state: str, captured: int | None, reason: str) -> bool:
@@ -180,7 +201,16 @@ def _settle(*, hold: Hold, state: str, captured: int | None, reason: str) -> boo
     No savepoint when a caller's transaction is open (generation_finish, generation_fail): its
     RELEASE would be one more round trip while the wallet row is locked, and an error here
     fails the caller's whole transaction anyway."""
+    kind = LedgerEntry.Kind.CAPTURE if state == Hold.State.CAPTURED else LedgerEntry.Kind.RELEASE
+    event = "captured" if state == Hold.State.CAPTURED else "released"
     with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            settled = hold_close(hold=hold, state=state, captured=captured, kind=kind, reason=reason)
+            if settled is None:
+                raise RuntimeError(f"wallet {hold.wallet_id} refused settling hold {hold.pk}; run wallet_audit")
+            if settled:
+                transaction.on_commit(lambda: hold_event(event, captured if captured is not None else hold.amount))
+            return settled
         flipped = Hold.objects.filter(pk=hold.pk, state=Hold.State.OPEN).update(
             state=state, captured_amount=captured, settled_at=timezone.now()
         )
@@ -188,16 +218,13 @@ def _settle(*, hold: Hold, state: str, captured: int | None, reason: str) -> boo
             return False
         _spend_give_back(hold=hold, amount=hold.amount - (captured or 0))
         moved = wallet_move(
-            wallet_id=hold.wallet_id,
-            kind=LedgerEntry.Kind.CAPTURE if state == Hold.State.CAPTURED else LedgerEntry.Kind.RELEASE,
-            amount=-(captured or 0), held_delta=-hold.amount, hold_id=hold.pk, generation_id=hold.generation_id,
-            actor_id=hold.member_id, reason=reason,
+            wallet_id=hold.wallet_id, kind=kind, amount=-(captured or 0), held_delta=-hold.amount, hold_id=hold.pk,
+            generation_id=hold.generation_id, actor_id=hold.member_id, reason=reason,
         )
         if moved is None:
             # Cannot happen while balance >= held (captured <= amount); if the wallet was tampered
             # with, refuse loudly and roll the flip back rather than settle without an entry.
             raise RuntimeError(f"wallet {hold.wallet_id} refused settling hold {hold.pk}; run wallet_audit")
-        event = "captured" if state == Hold.State.CAPTURED else "released"
         transaction.on_commit(lambda: hold_event(event, captured if captured is not None else hold.amount))
         return True
 

@@ -1,0 +1,45 @@
+"""The statements of one chat turn (issue 10): on PostgreSQL the turn's row, the member's spend,
+the hold, the wallet and the ledger entry go in with one statement before the upstream is
+called, and the charge is written after the answer with one wallet statement (flip, give-back,
+wallet, ledger). SQLite writes the same rows statement by statement."""
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.generations.models import Generation
+from apps.wallet.audit import wallet_audit
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.pg]
+
+BODY = json.dumps({"model": "sandbox-text", "max_tokens": 50,
+                   "messages": [{"role": "user", "content": "Say hello."}]})
+
+
+def _writes_to(statements: list[str], table: str) -> list[str]:
+    return [sql for sql in statements if f'"{table}"' in sql and not sql.startswith("SELECT")]
+
+
+def test_a_chat_turn_is_opened_and_settled_in_one_wallet_statement_each(client, auth, member):
+    for _ in range(2):  # warm: the key's principal and the catalog are cached per process
+        assert client.post("/v1/chat/completions", data=BODY, content_type="application/json", **auth).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/v1/chat/completions", data=BODY, content_type="application/json", **auth)
+    assert response.status_code == 200
+    statements = [query["sql"] for query in captured.captured_queries
+                  if not query["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))]
+    generation = Generation.objects.get(pk=response.json()["generation_id"])
+    assert generation.status == "succeeded" and generation.charged is not None
+    holds, wallets = _writes_to(statements, "wallet_hold"), _writes_to(statements, "wallet_wallet")
+    if connection.vendor == "postgresql":
+        opening, settling = holds
+        assert opening.startswith("WITH") and all(f'"{table}"' in opening for table in (
+            "generations_generation", "wallet_memberspend", "wallet_wallet", "wallet_ledgerentry")), opening
+        # (the member's spend is given back in it too when the turn used less than it held)
+        assert all(f'"{table}"' in settling for table in ("wallet_wallet", "wallet_ledgerentry")), settling
+        assert wallets == [opening, settling]
+    else:
+        assert len(holds) == 2 and len(wallets) == 2  # placed, settled: one wallet UPDATE each
+    assert not [sql for sql in statements if '"catalog_' in sql or '"api_apikey"' in sql], statements
+    assert wallet_audit() == []
