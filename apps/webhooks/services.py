@@ -143,15 +143,16 @@ def request_hook_attach(sender=None, *, generation: Generation, url: str, create
         RequestHook.objects.create(generation=generation, url=url)
 
 
-def events_record(sender=None, *, generation: Generation, status: str, **_) -> Event | None:
+def events_record(sender=None, *, generation: Generation, status: str, request_hook: bool = True,
+                  **_) -> Event | None:
     """The event for a generation that just ended, and a delivery per interested URL.
 
     Runs inside the job's final transaction: one query when nothing listens (no endpoint, and
-    no webhook_url unless the job came from the API)."""
+    no webhook_url unless the job came from the API and could carry one)."""
     event_type = EVENT_OF[status]
     targets = [(endpoint, endpoint.url) for endpoint in Endpoint.objects.filter(
         workspace_id=generation.workspace_id, enabled=True) if endpoint.wants(event_type)]
-    if generation.source == "api":
+    if request_hook and generation.source == "api":
         hook = RequestHook.objects.filter(generation_id=generation.pk).values_list("url", flat=True).first()
         if hook:
             targets.append((None, hook))
