@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from apps.core.errors import Kind
 
 from .errors import ApiError
-from .limits import rate_hit
+from .limits import Hit, rate_hits
 from .services import Principal, api_key_authenticate, api_key_principal
 
 # GETs that start work (pollinations' /image/{prompt} and /text/{prompt}) are requests, not polls.
@@ -47,17 +47,14 @@ def take_rate_limits(request: HttpRequest, principal: Principal) -> None:
     """The principal's windows for this request; request.rate_limit holds the key's, for headers."""
     plan = principal.plan
     if principal.is_publishable:
-        window = rate_hit(scope="ip", identity=client_ip(request), per_minute=plan.publishable_requests_per_minute,
-                          what="requests from this address")
+        own = Hit("ip", client_ip(request), plan.publishable_requests_per_minute, "requests from this address")
     elif _is_poll(request):
-        window = rate_hit(scope="poll", identity=str(principal.key_id), per_minute=plan.polls_per_minute,
-                          what="status reads")
+        own = Hit("poll", str(principal.key_id), plan.polls_per_minute, "status reads")
     else:
-        window = rate_hit(scope="key", identity=str(principal.key_id),
-                          per_minute=principal.requests_per_minute or plan.requests_per_minute, what="requests")
-    request.rate_limit = window
-    rate_hit(scope="workspace", identity=str(principal.workspace.pk), per_minute=plan.workspace_requests_per_minute,
-             what="requests in this workspace")
+        own = Hit("key", str(principal.key_id), principal.requests_per_minute or plan.requests_per_minute, "requests")
+    workspace = Hit("workspace", str(principal.workspace.pk), plan.workspace_requests_per_minute,
+                    "requests in this workspace")
+    request.rate_limit = rate_hits([own, workspace])[0]
 
 
 class KeyAuth:

@@ -3,7 +3,7 @@ through the `limits` library's MovingWindowRateLimiter. A sliding log admits at 
 in ANY 60 seconds, unlike a fixed window (2N across a boundary) or a token bucket (N + burst).
 
 Storage: Redis when REDIS_URL is set (the library's storage, its two moving-window scripts run
-as one, RedisWindowStorage); on the embedded
+as one, for the key's and the workspace's windows together: RedisWindowStorage); on the embedded
 default the database (DatabaseWindowStorage below), which every web process shares: a write
 transaction per check, serialised by SQLite's IMMEDIATE transactions or, on PostgreSQL without
 Redis, by a transaction-scoped advisory lock on the window's key.
@@ -104,41 +104,51 @@ class DatabaseWindowStorage(Storage, MovingWindowSupport):
         RateLimitHit.objects.filter(key=key).delete()
 
 
-# The library's two moving-window scripts (acquire, then read the window) in one call, on the
-# same data (a list of timestamps, newest first, trimmed to the limit): every API request pays
-# one Redis round trip for its window instead of two.
-ACQUIRE_WITH_WINDOW = """
+# The library's two moving-window scripts (acquire, then read the window) in one, on the same
+# data (a list of timestamps, newest first, trimmed to the limit), for several windows at once
+# (a key's and its workspace's): one round trip per API request, and a request enters every
+# window or none, so a refusal by one does not use up another. Returns the index of the first
+# full window (0: admitted), then per key the start of its window and the entries in it.
+ACQUIRE_ALL_WITH_WINDOWS = """
 local timestamp = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-local expiry = tonumber(ARGV[3])
-local amount = tonumber(ARGV[4])
-local admitted = 0
-if amount <= limit then
-    local entry = redis.call('lindex', KEYS[1], limit - amount)
-    if not (entry and tonumber(entry) >= timestamp - expiry) then
-        for i = 1, amount do
-            redis.call('lpush', KEYS[1], timestamp)
+local expiry = tonumber(ARGV[2])
+local refused = 0
+for k = 1, #KEYS do
+    local limit = tonumber(ARGV[2 + k])
+    local entry = redis.call('lindex', KEYS[k], limit - 1)
+    if refused == 0 and entry and tonumber(entry) >= timestamp - expiry then
+        refused = k
+    end
+end
+if refused == 0 then
+    for k = 1, #KEYS do
+        redis.call('lpush', KEYS[k], timestamp)
+        redis.call('ltrim', KEYS[k], 0, tonumber(ARGV[2 + k]) - 1)
+        redis.call('expire', KEYS[k], expiry)
+    end
+end
+local out = {refused}
+for k = 1, #KEYS do
+    local low, high, found = 0, redis.call('llen', KEYS[k]) - 1, nil
+    while low <= high do
+        local mid = math.floor((low + high) / 2)
+        local value = tonumber(redis.call('lindex', KEYS[k], mid))
+        if value and value >= timestamp - expiry then
+            found = mid
+            low = mid + 1
+        else
+            high = mid - 1
         end
-        redis.call('ltrim', KEYS[1], 0, limit - 1)
-        redis.call('expire', KEYS[1], expiry)
-        admitted = 1
     end
-end
-local low, high, found = 0, redis.call('llen', KEYS[1]) - 1, nil
-while low <= high do
-    local mid = math.floor((low + high) / 2)
-    local value = tonumber(redis.call('lindex', KEYS[1], mid))
-    if value and value >= timestamp - expiry then
-        found = mid
-        low = mid + 1
+    if found == nil then
+        table.insert(out, tostring(timestamp))
+        table.insert(out, 0)
     else
-        high = mid - 1
+        table.insert(out, tostring(redis.call('lindex', KEYS[k], found)))
+        table.insert(out, found + 1)
     end
 end
-if found == nil then
-    return {admitted, tostring(timestamp), 0}
-end
-return {admitted, tostring(redis.call('lindex', KEYS[1], found)), found + 1}
+return out
 """
 
 
@@ -149,12 +159,20 @@ class RedisWindowStorage(RedisStorage):
 
     def initialize_storage(self, _uri: str) -> None:
         super().initialize_storage(_uri)
-        self.lua_acquire_with_window = self.get_connection().register_script(ACQUIRE_WITH_WINDOW)
+        self.lua_acquire_all = self.get_connection().register_script(ACQUIRE_ALL_WITH_WINDOWS)
 
     def acquire_with_window(self, key: str, limit: int, expiry: int, amount: int = 1) -> tuple[bool, float, int]:
-        admitted, first, count = self.lua_acquire_with_window([self.prefixed_key(key)],
-                                                              [time.time(), limit, expiry, amount])
-        return bool(admitted), float(first), int(count)
+        if amount != 1:
+            raise ValueError("The API takes one request at a time from a window.")
+        refused, [(first, count)] = self.acquire_all_with_windows([key], [limit], expiry)
+        return not refused, first, count
+
+    def acquire_all_with_windows(self, keys: list[str], limits: list[int], expiry: int
+                                 ) -> tuple[int, list[tuple[float, int]]]:
+        """One request into every window or none: (index of the first full window, counted from 1,
+        or 0 when admitted; each window's (start, entries))."""
+        out = self.lua_acquire_all([self.prefixed_key(key) for key in keys], [time.time(), expiry, *limits])
+        return int(out[0]), [(float(out[i]), int(out[i + 1])) for i in range(1, len(out), 2)]
 
 
 _limiter: MovingWindowRateLimiter | None = None
@@ -189,6 +207,46 @@ class Window:
                 "X-RateLimit-Reset": str(self.reset)}
 
 
+@dataclass(frozen=True)
+class Hit:
+    """One request into the window `scope:identity` of `per_minute` (None: no limit)."""
+    scope: str
+    identity: str
+    per_minute: int | None
+    what: str  # for the refusal: "requests", "status reads", ...
+
+
+def _refusal(hit: Hit, window: Window) -> ApiError:
+    return ApiError("rate_limit_exceeded", f"Rate limit of {hit.per_minute} {hit.what} per minute reached; retry in "
+                    f"{max(1, window.reset)} s.", kind=Kind.RATE_LIMITED, headers=window.headers(),
+                    retry_after=max(1, window.reset))
+
+
+def _window(per_minute: int, first: float, count: int) -> Window:
+    return Window(limit=per_minute, remaining=max(0, per_minute - count),
+                  reset=max(0, math.ceil(first + WINDOW_SECONDS - time.time())))
+
+
+def rate_hits(hits: list[Hit]) -> list[Window | None]:
+    """Take one request from each window (those with a limit); 429 rate_limit_exceeded naming
+    the first that is full. On Redis one call enters all of them or none; elsewhere they are
+    taken one by one (a refusal by a later one leaves the earlier ones taken)."""
+    limited = [hit for hit in hits if hit.per_minute]
+    storage = limiter().storage
+    if len(limited) < 2 or not isinstance(storage, RedisWindowStorage):
+        return [rate_hit(scope=hit.scope, identity=hit.identity, per_minute=hit.per_minute, what=hit.what)
+                for hit in hits]
+    items = [RateLimitItemPerMinute(hit.per_minute) for hit in limited]
+    refused, stats = storage.acquire_all_with_windows(
+        [item.key_for(hit.scope, hit.identity) for item, hit in zip(items, limited)],
+        [int(hit.per_minute or 0) for hit in limited], WINDOW_SECONDS)
+    windows = {id(hit): _window(int(hit.per_minute or 0), first, count) for hit, (first, count) in zip(limited, stats)}
+    if refused:
+        hit = limited[refused - 1]
+        raise _refusal(hit, windows[id(hit)])
+    return [windows.get(id(hit)) for hit in hits]
+
+
 def rate_hit(*, scope: str, identity: str, per_minute: int | None, what: str) -> Window | None:
     """Take one request from the window `scope:identity`; 429 rate_limit_exceeded when it is full.
     None when the limit is off."""
@@ -206,8 +264,5 @@ def rate_hit(*, scope: str, identity: str, per_minute: int | None, what: str) ->
         remaining, reset_at = stats.remaining, stats.reset_time
     window = Window(limit=per_minute, remaining=max(0, remaining), reset=max(0, math.ceil(reset_at - time.time())))
     if not admitted:
-        error = ApiError("rate_limit_exceeded", f"Rate limit of {per_minute} {what} per minute reached; retry in "
-                         f"{max(1, window.reset)} s.", kind=Kind.RATE_LIMITED, headers=window.headers(),
-                         retry_after=max(1, window.reset))
-        raise error
+        raise _refusal(Hit(scope, identity, per_minute, what), window)
     return window

@@ -283,3 +283,31 @@ def test_keys_never_reach_a_log_line():
                                ("pk_abcdefghijklmnopqrstuvwxyz", "sk_0123456789abcdef0123"), None)
     RedactKeysFilter().filter(record)
     assert record.getMessage() == "GET /text/hi?key=[redacted]&model=openai from [redacted]"
+
+
+def test_on_redis_a_request_enters_the_key_and_workspace_windows_together_or_neither(db, settings):
+    """One script call takes both windows; when the workspace's is full the key's keeps its room."""
+    from apps.api.errors import ApiError
+    from apps.api.limits import Hit, rate_hits
+    from tests.support.servers import start_redis
+
+    redis = start_redis()
+    try:
+        settings.REDIS_URL = redis.url
+        forget_limiter()
+        key, workspace = Hit("key", "k1", 5, "requests"), Hit("workspace", "w1", 3, "requests in this workspace")
+        windows = [rate_hits([key, workspace]) for _ in range(3)]
+        assert [w[0].remaining for w in windows] == [4, 3, 2] and windows[-1][1].remaining == 0
+        with pytest.raises(ApiError) as refused:
+            rate_hits([key, workspace])
+        assert refused.value.code == "rate_limit_exceeded" and "in this workspace" in refused.value.message
+        alone = rate_hits([key, Hit("workspace", "w2", 3, "requests in this workspace")])[0]
+        assert alone.remaining == 1  # the refused request did not use the key's window
+        rate_hits([key, Hit("workspace", "w3", 3, "requests in this workspace")])
+        with pytest.raises(ApiError) as refused:
+            rate_hits([key, Hit("workspace", "w4", 3, "requests in this workspace")])
+        assert "5 requests per minute" in refused.value.message
+        assert refused.value.headers["X-RateLimit-Remaining"] == "0"
+    finally:
+        forget_limiter()
+        redis.stop()
