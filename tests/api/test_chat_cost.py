@@ -1,7 +1,8 @@
 """The statements of one chat turn (issue 10): on PostgreSQL the turn's row, the member's spend,
 the hold, the wallet and the ledger entry go in with one statement before the upstream is
-called, and the charge is written after the answer with one wallet statement (flip, give-back,
-wallet, ledger). SQLite writes the same rows statement by statement."""
+called, and the charge is written after the answer with one more (the turn's flip to succeeded,
+its attempts, the hold's capture and give-backs, wallet, ledger). SQLite writes the same rows
+statement by statement."""
 import json
 
 import pytest
@@ -37,9 +38,37 @@ def test_a_chat_turn_is_opened_and_settled_in_one_wallet_statement_each(client, 
         assert opening.startswith("WITH") and all(f'"{table}"' in opening for table in (
             "generations_generation", "wallet_memberspend", "wallet_wallet", "wallet_ledgerentry")), opening
         # (the member's spend is given back in it too when the turn used less than it held)
-        assert all(f'"{table}"' in settling for table in ("wallet_wallet", "wallet_ledgerentry")), settling
+        assert all(f'"{table}"' in settling for table in ("generations_generation", "generations_attempt",
+                                                            "wallet_wallet", "wallet_ledgerentry")), settling
+        assert not [sql for sql in statements if sql.startswith(("UPDATE", "INSERT"))], statements
         assert wallets == [opening, settling]
     else:
         assert len(holds) == 2 and len(wallets) == 2  # placed, settled: one wallet UPDATE each
     assert not [sql for sql in statements if '"catalog_' in sql or '"api_apikey"' in sql], statements
     assert wallet_audit() == []
+
+
+def test_a_turn_the_deadline_sweep_released_first_is_not_charged(member):
+    """The settle's capture rides on the turn's flip from running: when the sweep failed the turn
+    and released its hold first, the late settle charges nothing and the ledger stays exact."""
+    from apps.catalog.models import AIModel
+    from apps.generations.chat import chat_complete, chat_open
+    from apps.generations.services import generation_fail
+    from apps.wallet.models import Hold, LedgerEntry, Wallet
+
+    wallet = Wallet.objects.get(workspace=member.current_workspace)
+    before = wallet.balance
+    turn = chat_open(user=member, workspace=member.current_workspace, wallet=wallet,
+                     model=AIModel.objects.get(slug="sandbox-text"), raw_params={
+                         "messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 50})
+    result = chat_complete(turn=turn, settle=False)
+    assert result.charged > 0
+    assert generation_fail(generation=turn.generation, code="deadline_exceeded", message="swept")
+    turn.settle()
+    generation, hold = Generation.objects.get(pk=turn.generation.pk), Hold.objects.get(generation=turn.generation)
+    assert generation.status == "failed" and generation.charged is None
+    assert hold.state == "released" and hold.captured_amount is None
+    assert list(LedgerEntry.objects.filter(hold=hold).values_list("kind", flat=True).order_by("id")) == [
+        "hold", "release"]
+    wallet.refresh_from_db()
+    assert (wallet.balance, wallet.held) == (before, 0) and wallet_audit() == []
