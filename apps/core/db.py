@@ -16,30 +16,16 @@ def connection_release() -> None:
     connection.close()
 
 
-def insert_statement(*instances) -> tuple[str, list]:
-    """The INSERT (sql, params) that saving these new rows would run (one multi-row statement),
-    for a caller that sends it inside a larger statement (one round trip instead of two). The
-    instances are then marked saved; nothing is read back, so a key the database assigns (an
-    auto-increment id) stays unknown to them."""
+def insert_statement(instance) -> tuple[str, list]:
+    """The INSERT (sql, params) that instance.save() would run for a new row, for a caller that
+    sends it inside a larger statement (one round trip instead of two). The instance is then
+    marked saved. Only for models whose primary key is set before saving (a UUID default):
+    nothing is read back."""
     from django.db.models.sql import InsertQuery
 
-    meta = instances[0]._meta
-    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
-    query = InsertQuery(type(instances[0]))
-    query.insert_values(fields, list(instances))
+    meta = instance._meta
+    query = InsertQuery(type(instance))
+    query.insert_values(list(meta.local_concrete_fields), [instance])
     [(sql, params)] = query.get_compiler(connection=connection).as_sql()
-    for instance in instances:
-        instance._state.adding, instance._state.db = False, connection.alias
+    instance._state.adding, instance._state.db = False, connection.alias
     return sql, list(params)
-
-
-def update_statement(queryset, *, returning: str, **values) -> tuple[str, list]:
-    """The UPDATE (sql, params) that queryset.update(**values) would run, with RETURNING
-    `returning` (so a caller's larger statement can tell whether it matched a row)."""
-    from django.db.models.sql import UpdateQuery
-
-    query = queryset.query.chain(UpdateQuery)
-    query.add_update_values(values)
-    query.annotations = {}
-    sql, params = query.get_compiler(connection=connection).as_sql()
-    return f"{sql} RETURNING {returning}", list(params)

@@ -29,7 +29,7 @@ from django.utils import timezone
 from apps.catalog.models import AIModel
 from apps.catalog.pricing import prompt_text, quote, token_cost
 from apps.catalog.schema import ValidationFailed
-from apps.core.db import connection_release, insert_statement, update_statement
+from apps.core.db import connection_release
 from apps.core.errors import Kind
 from apps.providers.base import ChatChunk, Job, ProviderError
 from apps.providers.health import channel_record_failure, channel_record_success
@@ -203,20 +203,17 @@ def _record_success(turn: ChatTurn, *, choice: RouteChoice, text: str, tool_call
     if tool_calls:
         recorded["tool_calls"] = tool_calls
     with transaction.atomic():
-        # The flip, the attempts and the capture in one statement on PostgreSQL: the hold is
-        # captured only if the turn was still running (else the deadline sweep released it first
-        # and nothing is charged).
-        flip = update_statement(
-            Generation.objects.filter(pk=turn.generation.pk, status=Generation.Status.RUNNING), returning="1 AS ok",
+        flipped = Generation.objects.filter(pk=turn.generation.pk, status=Generation.Status.RUNNING).update(
             status=Generation.Status.SUCCEEDED, charged=charged, finished_at=timezone.now(), progress=100,
             result_text=text, usage=recorded, next_check_at=None, channel_name=choice.channel.name,
             adapter=choice.channel.adapter, upstream_model=choice.upstream_model,
         )
-        attempts = [insert_statement(*turn.attempts)] if turn.attempts else []
-        if not hold_capture(hold=turn.hold, amount=charged, only_if=flip, also=attempts):
+        if not flipped:  # the deadline sweep released it first: nothing is charged
             return
+        Attempt.objects.bulk_create(turn.attempts)
         generation_finished.send(sender=Generation, generation=turn.generation, status=Generation.Status.SUCCEEDED,
                                   request_hook=False)
+        hold_capture(hold=turn.hold, amount=charged)
     turn.generation.status, turn.generation.charged = Generation.Status.SUCCEEDED, charged
 
 

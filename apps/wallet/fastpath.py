@@ -23,7 +23,6 @@ values are prepared by the model fields, so a renamed or retyped column cannot s
 shift a positional slice."""
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from functools import cache
 from typing import NamedTuple
@@ -308,17 +307,11 @@ def budget_give_back(*, budget_id: int, month: date, amount: int) -> None:
 
 
 # ---- settling a hold in one statement (PostgreSQL) ---------------------------------------------
-def hold_close(*, hold: Hold, state: str, captured: int | None, kind: str, reason: str,
-               only_if: tuple[str, list] | None = None, also: Sequence[tuple[str, list]] = ()) -> bool | None:
+def hold_close(*, hold: Hold, state: str, captured: int | None, kind: str, reason: str) -> bool | None:
     """PostgreSQL only: flip an open hold to `state` exactly once, give back what it does not
     use to the member's month and the budget, move the wallet and append the ledger entry, in
     one statement in the caller's transaction. True when settled, False when the hold was
-    settled already or `only_if` matched no row (nothing written), None when the wallet
-    refused (the caller must raise).
-
-    only_if: an UPDATE ... RETURNING (sql, params) that must match a row for the hold to
-    settle (the generation's flip to succeeded); also: statements (sql, params) the same
-    statement runs whatever happens (the turn's attempt rows).
+    settled already (nothing written), None when the wallet refused (the caller must raise).
 
     The give-backs and the wallet UPDATE each read the flip (EXISTS h), and the wallet's guard
     reads the give-backs (count), so PostgreSQL takes the rows in the wallet's lock order:
@@ -326,19 +319,9 @@ def hold_close(*, hold: Hold, state: str, captured: int | None, kind: str, reaso
     vendor, now = connection.vendor, timezone.now()
     give_back = hold.amount - (captured or 0)
     h_state, h_id = _column(Hold, "state"), _column(Hold, "id")
-    ctes, params = [], []
-    for index, (sql, values) in enumerate(also):
-        ctes.append(f"a{index} AS ({sql})")
-        params += values
-    gate = ""
-    if only_if is not None:
-        ctes.append(f"g AS ({only_if[0]})")
-        params += only_if[1]
-        gate = " AND EXISTS (SELECT 1 FROM g)"
-    ctes.append(f"h AS (UPDATE {_table(Hold)} SET {h_state} = %s, {_column(Hold, 'captured_amount')} = %s, "
-                f"{_column(Hold, 'settled_at')} = %s WHERE {h_id} = %s AND {h_state} = %s{gate} "
-                f"RETURNING {h_id} AS id)")
-    params += [state, captured, _value(Hold, "settled_at", now), hold.pk, Hold.State.OPEN]
+    ctes = [f"h AS (UPDATE {_table(Hold)} SET {h_state} = %s, {_column(Hold, 'captured_amount')} = %s, "
+            f"{_column(Hold, 'settled_at')} = %s WHERE {h_id} = %s AND {h_state} = %s RETURNING {h_id} AS id)"]
+    params = [state, captured, _value(Hold, "settled_at", now), hold.pk, Hold.State.OPEN]
     gates = ["EXISTS (SELECT 1 FROM h)"]
     if give_back > 0 and hold.spend_month is not None:
         spend, amount = _table(MemberSpend), _column(MemberSpend, "amount")

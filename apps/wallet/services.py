@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
 import secrets
 from datetime import date, datetime
 from datetime import timezone as dt_timezone
@@ -196,10 +195,8 @@ def _hold_place_in_steps(values: dict, *, generation, insert_generation: bool) -
     return cast(int, moved.hold_id)  # wallet_move inserted the hold: it has an id
 
 
-def _settle(*, hold: Hold, state: str, captured: int | None, reason: str,
-            only_if: tuple[str, list] | None = None, also: Sequence[tuple[str, list]] = ()) -> bool:
-    """Flip the hold from open exactly once; returns False if it was already settled, or when
-    `only_if` (an UPDATE ... RETURNING) matched no row: see fastpath.hold_close.
+def _settle(*, hold: Hold, state: str, captured: int | None, reason: str) -> bool:
+    """Flip the hold from open exactly once; returns False if it was already settled.
 
     No savepoint when a caller's transaction is open (generation_finish, generation_fail): its
     RELEASE would be one more round trip while the wallet row is locked, and an error here
@@ -208,20 +205,12 @@ def _settle(*, hold: Hold, state: str, captured: int | None, reason: str,
     event = "captured" if state == Hold.State.CAPTURED else "released"
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
-            settled = hold_close(hold=hold, state=state, captured=captured, kind=kind, reason=reason,
-                                 only_if=only_if, also=also)
+            settled = hold_close(hold=hold, state=state, captured=captured, kind=kind, reason=reason)
             if settled is None:
                 raise RuntimeError(f"wallet {hold.wallet_id} refused settling hold {hold.pk}; run wallet_audit")
             if settled:
                 transaction.on_commit(lambda: hold_event(event, captured if captured is not None else hold.amount))
             return settled
-        with connection.cursor() as cursor:
-            for sql, params in also:
-                cursor.execute(sql, params)
-            if only_if is not None:
-                cursor.execute(*only_if)
-                if cursor.fetchone() is None:
-                    return False
         flipped = Hold.objects.filter(pk=hold.pk, state=Hold.State.OPEN).update(
             state=state, captured_amount=captured, settled_at=timezone.now()
         )
@@ -240,18 +229,12 @@ def _settle(*, hold: Hold, state: str, captured: int | None, reason: str,
         return True
 
 
-def hold_capture(*, hold: Hold, amount: int | None = None, reason: str = "Generation succeeded",
-                 only_if: tuple[str, list] | None = None, also: Sequence[tuple[str, list]] = ()) -> bool:
-    """Charge `amount` (default: the whole hold, never more); the rest goes back to available.
-
-    only_if / also: statements of the caller's that ride along (one round trip on PostgreSQL):
-    the capture happens only if `only_if` (UPDATE ... RETURNING) matches a row; `also` runs
-    regardless. A chat turn sends its generation's flip and its attempt rows this way."""
+def hold_capture(*, hold: Hold, amount: int | None = None, reason: str = "Generation succeeded") -> bool:
+    """Charge `amount` (default: the whole hold, never more); the rest goes back to available."""
     captured = hold.amount if amount is None else amount
     if captured < 0 or captured > hold.amount:
         raise ValueError("A capture must be between zero and the hold.")
-    return _settle(hold=hold, state=Hold.State.CAPTURED, captured=captured, reason=reason, only_if=only_if,
-                   also=also)
+    return _settle(hold=hold, state=Hold.State.CAPTURED, captured=captured, reason=reason)
 
 
 def hold_release(*, hold: Hold, reason: str = "Generation did not succeed") -> bool:
