@@ -240,11 +240,11 @@ def rate_hits(hits: list[Hit]) -> list[Window | None]:
     refused, stats = storage.acquire_all_with_windows(
         [item.key_for(hit.scope, hit.identity) for item, hit in zip(items, limited)],
         [int(hit.per_minute or 0) for hit in limited], WINDOW_SECONDS)
-    windows = {id(hit): _window(int(hit.per_minute or 0), first, count) for hit, (first, count) in zip(limited, stats)}
+    windows = {hit: _window(int(hit.per_minute or 0), first, count) for hit, (first, count) in zip(limited, stats)}
     if refused:
         hit = limited[refused - 1]
-        raise _refusal(hit, windows[id(hit)])
-    return [windows.get(id(hit)) for hit in hits]
+        raise _refusal(hit, windows[hit])
+    return [windows.get(hit) for hit in hits]
 
 
 def rate_hit(*, scope: str, identity: str, per_minute: int | None, what: str) -> Window | None:

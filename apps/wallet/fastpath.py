@@ -295,18 +295,46 @@ def hold_open(*, hold: dict, before: tuple[str, list] | None = None) -> Placed:
     return Placed(None, row["entry_id"], row["hold_id"])
 
 
+@cache
+def _budget_spent_give_back(vendor: str, guard: str = "") -> str:
+    """Parameters: amount, budget id."""
+    spent = _column(Budget, "spent")
+    return f"UPDATE {_table(Budget)} SET {spent} = {spent} - %s WHERE {_column(Budget, 'id')} = %s{guard}"
+
+
+@cache
+def _budget_month_give_back(vendor: str, guard: str = "") -> str:
+    """Parameters: amount, budget id, month."""
+    amount = _column(BudgetSpend, "amount")
+    return (f"UPDATE {_table(BudgetSpend)} SET {amount} = {amount} - %s "
+            f"WHERE {_column(BudgetSpend, 'budget')} = %s AND {_column(BudgetSpend, 'month')} = %s{guard}")
+
+
 def budget_give_back(*, budget_id: int, month: date, amount: int) -> None:
     """Return what a settled hold did not use to its budget (lifetime and month)."""
-    budget, spend = _table(Budget), _table(BudgetSpend)
+    vendor = connection.vendor
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {budget} SET {_column(Budget, 'spent')} = {_column(Budget, 'spent')} - %s "
-                       f"WHERE {_column(Budget, 'id')} = %s", [amount, budget_id])
-        cursor.execute(f"UPDATE {spend} SET {_column(BudgetSpend, 'amount')} = {_column(BudgetSpend, 'amount')} - %s "
-                       f"WHERE {_column(BudgetSpend, 'budget')} = %s AND {_column(BudgetSpend, 'month')} = %s",
-                       [amount, budget_id, _value(BudgetSpend, "month", month)])
+        cursor.execute(_budget_spent_give_back(vendor), [amount, budget_id])
+        cursor.execute(_budget_month_give_back(vendor), [amount, budget_id, _value(BudgetSpend, "month", month)])
 
 
 # ---- settling a hold in one statement (PostgreSQL) ---------------------------------------------
+@cache
+def _hold_flip(vendor: str) -> str:
+    """Parameters: state, captured amount, settled at, hold id, the open state."""
+    h_state, h_id = _column(Hold, "state"), _column(Hold, "id")
+    return (f"UPDATE {_table(Hold)} SET {h_state} = %s, {_column(Hold, 'captured_amount')} = %s, "
+            f"{_column(Hold, 'settled_at')} = %s WHERE {h_id} = %s AND {h_state} = %s RETURNING {h_id} AS id")
+
+
+@cache
+def _member_spend_give_back(vendor: str, guard: str = "") -> str:
+    """Parameters: amount, wallet id, member id, month."""
+    amount = _column(MemberSpend, "amount")
+    return (f"UPDATE {_table(MemberSpend)} SET {amount} = {amount} - %s WHERE {_column(MemberSpend, 'wallet')} = %s "
+            f"AND {_column(MemberSpend, 'member')} = %s AND {_column(MemberSpend, 'month')} = %s{guard}")
+
+
 def hold_close(*, hold: Hold, state: str, captured: int | None, kind: str, reason: str) -> bool | None:
     """PostgreSQL only: flip an open hold to `state` exactly once, give back what it does not
     use to the member's month and the budget, move the wallet and append the ledger entry, in
@@ -318,26 +346,17 @@ def hold_close(*, hold: Hold, state: str, captured: int | None, kind: str, reaso
     hold, spend, budget, wallet."""
     vendor, now = connection.vendor, timezone.now()
     give_back = hold.amount - (captured or 0)
-    h_state, h_id = _column(Hold, "state"), _column(Hold, "id")
-    ctes = [f"h AS (UPDATE {_table(Hold)} SET {h_state} = %s, {_column(Hold, 'captured_amount')} = %s, "
-            f"{_column(Hold, 'settled_at')} = %s WHERE {h_id} = %s AND {h_state} = %s RETURNING {h_id} AS id)"]
+    after_flip = " AND EXISTS (SELECT 1 FROM h) RETURNING 1 AS ok"
+    ctes = [f"h AS ({_hold_flip(vendor)})"]
     params = [state, captured, _value(Hold, "settled_at", now), hold.pk, Hold.State.OPEN]
     gates = ["EXISTS (SELECT 1 FROM h)"]
     if give_back > 0 and hold.spend_month is not None:
-        spend, amount = _table(MemberSpend), _column(MemberSpend, "amount")
-        ctes.append(f"s AS (UPDATE {spend} SET {amount} = {amount} - %s WHERE {_column(MemberSpend, 'wallet')} = %s "
-                    f"AND {_column(MemberSpend, 'member')} = %s AND {_column(MemberSpend, 'month')} = %s "
-                    "AND EXISTS (SELECT 1 FROM h) RETURNING 1 AS ok)")
+        ctes.append(f"s AS ({_member_spend_give_back(vendor, after_flip)})")
         params += [give_back, hold.wallet_id, hold.member_id, _value(MemberSpend, "month", hold.spend_month)]
         gates.append("(SELECT count(*) FROM s) >= 0")
     if give_back > 0 and hold.budget_id is not None and hold.budget_month is not None:
-        budget, spent = _table(Budget), _column(Budget, "spent")
-        month_spend, amount = _table(BudgetSpend), _column(BudgetSpend, "amount")
-        ctes.append(f"b AS (UPDATE {budget} SET {spent} = {spent} - %s WHERE {_column(Budget, 'id')} = %s "
-                    "AND EXISTS (SELECT 1 FROM h) RETURNING 1 AS ok)")
-        ctes.append(f"bs AS (UPDATE {month_spend} SET {amount} = {amount} - %s "
-                    f"WHERE {_column(BudgetSpend, 'budget')} = %s AND {_column(BudgetSpend, 'month')} = %s "
-                    "AND EXISTS (SELECT 1 FROM b) RETURNING 1 AS ok)")
+        ctes.append(f"b AS ({_budget_spent_give_back(vendor, after_flip)})")
+        ctes.append(f"bs AS ({_budget_month_give_back(vendor, ' AND EXISTS (SELECT 1 FROM b) RETURNING 1 AS ok')})")
         params += [give_back, hold.budget_id, give_back, hold.budget_id,
                    _value(BudgetSpend, "month", hold.budget_month)]
         gates.append("(SELECT count(*) FROM bs) >= 0")
