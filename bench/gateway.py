@@ -141,6 +141,25 @@ def start_atelier(env: dict, workdir: Path, threads: int = 256) -> tuple[subproc
     return process, f"http://127.0.0.1:{port}"
 
 
+def start_stack(workdir: Path, processes: list, servers: list) -> tuple[str, str, str]:
+    """PostgreSQL, Redis, the fake upstream and Atelier on granian, set up for chat; what it
+    starts is appended to processes and servers (for the caller's cleanup). Returns the fake's
+    URL, Atelier's API key and Atelier's URL."""
+    postgres, redis = start_postgres(), start_redis()
+    servers += [postgres, redis]
+    fake_port = free_port()
+    processes.append(spawn([sys.executable, "-m", "tests.fakes.server", "--port", str(fake_port), "--instant"],
+                           log=workdir / "fake.log"))
+    _wait_for_port(fake_port)
+    fake_url = f"http://127.0.0.1:{fake_port}"
+    key = setup_atelier(postgres.url, redis.url, str(workdir / "var"), fake_url)
+    env = {**os.environ, "DATABASE_URL": postgres.url, "REDIS_URL": redis.url,
+           "ATELIER_VAR_DIR": str(workdir / "var"), "SAFE_FETCH_ALLOW_HOSTS": f"127.0.0.1:{fake_port}"}
+    atelier_process, atelier_url = start_atelier(env, workdir)
+    processes.append(atelier_process)
+    return fake_url, key, atelier_url
+
+
 # ---- measurements -------------------------------------------------------------------------------
 class Target:
     def __init__(self, name: str, url: str, path: str, key: str | None):
@@ -299,22 +318,11 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="atelier-bench-gateway-"))
     processes, servers = [], []
     try:
-        postgres, redis = start_postgres(), start_redis()
-        servers += [postgres, redis]
-        fake_port = free_port()
-        processes.append(spawn([sys.executable, "-m", "tests.fakes.server", "--port", str(fake_port), "--instant"],
-                               log=workdir / "fake.log"))
-        _wait_for_port(fake_port)
-        fake_url = f"http://127.0.0.1:{fake_port}"
-        key = setup_atelier(postgres.url, redis.url, str(workdir / "var"), fake_url)
+        fake_url, key, atelier_url = start_stack(workdir, processes, servers)
         from tests.fakes.core import _Controls
 
         fake = _Controls()
         fake.url = fake_url
-        env = {**os.environ, "DATABASE_URL": postgres.url, "REDIS_URL": redis.url,
-               "ATELIER_VAR_DIR": str(workdir / "var"), "SAFE_FETCH_ALLOW_HOSTS": f"127.0.0.1:{fake_port}"}
-        atelier_process, atelier_url = start_atelier(env, workdir)
-        processes.append(atelier_process)
         targets = [Target("direct", fake_url, "/open/v1/chat/completions", None),
                    Target("atelier", atelier_url, "/v1/chat/completions", key)]
         if not args.skip_litellm:
