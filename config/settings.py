@@ -377,6 +377,6 @@ WORKSPACE_MAX_ACTIVE_LONG = env_int("WORKSPACE_MAX_ACTIVE_LONG", 2, minimum=0)
 # --- Web server (manage.py serve: granian, WSGI) ---
 # Requests and SSE streams served at once = WEB_WORKERS x WEB_THREADS; see README "Production".
 WEB_WORKERS = env_int("WEB_WORKERS", 2, minimum=1)
-WEB_THREADS = env_int("WEB_THREADS", 128, minimum=1)
+WEB_THREADS = env_int("WEB_THREADS", 256, minimum=1)
 # Open connections per web worker, idle keep-alive ones included (granian counts connections).
 WEB_BACKPRESSURE = env_int("WEB_BACKPRESSURE", 1024, minimum=1)

@@ -25,7 +25,8 @@ def test_default_configuration_holds_220_open_streams(tmp_path):
     argv = granian_argv(addr=f"127.0.0.1:{port}", workers=settings.WEB_WORKERS, threads=settings.WEB_THREADS,
                         backpressure=settings.WEB_BACKPRESSURE)
     argv[argv.index("config.wsgi:application")] = "tests.ops.stream_app:application"
-    assert settings.WEB_WORKERS * settings.WEB_THREADS >= 200
+    # The kernel does not share connections out evenly between workers: each must hold them all.
+    assert settings.WEB_THREADS >= STREAMS
     server = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, "STREAM_RELEASE_FILE": str(release)},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     sockets = []
