@@ -7,7 +7,9 @@ connection back; the next query takes one from the pool again. Without a pool (S
 persistent per-thread connections) there is nothing to share and nothing is done."""
 from __future__ import annotations
 
-from django.db import connection
+from functools import cache
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
 def connection_release() -> None:
@@ -20,12 +22,53 @@ def insert_statement(instance) -> tuple[str, list]:
     """The INSERT (sql, params) that instance.save() would run for a new row, for a caller that
     sends it inside a larger statement (one round trip instead of two). The instance is then
     marked saved. Only for models whose primary key is set before saving (a UUID default):
-    nothing is read back."""
+    nothing is read back.
+
+    The text depends only on the model, so it is built once per process; each call prepares
+    just the values (pre_save, then get_db_prep_save, as Django's insert compiler does).
+    Compiling the INSERT through the ORM on every chat turn was a fifth of the hold's CPU.
+    A value that is an expression (F(), Now()) takes the ORM's path, which can compile it."""
+    model, db = type(instance), connections[DEFAULT_DB_ALIAS]
+    fields = model._meta.local_concrete_fields
+    values = [field.pre_save(instance, True) for field in fields]
+    if any(hasattr(value, "resolve_expression") for value in values):
+        sql, params = _compiled_insert(instance, db)
+    else:
+        sql = _insert_text(model, db.vendor)
+        params = [field.get_db_prep_save(value, connection=db) for field, value in zip(fields, values)]
+    instance._state.adding, instance._state.db = False, db.alias
+    return sql, params
+
+
+@cache
+def _insert_text(model, vendor: str) -> str:
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    fields = model._meta.local_concrete_fields
+    return (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))})")
+
+
+def _compiled_insert(instance, db) -> tuple[str, list]:
     from django.db.models.sql import InsertQuery
 
-    meta = instance._meta
     query = InsertQuery(type(instance))
-    query.insert_values(list(meta.local_concrete_fields), [instance])
-    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
-    instance._state.adding, instance._state.db = False, connection.alias
+    query.insert_values(list(instance._meta.local_concrete_fields), [instance])
+    [(sql, params)] = query.get_compiler(connection=db).as_sql()
     return sql, list(params)
+
+
+def statement_cache_widen(max_params: int = 128) -> None:
+    """Let psycopg cache the parsing of statements with up to `max_params` parameters.
+
+    psycopg remembers how it split a query text into literal parts and placeholders, but only
+    for queries with at most 50 parameters (psycopg._queries.MAX_CACHED_STATEMENT_PARAMS); the
+    wallet's one-statement hold has 61 to 71, so every chat turn re-split its 3 KB text with a
+    regular expression: a quarter of a millisecond of CPU per turn, measured. The constant is
+    read on every execute, so raising it here applies to every connection. A psycopg without it
+    (renamed in a later release) keeps its own default; tests/api/test_chat_cost.py notices."""
+    try:
+        from psycopg import _queries
+    except ImportError:  # SQLite-only install
+        return
+    if getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", max_params) < max_params:
+        _queries.MAX_CACHED_STATEMENT_PARAMS = max_params

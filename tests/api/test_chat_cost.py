@@ -69,3 +69,26 @@ def test_a_turn_the_deadline_sweep_released_first_is_not_charged(member):
         "hold", "release"]
     wallet.refresh_from_db()
     assert (wallet.balance, wallet.held) == (before, 0) and wallet_audit() == []
+
+
+def test_psycopg_reuses_its_parse_of_the_hold_statement(client, auth, member):
+    """The hold's statement has more parameters than psycopg caches by default (50): without
+    apps.core.db.statement_cache_widen every turn re-parsed it. Fails when a psycopg release
+    renames the knob (the widening then silently does nothing)."""
+    from psycopg import _queries
+
+    assert _queries.MAX_CACHED_STATEMENT_PARAMS >= 128  # widened when the wallet app is ready
+    if connection.vendor != "postgresql":
+        return  # SQLite's statements do not go through psycopg; the cache itself is checked on PostgreSQL
+
+    def hold_statement():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.post("/v1/chat/completions", data=BODY, content_type="application/json",
+                               **auth).status_code == 200
+        return next(query["sql"] for query in captured.captured_queries if query["sql"].startswith("WITH"))
+
+    assert len(hold_statement()) > 0
+    parsed = _queries._query2pg_client.cache_info()
+    hold_statement()
+    again = _queries._query2pg_client.cache_info()
+    assert again.hits > parsed.hits and again.misses == parsed.misses, (parsed, again)
