@@ -31,7 +31,8 @@ from .errors import (
     code_expired,
     code_invalid,
 )
-from .fastpath import budget_give_back, budget_take, hold_close, hold_open, member_spend_take, wallet_move
+from .fastpath import (REFUSED_UNNAMED, budget_give_back, budget_take, hold_close, hold_open, member_spend_take,
+                       wallet_move)
 from .metrics import hold_event
 from .models import Budget, Hold, LedgerEntry, MemberCap, MemberSpend, Redemption, RedemptionBatch, RedemptionCode, Wallet
 
@@ -129,15 +130,26 @@ def hold_place(*, wallet: Wallet, amount: int, generation=None, member=None, bud
     and nothing remains. Returns the hold, built from the written values (no re-read).
 
     insert_generation: `generation` is not saved yet; it is inserted with the hold (on
-    PostgreSQL in the hold's own statement: chat turns and submits pay one round trip for both)."""
+    PostgreSQL in the hold's own statement: chat turns and submits pay one round trip for both).
+
+    Called outside any transaction on PostgreSQL (a chat turn), that statement runs alone in
+    autocommit: no BEGIN or COMMIT round trip (fastpath.hold_open, alone=True)."""
     if amount <= 0:
         raise ValueError("A hold must be positive.")
-    # savepoint=False is for callers whose transaction ends with the hold (generation_submit,
-    # chat_open): a refusal ends that transaction anyway, and SAVEPOINT plus RELEASE would be two
-    # more round trips on every submit. Callers that catch a refusal and go on keep the default.
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # No transaction open (chat_open): the hold's one statement is its own transaction.
+        hold = _hold_place(wallet=wallet, amount=amount, generation=generation, member=member, budget_id=budget_id,
+                           insert_generation=insert_generation, alone=True)
+        if hold is not None:
+            return hold
+        # A guard refused and nothing was written: the transactional statement below says which
+        # one (or places the hold, if credits arrived in between).
+    # savepoint=False is for callers whose transaction ends with the hold (generation_submit):
+    # a refusal ends that transaction anyway, and SAVEPOINT plus RELEASE would be two more
+    # round trips on every submit. Callers that catch a refusal and go on keep the default.
     with transaction.atomic(savepoint=savepoint):
-        return _hold_place(wallet=wallet, amount=amount, generation=generation, member=member, budget_id=budget_id,
-                           insert_generation=insert_generation)
+        return cast(Hold, _hold_place(wallet=wallet, amount=amount, generation=generation, member=member,
+                                      budget_id=budget_id, insert_generation=insert_generation))
 
 
 REFUSALS = {
@@ -148,7 +160,8 @@ REFUSALS = {
 
 
 def _hold_place(*, wallet: Wallet, amount: int, generation, member, budget_id: int | None,
-                insert_generation: bool) -> Hold:
+                insert_generation: bool, alone: bool = False) -> Hold | None:
+    """The hold, or (alone=True only) None when a guard refused and nothing was written."""
     month = month_start() if member is not None or budget_id is not None else None
     values: dict[str, Any] = {
         "wallet": wallet.pk, "generation": generation.pk if generation is not None else None,
@@ -157,7 +170,10 @@ def _hold_place(*, wallet: Wallet, amount: int, generation, member, budget_id: i
         "budget_month": month if budget_id is not None else None,
     }
     if connection.vendor == "postgresql":
-        placed = hold_open(hold=values, before=insert_statement(generation) if insert_generation else None)
+        placed = hold_open(hold=values, before=insert_statement(generation) if insert_generation else None,
+                           alone=alone)
+        if placed.refused == REFUSED_UNNAMED:
+            return None
         if placed.refused:
             raise REFUSALS[placed.refused]()
         hold_id = placed.hold_id

@@ -92,3 +92,54 @@ def test_psycopg_reuses_its_parse_of_the_hold_statement(client, auth, member):
     hold_statement()
     again = _queries._query2pg_client.cache_info()
     assert again.hits > parsed.hits and again.misses == parsed.misses, (parsed, again)
+
+
+@pytest.mark.parametrize("guard", ["credits", "key_budget", "member_cap"])
+def test_a_refused_turn_leaves_nothing_behind_and_says_which_guard(client, member, guard):
+    """Outside a transaction (as in production) the hold's statement runs alone on PostgreSQL
+    and aborts itself when a guard refuses; the transactional retry names the guard. Either way
+    no turn row, hold, ledger entry, member spend or budget spend remains."""
+    from apps.api.services import api_key_create
+    from apps.wallet.models import Budget, BudgetSpend, Hold, LedgerEntry, MemberCap, MemberSpend, Wallet
+
+    workspace = member.current_workspace
+    wallet = Wallet.objects.get(workspace=workspace)
+    key = api_key_create(user=member, workspace=workspace, name="guarded",
+                         credit_limit=1 if guard == "key_budget" else None)
+    if guard == "credits":  # another job holds all of it
+        from apps.wallet.services import hold_place
+
+        hold_place(wallet=wallet, amount=wallet.available)
+    if guard == "member_cap":
+        MemberCap.objects.create(wallet=wallet, member=member, monthly_cap=1)
+    before = (Generation.objects.count(), Hold.objects.count(), LedgerEntry.objects.count(),
+              list(MemberSpend.objects.values_list("amount", flat=True)), list(Budget.objects.values_list("spent", flat=True)),
+              BudgetSpend.objects.count())
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/v1/chat/completions", data=BODY, content_type="application/json",
+                               HTTP_AUTHORIZATION=f"Bearer {key.secret}")
+    assert response.status_code == 402, response.content
+    assert response.json()["error"]["code"] == {"credits": "insufficient_credits", "key_budget":
+                                                "api_key_credit_limit_exceeded",
+                                                "member_cap": "member_cap_exceeded"}[guard]
+    assert (Generation.objects.count(), Hold.objects.count(), LedgerEntry.objects.count(),
+            list(MemberSpend.objects.values_list("amount", flat=True)), list(Budget.objects.values_list("spent", flat=True)),
+            BudgetSpend.objects.count()) == before
+    if connection.vendor == "postgresql":  # tried alone first, then again in a transaction to name the guard
+        holds = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("WITH")]
+        assert len(holds) == 2 and "AS placed" in holds[0] and "AS placed" not in holds[1]
+    assert wallet_audit() == []
+
+
+def test_a_placed_turn_opens_with_its_statement_alone(client, auth, member):
+    """On PostgreSQL the turn's hold is one statement in autocommit: no BEGIN before it."""
+    assert client.post("/v1/chat/completions", data=BODY, content_type="application/json", **auth).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert client.post("/v1/chat/completions", data=BODY, content_type="application/json",
+                           **auth).status_code == 200
+    statements = [query["sql"] for query in captured.captured_queries]
+    if connection.vendor != "postgresql":
+        return  # SQLite writes the turn's rows in one IMMEDIATE transaction (test above)
+    opening = next(index for index, sql in enumerate(statements) if sql.startswith("WITH"))
+    assert "AS placed" in statements[opening]
+    assert "BEGIN" not in statements[:opening], statements[:opening]
