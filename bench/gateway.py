@@ -10,7 +10,9 @@ beside each figure.
 
 Figures:
  1. non-streaming chat: median latency direct, through Atelier, through LiteLLM, and the median
-    latency each gateway adds (median over rounds of each round's median);
+    latency each gateway adds (median over rounds of each round's median); beside them the floor
+    (bench/floor.py): granian + Django + one pooled httpx call to the fake, no Atelier code,
+    which is what any Django gateway on this server adds before doing anything;
  2. streaming: the time to first token each gateway adds;
  3. requests/s through Atelier (and LiteLLM) at 16 and 200 concurrent clients;
  4. the time to first token with 200 streams open through Atelier at once;
@@ -131,14 +133,21 @@ def setup_atelier(pg_url: str, redis_url: str, var_dir: str, fake_url: str) -> s
     return api_key_create(user=user, workspace=user.current_workspace, name="bench").secret
 
 
-def start_atelier(env: dict, workdir: Path, threads: int = 256) -> tuple[subprocess.Popen, str]:
+def start_atelier(env: dict, workdir: Path, threads: int = 256, target: str = "config.wsgi:application",
+                  log: str = "atelier.log") -> tuple[subprocess.Popen, str]:
     port = free_port()
     granian = Path(sys.executable).with_name("granian")
     process = spawn([str(granian), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), "--workers",
                      "1", "--blocking-threads", str(threads), "--backpressure", str(threads), "--log-level",
-                     "warning", "config.wsgi:application"], env=env, log=workdir / "atelier.log")
+                     "warning", target], env=env, log=workdir / log)
     _wait_for_port(port, timeout=60)
     return process, f"http://127.0.0.1:{port}"
+
+
+def start_floor(fake_url: str, workdir: Path) -> tuple[subprocess.Popen, str]:
+    """bench/floor.py on the same granian settings as Atelier."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.floor", "FLOOR_UPSTREAM": fake_url}
+    return start_atelier(env, workdir, target="bench.floor:application", log="floor.log")
 
 
 def start_stack(workdir: Path, processes: list, servers: list) -> tuple[str, str, str]:
@@ -323,7 +332,10 @@ def main():
 
         fake = _Controls()
         fake.url = fake_url
+        floor_process, floor_url = start_floor(fake_url, workdir)
+        processes.append(floor_process)
         targets = [Target("direct", fake_url, "/open/v1/chat/completions", None),
+                   Target("floor", floor_url, "/v1/chat/completions", None),
                    Target("atelier", atelier_url, "/v1/chat/completions", key)]
         if not args.skip_litellm:
             litellm_process, litellm_url, master = start_litellm(fake_url, workdir)
@@ -340,13 +352,16 @@ def main():
             added[name] = statistics.median(per_round)
             print(f"   {name:8s} {statistics.median(medians[name]) * 1000:7.2f} ms, adds {added[name] * 1000:6.2f} ms "
                   f"(rounds: {', '.join(f'{x * 1000:.2f}' for x in per_round)})")
+        print(f"   the floor (granian + Django + one httpx call, no Atelier code) adds {added['floor'] * 1000:.2f} ms; "
+              f"Atelier's own code adds {(added['atelier'] - added['floor']) * 1000:.2f} ms above it")
         if "litellm" in added:
             print(f"   Atelier adds {added['atelier'] / added['litellm']:.2f} x what LiteLLM adds "
                   "(target <= 0.5, and under 2 ms)")
 
-        ttft = interleaved(targets, args.rounds, max(20, args.requests // 4), "first_token")
+        gateways = [target for target in targets if target.name != "floor"]  # the floor does not stream
+        ttft = interleaved(gateways, args.rounds, max(20, args.requests // 4), "first_token")
         print(f"2. time to first token: direct {statistics.median(ttft['direct']) * 1000:.2f} ms ({load()})")
-        for name in [t.name for t in targets if t.name != "direct"]:
+        for name in [t.name for t in gateways if t.name != "direct"]:
             gap = statistics.median([g - d for g, d in zip(ttft[name], ttft["direct"])])
             print(f"   {name:8s} adds {gap * 1000:6.2f} ms to the first token")
 
@@ -355,7 +370,7 @@ def main():
                 print(f"3. {target.name:8s} {throughput(target, clients):8.0f} requests/s at {clients} clients "
                       f"({load()})")
 
-        firsts = sorted(streams_at_once(targets[1], 200, fake))
+        firsts = sorted(streams_at_once(next(t for t in targets if t.name == "atelier"), 200, fake))
         print(f"4. 200 streams at once through Atelier: first token median {statistics.median(firsts) * 1000:.0f} ms, "
               f"p95 {firsts[int(len(firsts) * 0.95)] * 1000:.0f} ms, max {firsts[-1] * 1000:.0f} ms ({load()})")
 
