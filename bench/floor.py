@@ -29,7 +29,9 @@ UPSTREAM = os.environ.get("FLOOR_UPSTREAM", "http://127.0.0.1:9") + "/open/v1/ch
 def forward(request):
     from apps.providers.http import client_for
 
-    answer = client_for(UPSTREAM).post(UPSTREAM, content=request.body,
+    # Atelier's adapters wait for a pooled connection as long as for the answer; so does the floor
+    # (at 200 clients the pool's 100 connections are all busy).
+    answer = client_for(UPSTREAM).post(UPSTREAM, content=request.body, timeout=120.0,
                                        headers={"Content-Type": "application/json"})
     return HttpResponse(answer.content, status=answer.status_code, content_type="application/json")
 
