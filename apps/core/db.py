@@ -72,3 +72,49 @@ def statement_cache_widen(max_params: int = 128) -> None:
         return
     if getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", max_params) < max_params:
         _queries.MAX_CACHED_STATEMENT_PARAMS = max_params
+
+
+def rows_insert_statement(instances: list) -> tuple[str, list]:
+    """The INSERT (sql, params) of several new rows of one model whose primary key the database
+    assigns (an auto id, not read back), built like insert_statement: the text once per model
+    and row count, the values per call."""
+    model, db = type(instances[0]), connections[DEFAULT_DB_ALIAS]
+    fields = [field for field in model._meta.local_concrete_fields if not field.primary_key]
+    params = []
+    for instance in instances:
+        params += [field.get_db_prep_save(field.pre_save(instance, True), connection=db) for field in fields]
+    return _rows_insert_text(model, len(instances), db.vendor), params
+
+
+@cache
+def _rows_insert_text(model, rows: int, vendor: str) -> str:
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    fields = [field for field in model._meta.local_concrete_fields if not field.primary_key]
+    row = f"({', '.join(['%s'] * len(fields))})"
+    return (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+            f"VALUES {', '.join([row] * rows)}")
+
+
+def update_statement(model, *, where: dict, values: dict) -> tuple[str, list]:
+    """UPDATE ... SET `values` WHERE each `where` field equals its value, RETURNING the primary
+    key of each row changed, for a caller that sends it inside a larger statement (a chat turn's
+    flip rides in the capture's statement). Field names as on the model ("pk" for the primary
+    key); plain values only. Text once per model and names, values prepared per call."""
+    db = connections[DEFAULT_DB_ALIAS]
+    meta = model._meta
+    prepared = [(meta.pk if name == "pk" else meta.get_field(name), value)
+                for name, value in (*values.items(), *where.items())]
+    return (_update_text(model, tuple(values), tuple(where), db.vendor),
+            [field.get_db_prep_save(value, connection=db) for field, value in prepared])
+
+
+@cache
+def _update_text(model, names: tuple[str, ...], where: tuple[str, ...], vendor: str) -> str:
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    meta = model._meta
+
+    def column(name):
+        return quote((meta.pk if name == "pk" else meta.get_field(name)).column)
+
+    return (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{column(name)} = %s' for name in names)} "
+            f"WHERE {' AND '.join(f'{column(name)} = %s' for name in where)} RETURNING {column('pk')}")

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Iterator
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.catalog.models import AIModel
 from apps.catalog.pricing import prompt_text, quote, token_cost
 from apps.catalog.schema import ValidationFailed
-from apps.core.db import connection_release
+from apps.core.db import connection_release, rows_insert_statement, update_statement
 from apps.core.errors import Kind
 from apps.providers.base import ChatChunk, Job, ProviderError
 from apps.providers.health import channel_record_failure, channel_record_success
@@ -202,18 +202,21 @@ def _record_success(turn: ChatTurn, *, choice: RouteChoice, text: str, tool_call
     recorded = {**usage, "finish_reason": finish_reason}
     if tool_calls:
         recorded["tool_calls"] = tool_calls
+    # The turn's flip from running rides in the capture's statement (on PostgreSQL one statement
+    # for both); the capture happens only if the flip did, so a turn the deadline sweep failed
+    # and released first is charged nothing. The statement texts are built once per process.
+    flip = update_statement(Generation, where={"pk": turn.generation.pk, "status": Generation.Status.RUNNING}, values={
+        "status": Generation.Status.SUCCEEDED, "charged": charged, "finished_at": timezone.now(), "progress": 100,
+        "result_text": text, "usage": recorded, "next_check_at": None, "channel_name": choice.channel.name,
+        "adapter": choice.channel.adapter, "upstream_model": choice.upstream_model})
     with transaction.atomic():
-        flipped = Generation.objects.filter(pk=turn.generation.pk, status=Generation.Status.RUNNING).update(
-            status=Generation.Status.SUCCEEDED, charged=charged, finished_at=timezone.now(), progress=100,
-            result_text=text, usage=recorded, next_check_at=None, channel_name=choice.channel.name,
-            adapter=choice.channel.adapter, upstream_model=choice.upstream_model,
-        )
-        if not flipped:  # the deadline sweep released it first: nothing is charged
+        if not hold_capture(hold=turn.hold, amount=charged, gate=flip):
             return
-        Attempt.objects.bulk_create(turn.attempts)
+        if turn.attempts:
+            with connection.cursor() as cursor:
+                cursor.execute(*rows_insert_statement(turn.attempts))
         generation_finished.send(sender=Generation, generation=turn.generation, status=Generation.Status.SUCCEEDED,
                                   request_hook=False)
-        hold_capture(hold=turn.hold, amount=charged)
     turn.generation.status, turn.generation.charged = Generation.Status.SUCCEEDED, charged
 
 

@@ -337,11 +337,11 @@ def budget_give_back(*, budget_id: int, month: date, amount: int) -> None:
 
 # ---- settling a hold in one statement (PostgreSQL) ---------------------------------------------
 @cache
-def _hold_flip(vendor: str) -> str:
+def _hold_flip(vendor: str, guard: str = "") -> str:
     """Parameters: state, captured amount, settled at, hold id, the open state."""
     h_state, h_id = _column(Hold, "state"), _column(Hold, "id")
     return (f"UPDATE {_table(Hold)} SET {h_state} = %s, {_column(Hold, 'captured_amount')} = %s, "
-            f"{_column(Hold, 'settled_at')} = %s WHERE {h_id} = %s AND {h_state} = %s RETURNING {h_id} AS id")
+            f"{_column(Hold, 'settled_at')} = %s WHERE {h_id} = %s AND {h_state} = %s{guard} RETURNING {h_id} AS id")
 
 
 @cache
@@ -352,7 +352,8 @@ def _member_spend_give_back(vendor: str, guard: str = "") -> str:
             f"AND {_column(MemberSpend, 'member')} = %s AND {_column(MemberSpend, 'month')} = %s{guard}")
 
 
-def hold_close(*, hold: Hold, state: str, captured: int | None, kind: str, reason: str) -> bool | None:
+def hold_close(*, hold: Hold, state: str, captured: int | None, kind: str, reason: str,
+               gate: tuple[str, list] | None = None) -> bool | None:
     """PostgreSQL only: flip an open hold to `state` exactly once, give back what it does not
     use to the member's month and the budget, move the wallet and append the ledger entry, in
     one statement in the caller's transaction. True when settled, False when the hold was
@@ -360,12 +361,22 @@ def hold_close(*, hold: Hold, state: str, captured: int | None, kind: str, reaso
 
     The give-backs and the wallet UPDATE each read the flip (EXISTS h), and the wallet's guard
     reads the give-backs (count), so PostgreSQL takes the rows in the wallet's lock order:
-    hold, spend, budget, wallet."""
+    hold, spend, budget, wallet.
+
+    `gate` is a data-modifying statement (sql, params) with RETURNING that the same statement
+    runs first: the hold flips only if it returned a row (a chat turn's flip from running to
+    succeeded, so that the turn and its charge are written by one statement). False when the
+    gate returned nothing; a gate that passed on a hold settled already raises (the caller's
+    transaction then takes the gate's write back)."""
     vendor, now = connection.vendor, timezone.now()
     give_back = hold.amount - (captured or 0)
     after_flip = " AND EXISTS (SELECT 1 FROM h) RETURNING 1 AS ok"
-    ctes = [f"h AS ({_hold_flip(vendor)})"]
-    params = [state, captured, _value(Hold, "settled_at", now), hold.pk, Hold.State.OPEN]
+    ctes, params = [], []
+    if gate is not None:
+        ctes.append(f"g AS ({gate[0]})")
+        params += gate[1]
+    ctes.append(f"h AS ({_hold_flip(vendor, ' AND EXISTS (SELECT 1 FROM g)' if gate is not None else '')})")
+    params += [state, captured, _value(Hold, "settled_at", now), hold.pk, Hold.State.OPEN]
     gates = ["EXISTS (SELECT 1 FROM h)"]
     if give_back > 0 and hold.spend_month is not None:
         ctes.append(f"s AS ({_member_spend_give_back(vendor, after_flip)})")
@@ -385,10 +396,15 @@ def hold_close(*, hold: Hold, state: str, captured: int | None, kind: str, reaso
              "hold": hold.pk, "generation": hold.generation_id, "actor": hold.member_id, "reason": reason,
              "created_at": now}
     params += _entry_params(entry, FROM_WALLET)
+    gated = "(SELECT count(*) FROM g)" if gate is not None else "1"
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(ctes)} SELECT (SELECT count(*) FROM h) AS flipped, "
+        cursor.execute(f"WITH {', '.join(ctes)} SELECT {gated} AS gated, (SELECT count(*) FROM h) AS flipped, "
                        "(SELECT entry_id FROM e) AS entry_id", params)
         row = _row(cursor)
+    if not row["gated"]:
+        return False
     if not row["flipped"]:
+        if gate is not None:
+            raise RuntimeError(f"hold {hold.pk} was settled already but its gate passed; run wallet_audit")
         return False
     return True if row["entry_id"] is not None else None

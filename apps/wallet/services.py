@@ -211,8 +211,9 @@ def _hold_place_in_steps(values: dict, *, generation, insert_generation: bool) -
     return cast(int, moved.hold_id)  # wallet_move inserted the hold: it has an id
 
 
-def _settle(*, hold: Hold, state: str, captured: int | None, reason: str) -> bool:
-    """Flip the hold from open exactly once; returns False if it was already settled.
+def _settle(*, hold: Hold, state: str, captured: int | None, reason: str, gate: tuple[str, list] | None = None) -> bool:
+    """Flip the hold from open exactly once; returns False if it was already settled, or if
+    `gate` (an UPDATE ... RETURNING that must change a row first) changed none.
 
     No savepoint when a caller's transaction is open (generation_finish, generation_fail): its
     RELEASE would be one more round trip while the wallet row is locked, and an error here
@@ -221,16 +222,23 @@ def _settle(*, hold: Hold, state: str, captured: int | None, reason: str) -> boo
     event = "captured" if state == Hold.State.CAPTURED else "released"
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
-            settled = hold_close(hold=hold, state=state, captured=captured, kind=kind, reason=reason)
+            settled = hold_close(hold=hold, state=state, captured=captured, kind=kind, reason=reason, gate=gate)
             if settled is None:
                 raise RuntimeError(f"wallet {hold.wallet_id} refused settling hold {hold.pk}; run wallet_audit")
             if settled:
                 transaction.on_commit(lambda: hold_event(event, captured if captured is not None else hold.amount))
             return settled
+        if gate is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(*gate)
+                if cursor.fetchone() is None:
+                    return False
         flipped = Hold.objects.filter(pk=hold.pk, state=Hold.State.OPEN).update(
             state=state, captured_amount=captured, settled_at=timezone.now()
         )
         if not flipped:
+            if gate is not None:
+                raise RuntimeError(f"hold {hold.pk} was settled already but its gate passed; run wallet_audit")
             return False
         _spend_give_back(hold=hold, amount=hold.amount - (captured or 0))
         moved = wallet_move(
@@ -245,12 +253,16 @@ def _settle(*, hold: Hold, state: str, captured: int | None, reason: str) -> boo
         return True
 
 
-def hold_capture(*, hold: Hold, amount: int | None = None, reason: str = "Generation succeeded") -> bool:
-    """Charge `amount` (default: the whole hold, never more); the rest goes back to available."""
+def hold_capture(*, hold: Hold, amount: int | None = None, reason: str = "Generation succeeded",
+                 gate: tuple[str, list] | None = None) -> bool:
+    """Charge `amount` (default: the whole hold, never more); the rest goes back to available.
+
+    gate: an UPDATE ... RETURNING (sql, params) that must change a row for the capture to
+    happen, run first in the same statement on PostgreSQL (a chat turn's flip to succeeded)."""
     captured = hold.amount if amount is None else amount
     if captured < 0 or captured > hold.amount:
         raise ValueError("A capture must be between zero and the hold.")
-    return _settle(hold=hold, state=Hold.State.CAPTURED, captured=captured, reason=reason)
+    return _settle(hold=hold, state=Hold.State.CAPTURED, captured=captured, reason=reason, gate=gate)
 
 
 def hold_release(*, hold: Hold, reason: str = "Generation did not succeed") -> bool:

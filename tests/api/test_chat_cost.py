@@ -31,13 +31,17 @@ def test_a_chat_turn_is_opened_and_settled_in_one_wallet_statement_each(client, 
                   if not query["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))]
     generation = Generation.objects.get(pk=response.json()["generation_id"])
     assert generation.status == "succeeded" and generation.charged is not None
+    assert list(generation.attempts.values_list("channel_name", "outcome")) == [("Sandbox", "ok")]
+    assert generation.usage["input_tokens"] > 0 and generation.result_text and generation.finished_at
     holds, wallets = _writes_to(statements, "wallet_hold"), _writes_to(statements, "wallet_wallet")
     if connection.vendor == "postgresql":
         opening, settling = holds
         assert opening.startswith("WITH") and all(f'"{table}"' in opening for table in (
             "generations_generation", "wallet_memberspend", "wallet_wallet", "wallet_ledgerentry")), opening
-        # (the member's spend is given back in it too when the turn used less than it held)
-        assert all(f'"{table}"' in settling for table in ("wallet_wallet", "wallet_ledgerentry")), settling
+        # (the member's spend is given back in it too when the turn used less than it held), and
+        # the turn's flip to succeeded rides in the same statement
+        assert all(f'"{table}"' in settling for table in ("wallet_wallet", "wallet_ledgerentry",
+                                                          "generations_generation")), settling
         assert wallets == [opening, settling]
     else:
         assert len(holds) == 2 and len(wallets) == 2  # placed, settled: one wallet UPDATE each

@@ -52,3 +52,31 @@ def test_an_expression_value_takes_the_orms_path(owner, catalog):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
     assert Generation.objects.get(pk=generation.pk).started_at is not None
+
+
+def test_rows_insert_and_update_statements_write_what_the_orm_would(owner, catalog):
+    from apps.core.db import rows_insert_statement, update_statement
+    from apps.generations.models import Attempt
+
+    generation = _generation(owner)
+    generation.save()
+    attempts = [Attempt(generation_id=generation.pk, channel_name=name, adapter="sandbox", outcome=outcome,
+                        error_message="é" * 3, latency_ms=7) for name, outcome in (("a", "transient"), ("b", "ok"))]
+    with connection.cursor() as cursor:
+        cursor.execute(*rows_insert_statement(attempts))
+    assert list(Attempt.objects.filter(generation=generation).values_list(
+        "channel_name", "outcome", "error_message", "latency_ms", "phase")) == [
+        ("a", "transient", "ééé", 7, "submit"), ("b", "ok", "ééé", 7, "submit")]
+    assert all(row.created_at is not None for row in Attempt.objects.filter(generation=generation))
+
+    def update(where):
+        with connection.cursor() as cursor:
+            cursor.execute(*update_statement(Generation, where={"pk": generation.pk, **where}, values={
+                "status": "succeeded", "usage": {"output_tokens": 3}, "next_check_at": None, "charged": 9}))
+            return cursor.fetchall()
+
+    assert update({"status": "queued"}) == []  # not running in that state: nothing changed
+    assert Generation.objects.get(pk=generation.pk).status == "running"
+    assert len(update({"status": "running"})) == 1
+    row = Generation.objects.get(pk=generation.pk)
+    assert (row.status, row.usage, row.next_check_at, row.charged) == ("succeeded", {"output_tokens": 3}, None, 9)

@@ -112,3 +112,30 @@ def test_concurrent_holds_never_overspend(wallet):
     wallet.refresh_from_db()
     assert wallet.held == 100_000 and wallet.available == 0
     assert wallet_audit() == []
+
+
+@pytest.mark.django_db
+def test_a_gated_capture_happens_only_with_its_gate_and_only_once(wallet):
+    """hold_capture(gate=...) runs an UPDATE ... RETURNING first (on PostgreSQL in the capture's
+    own statement): no row changed, no capture; a gate that passes on a settled hold raises, and
+    the transaction takes the gate's write back."""
+    from apps.core.db import update_statement
+
+    from apps.accounts.models import Workspace
+
+    gated = hold_place(wallet=wallet, amount=10_000)
+    workspace = Workspace.objects.get(pk=wallet.workspace_id)
+    untouched = update_statement(Workspace, where={"pk": workspace.pk, "name": "not its name"},
+                                 values={"name": "renamed"})
+    assert not hold_capture(hold=gated, amount=4_000, gate=untouched)
+    assert Hold.objects.get(pk=gated.pk).state == "open"
+
+    passing = update_statement(Workspace, where={"pk": workspace.pk}, values={"name": "renamed"})
+    assert hold_capture(hold=gated, amount=4_000, gate=passing)
+    assert Hold.objects.get(pk=gated.pk).state == "captured"
+    with pytest.raises(RuntimeError, match="settled already"), transaction.atomic():
+        hold_capture(hold=gated, amount=4_000, gate=passing)
+    wallet.refresh_from_db()
+    assert (wallet.balance, wallet.held) == (100_000 - 4_000, 0)
+    assert Workspace.objects.get(pk=workspace.pk).name == "renamed"
+    assert wallet_audit() == []
