@@ -138,8 +138,10 @@ def chat_open(*, user, workspace, wallet: Wallet, model: AIModel, raw_params: di
         )
         # The turn's row goes in with its hold: on PostgreSQL one statement, and no transaction
         # around it (the statement is one; BEGIN and COMMIT would be two more round trips).
+        # Inside a caller's transaction the hold keeps its savepoint: a caller that catches the
+        # refusal and goes on (an idempotency record, a test's transaction) must find it usable.
         hold = hold_place(wallet=wallet, amount=price, generation=generation, member=user, budget_id=budget_id,
-                          savepoint=False, insert_generation=True)
+                          insert_generation=True)
     except WalletError as exc:
         raise SubmitError(exc.code, exc.message, kind=exc.kind) from None
     generation.model = model
