@@ -39,12 +39,8 @@ def forward(request):
 urlpatterns = [path("v1/chat/completions", forward)]
 
 
-def _application():
-    from django.core.wsgi import get_wsgi_application
+from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-    return get_wsgi_application()
-
-
-application = None  # set below once settings are importable
-if os.environ.get("DJANGO_SETTINGS_MODULE") == "bench.floor":
-    application = _application()
+# granian's target. Django's set-up imports this module as its settings: already loaded, so
+# the settings above are what it reads.
+application = get_wsgi_application()

@@ -34,18 +34,23 @@ def insert_statement(instance) -> tuple[str, list]:
     if any(hasattr(value, "resolve_expression") for value in values):
         sql, params = _compiled_insert(instance, db)
     else:
-        sql = _insert_text(model, db.vendor)
+        sql = _insert_text(model, db.vendor, rows=1, with_pk=True)
         params = [field.get_db_prep_save(value, connection=db) for field, value in zip(fields, values)]
     instance._state.adding, instance._state.db = False, db.alias
     return sql, params
 
 
+def _insert_fields(model, with_pk: bool) -> list:
+    return [field for field in model._meta.local_concrete_fields if with_pk or not field.primary_key]
+
+
 @cache
-def _insert_text(model, vendor: str) -> str:
+def _insert_text(model, vendor: str, *, rows: int, with_pk: bool) -> str:
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-    fields = model._meta.local_concrete_fields
+    fields = _insert_fields(model, with_pk)
+    row = f"({', '.join(['%s'] * len(fields))})"
     return (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))})")
+            f"VALUES {', '.join([row] * rows)}")
 
 
 def _compiled_insert(instance, db) -> tuple[str, list]:
@@ -79,20 +84,11 @@ def rows_insert_statement(instances: list) -> tuple[str, list]:
     assigns (an auto id, not read back), built like insert_statement: the text once per model
     and row count, the values per call."""
     model, db = type(instances[0]), connections[DEFAULT_DB_ALIAS]
-    fields = [field for field in model._meta.local_concrete_fields if not field.primary_key]
+    fields = _insert_fields(model, with_pk=False)
     params = []
     for instance in instances:
         params += [field.get_db_prep_save(field.pre_save(instance, True), connection=db) for field in fields]
-    return _rows_insert_text(model, len(instances), db.vendor), params
-
-
-@cache
-def _rows_insert_text(model, rows: int, vendor: str) -> str:
-    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-    fields = [field for field in model._meta.local_concrete_fields if not field.primary_key]
-    row = f"({', '.join(['%s'] * len(fields))})"
-    return (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-            f"VALUES {', '.join([row] * rows)}")
+    return _insert_text(model, db.vendor, rows=len(instances), with_pk=False), params
 
 
 def update_statement(model, *, where: dict, values: dict) -> tuple[str, list]:
