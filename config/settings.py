@@ -380,3 +380,11 @@ WEB_WORKERS = env_int("WEB_WORKERS", 2, minimum=1)
 WEB_THREADS = env_int("WEB_THREADS", 256, minimum=1)
 # Open connections per web worker, idle keep-alive ones included (granian counts connections).
 WEB_BACKPRESSURE = env_int("WEB_BACKPRESSURE", 1024, minimum=1)
+# Redis connections per process (the cache's pool and the rate limiter's): every web thread may
+# hold one at once. redis-py's pools refuse a 101st connection ("Too many connections": 500s in
+# the burst test once more than 100 of the 256 threads reached the limiter together), so both
+# are blocking pools sized to the threads, which wait for a connection instead of failing.
+REDIS_POOL_SIZE = WEB_THREADS + 16
+if REDIS_URL:
+    CACHES["default"]["OPTIONS"] = {"pool_class": "redis.BlockingConnectionPool",
+                                    "max_connections": REDIS_POOL_SIZE, "timeout": 10}

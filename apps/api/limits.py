@@ -175,6 +175,13 @@ class RedisWindowStorage(RedisStorage):
         return int(out[0]), [(float(out[i]), int(out[i + 1])) for i in range(1, len(out), 2)]
 
 
+def redis_pool(url: str):
+    """A pool every web thread can take a connection from at once (settings.REDIS_POOL_SIZE)."""
+    import redis
+
+    return redis.BlockingConnectionPool.from_url(url, max_connections=settings.REDIS_POOL_SIZE, timeout=10)
+
+
 _limiter: MovingWindowRateLimiter | None = None
 _limiter_lock = threading.Lock()
 
@@ -184,8 +191,9 @@ def limiter() -> MovingWindowRateLimiter:
     if _limiter is None:
         with _limiter_lock:
             if _limiter is None:
-                store = (RedisWindowStorage(settings.REDIS_URL, key_prefix="atelier-rl") if settings.REDIS_URL
-                         else DatabaseWindowStorage())
+                store = (RedisWindowStorage(settings.REDIS_URL, key_prefix="atelier-rl",
+                                            connection_pool=redis_pool(settings.REDIS_URL))
+                         if settings.REDIS_URL else DatabaseWindowStorage())
                 _limiter = MovingWindowRateLimiter(store)
     return _limiter
 

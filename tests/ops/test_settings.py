@@ -82,3 +82,19 @@ def test_site_url_follows_atelier_addr_unless_set(tmp_path):
     assert explicit["SITE_URL"] == "https://atelier.example.com"
     embedded = json.loads(load_settings(tmp_path, SECRET_KEY=KEY).stdout)
     assert embedded["SESSION_COOKIE_SECURE"] is False and embedded["MFA"] is False and embedded["LOG"] == "text"
+
+
+def test_redis_pools_hold_a_connection_for_every_web_thread(settings):
+    """redis-py's default pool refuses a 101st connection; the web process runs 256 threads."""
+    from apps.api import limits
+
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # pools connect lazily: nothing is reached here
+    limits.forget_limiter()
+    try:
+        pool = limits.limiter().storage.storage.connection_pool
+        assert pool.max_connections >= settings.WEB_THREADS and pool.timeout > 0
+    finally:
+        limits.forget_limiter()
+    from config import settings as project_settings
+
+    assert project_settings.REDIS_POOL_SIZE >= project_settings.WEB_THREADS  # the cache's pool (with REDIS_URL)
